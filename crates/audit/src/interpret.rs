@@ -1,0 +1,1 @@
+//! Field interpretation (OWNED BY: the tables work, helper B).

@@ -1,0 +1,246 @@
+//! One audit record: header (type, time, serial, node) and its fields in order.
+//!
+//! A [`Record`] owns one copy of its text and a table of spans into it, so parsing costs
+//! two allocations per record however many fields it has, and every field is borrowed
+//! from the record as `&str` without copying.
+
+use crate::record_type::RecordType;
+use std::fmt;
+
+/// Event time as the kernel stamps it: seconds since the epoch and milliseconds.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Timestamp {
+    pub sec: u64,
+    pub msec: u32,
+}
+
+impl Timestamp {
+    /// Milliseconds since the epoch.
+    pub fn as_millis(self) -> u64 {
+        self.sec.saturating_mul(1000).saturating_add(u64::from(self.msec))
+    }
+
+    /// RFC 3339 UTC with milliseconds (`2026-11-23T10:51:40.841Z`).
+    pub fn to_rfc3339(self) -> String {
+        let mut out = String::with_capacity(24);
+        self.write_rfc3339(&mut out);
+        out
+    }
+
+    /// Appends the RFC 3339 form to `out` (no allocation beyond `out`'s growth).
+    pub fn write_rfc3339(self, out: &mut String) {
+        let (year, month, day, hour, min, sec) = civil_from_unix(self.sec);
+        use fmt::Write;
+        let _ = write!(
+            out,
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}.{:03}Z",
+            self.msec.min(999)
+        );
+    }
+}
+
+/// Splits Unix seconds into a proleptic Gregorian UTC date and time.
+/// (Howard Hinnant's days-from-civil algorithm, inverted.)
+pub(crate) fn civil_from_unix(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u32,
+        ((rem % 3600) / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+/// What identifies an audit event on one node: its time stamp and serial number.
+/// All records of one event share it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct EventId {
+    pub timestamp: Timestamp,
+    pub serial: u64,
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}:{}", self.timestamp.sec, self.timestamp.msec, self.serial)
+    }
+}
+
+/// How a value was written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Quote {
+    /// `key=value`: for fields the kernel hex-encodes, a bare value is hex.
+    None,
+    /// `key="value"`: a literal string.
+    Double,
+    /// `key='value'`: a literal string (user-space records).
+    Single,
+}
+
+/// Where in the record a field was found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Origin {
+    /// In the record body, as the kernel or the sending program wrote it.
+    Raw,
+    /// Inside the `msg='…'` of a user-space record (PAM, sshd, auditd itself).
+    Nested,
+    /// After auditd's 0x1D separator in ENRICHED logs: a translation (`UID="root"`).
+    Enriched,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FieldSpan {
+    pub key: (u32, u32),
+    pub value: (u32, u32),
+    pub quote: Quote,
+    pub origin: Origin,
+}
+
+/// A field borrowed from its record.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Field<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub quote: Quote,
+    pub origin: Origin,
+}
+
+impl Field<'_> {
+    /// `?` and `(null)` are how audit writes "no value".
+    pub fn is_absent(&self) -> bool {
+        self.quote == Quote::None && (self.value == "?" || self.value == "(null)")
+    }
+}
+
+/// One parsed audit record.
+#[derive(Clone)]
+pub struct Record {
+    pub(crate) text: String,
+    pub(crate) record_type: RecordType,
+    pub(crate) id: EventId,
+    pub(crate) node: Option<(u32, u32)>,
+    pub(crate) fields: Vec<FieldSpan>,
+}
+
+impl Record {
+    pub fn record_type(&self) -> RecordType {
+        self.record_type
+    }
+
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+
+    pub fn serial(&self) -> u64 {
+        self.id.serial
+    }
+
+    pub fn timestamp(&self) -> Timestamp {
+        self.id.timestamp
+    }
+
+    /// The `node=` the record came from, if the log names one.
+    pub fn node(&self) -> Option<&str> {
+        self.node.map(|span| self.slice(span))
+    }
+
+    /// The text the record was parsed from (the log line without its line ending, or the
+    /// netlink payload), with any invalid UTF-8 replaced by U+FFFD.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Every field in record order: raw fields, nested `msg='…'` fields where they stood,
+    /// then the ENRICHED translations.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
+        self.fields.iter().map(|span| self.field(span))
+    }
+
+    /// The first raw or nested field named `key` (never an ENRICHED translation).
+    pub fn get(&self, key: &str) -> Option<Field<'_>> {
+        self.fields
+            .iter()
+            .filter(|span| span.origin != Origin::Enriched)
+            .map(|span| self.field(span))
+            .find(|field| field.key == key)
+    }
+
+    /// The value of the first raw or nested field named `key`.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.get(key).map(|field| field.value)
+    }
+
+    /// The ENRICHED translation auditd appended for `key` (`UID`, `ARCH`, `SYSCALL`, …).
+    pub fn enriched(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .filter(|span| span.origin == Origin::Enriched)
+            .map(|span| self.field(span))
+            .find(|field| field.key == key)
+            .map(|field| field.value)
+    }
+
+    /// Whether the log carried ENRICHED translations for this record.
+    pub fn is_enriched(&self) -> bool {
+        self.fields.iter().any(|span| span.origin == Origin::Enriched)
+    }
+
+    /// Sets the node name of a record whose transport names it out of band (journald's
+    /// `_HOSTNAME`, a netlink listener that knows its own host).
+    pub fn set_node(&mut self, node: &str) {
+        let start = self.text.len();
+        self.text.push_str(node);
+        self.node = Some((start as u32, self.text.len() as u32));
+    }
+
+    fn field(&self, span: &FieldSpan) -> Field<'_> {
+        Field {
+            key: self.slice(span.key),
+            value: self.slice(span.value),
+            quote: span.quote,
+            origin: span.origin,
+        }
+    }
+
+    fn slice(&self, (start, end): (u32, u32)) -> &str {
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("type", &self.record_type)
+            .field("id", &self.id)
+            .field("node", &self.node())
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        let ts = Timestamp { sec: 0, msec: 0 };
+        assert_eq!(ts.to_rfc3339(), "1970-01-01T00:00:00.000Z");
+        let ts = Timestamp { sec: 1_795_431_100, msec: 841 };
+        assert_eq!(ts.to_rfc3339(), "2026-11-23T10:51:40.841Z");
+        // Leap day.
+        let ts = Timestamp { sec: 951_782_400, msec: 7 };
+        assert_eq!(ts.to_rfc3339(), "2000-02-29T00:00:00.007Z");
+    }
+}

@@ -1,0 +1,1 @@
+//! Lookup tables kept as data (OWNED BY: the tables work, helper B).

@@ -1,0 +1,68 @@
+//! `sshtrail`: the command-line edge. Each subcommand lives in its own module under `cmd/`;
+//! this file only parses arguments, sets up logging and maps errors to exit codes
+//! (0 ok, 1 runtime error, 2 usage/config error).
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sshtrail", version, about = "Trustworthy audit trail of SSH sessions")]
+struct Cli {
+    /// Log format for sshtrail's own diagnostics (stderr): text or json.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Linux audit records: parse captured logs.
+    Audit {
+        #[command(subcommand)]
+        command: cmd::audit::AuditCommand,
+    },
+    /// OpenSSH sshd log lines: parse captured logs.
+    Sshd {
+        #[command(subcommand)]
+        command: cmd::sshd::SshdCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    let result = match cli.command {
+        Command::Audit { command } => cmd::audit::run(command),
+        Command::Sshd { command } => cmd::sshd::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // Broken pipe on stdout (`sshtrail ... | head`) is not an error worth reporting.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("sshtrail: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSHTRAIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

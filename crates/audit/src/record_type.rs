@@ -50,3 +50,33 @@ impl fmt::Display for RecordType {
         }
     }
 }
+
+/// How a record type relates to events (see [`RecordType::class`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum RecordClass {
+    /// A message a user-space program sent (1005, 1100–1199, 2100–2999): one complete event.
+    UserSpace,
+    /// A message auditd itself wrote (1200–1299): one complete event.
+    Daemon,
+    /// A kernel record that may share its serial with more records (wait for EOE/shape/timeout).
+    Kernel,
+    /// The kernel's end-of-event marker (1320).
+    EndOfEvent,
+}
+
+impl RecordType {
+    /// Which kind of event this record type belongs to.
+    pub fn class(self) -> RecordClass {
+        match self.0 {
+            1320 => RecordClass::EndOfEvent,
+            1005 | 1100..=1199 | 2100..=2999 => RecordClass::UserSpace,
+            1200..=1299 => RecordClass::Daemon,
+            _ => RecordClass::Kernel,
+        }
+    }
+
+    /// Whether a record of this type is a complete event by itself.
+    pub fn is_single_record(self) -> bool {
+        matches!(self.class(), RecordClass::UserSpace | RecordClass::Daemon)
+    }
+}

@@ -23,8 +23,10 @@
 //! assert_eq!(record.value("cwd"), Some("/root"));
 //! ```
 
+pub mod coalesce;
 pub mod interpret;
 pub mod parse;
+pub mod reassemble;
 pub mod record;
 pub mod record_type;
 pub mod tables;

@@ -25,6 +25,8 @@
 
 pub mod coalesce;
 pub mod interpret;
+pub mod json;
+pub mod lines;
 pub mod parse;
 pub mod reassemble;
 pub mod record;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod coalesced;
 pub mod sshd;
 
 use std::fs::File;

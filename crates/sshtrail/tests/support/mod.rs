@@ -1,0 +1,78 @@
+//! Shared helpers for tests that drive real components (kernel audit, auditd).
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Whether live tests can run here; panics instead of skipping when
+/// `SSHTRAIL_REQUIRE_LIVE=1`, so CI cannot pass by skipping them.
+pub fn require_live(test: &str) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let auditd = Command::new("pgrep")
+        .args(["-x", "auditd"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if root && auditd {
+        return true;
+    }
+    if std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
+        panic!("{test}: needs root and a running auditd (root={root}, auditd={auditd})");
+    }
+    eprintln!("{test}: skipped (needs root and a running auditd)");
+    false
+}
+
+/// Serializes tests that change kernel audit state, across test binaries.
+pub fn kernel_audit_lock() -> File {
+    let file = File::create("/tmp/sshtrail-kernel-audit.lock").expect("lock file");
+    file.lock().expect("lock");
+    file
+}
+
+/// An audit rule added for the life of the value and deleted exactly on drop.
+pub struct AuditRule {
+    args: Vec<String>,
+}
+
+impl AuditRule {
+    /// `args` as auditctl takes them, starting with `-a`.
+    pub fn add(args: &[&str]) -> AuditRule {
+        let status = Command::new("auditctl").args(args).status().expect("auditctl");
+        assert!(status.success(), "auditctl {args:?}");
+        AuditRule {
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl Drop for AuditRule {
+    fn drop(&mut self) {
+        let mut args = self.args.clone();
+        if let Some(first) = args.first_mut() {
+            *first = "-d".into();
+        }
+        let _ = Command::new("auditctl").args(&args).status();
+    }
+}
+
+/// Waits (up to 15 s) until `path` contains `needle` at least `count` times.
+pub fn wait_for_log(path: &str, needle: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = std::fs::read(path).unwrap_or_default();
+        let found = String::from_utf8_lossy(&text).matches(needle).count();
+        if found >= count {
+            // The rest of the event's records follow within the same write burst.
+            std::thread::sleep(Duration::from_millis(300));
+            return;
+        }
+        assert!(Instant::now() < deadline, "{needle} not in {path} ({found}/{count})");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,10 +1,10 @@
 //! A read-only perfect-hash map from strings, built by `scripts/gen-tables`.
 //!
-//! Two levels (hash-and-displace): the first hash picks a bucket, the bucket's seed makes
-//! a second hash that puts every key of the table in a slot of its own. A lookup is two
-//! FNV-1a passes over the (short) key and one string compare, with no allocation and no
-//! start-up cost; the generator searched the seeds. The hash here must stay identical to
-//! `fnv` in the script.
+//! Hash and displace: the key is hashed once (FNV-1a, fast on the short names audit
+//! uses); the hash picks a bucket, and the bucket's seed, mixed into the same hash,
+//! picks a slot that no other key of the table uses. A lookup is one pass over the key,
+//! two integer mixes and one string compare: no allocation, no start-up cost. The
+//! generator searched the seeds; the arithmetic here must stay identical to the script's.
 
 pub(crate) struct Map<V: 'static> {
     pub seeds: &'static [u32],
@@ -12,13 +12,23 @@ pub(crate) struct Map<V: 'static> {
 }
 
 #[inline]
-fn hash(key: &[u8], seed: u32) -> u32 {
-    let mut h = 0x811c_9dc5_u32 ^ seed.wrapping_mul(0x9e37_79b9);
+fn fnv(key: &[u8]) -> u32 {
+    let mut h = 0x811c_9dc5_u32;
     for &b in key {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
     h
+}
+
+/// MurmurHash3's 32-bit finalizer: spreads the seed's influence over every bit.
+#[inline]
+fn fmix(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
 }
 
 impl<V> Map<V> {
@@ -27,9 +37,9 @@ impl<V> Map<V> {
         if self.seeds.is_empty() || self.slots.is_empty() {
             return None;
         }
-        let bytes = key.as_bytes();
-        let bucket = hash(bytes, 0) as usize % self.seeds.len();
-        let slot = hash(bytes, self.seeds[bucket]) as usize % self.slots.len();
+        let h = fnv(key.as_bytes());
+        let seed = self.seeds[h as usize % self.seeds.len()];
+        let slot = fmix(h ^ seed.wrapping_mul(0x9e37_79b9)) as usize % self.slots.len();
         match &self.slots[slot] {
             Some((name, value)) if *name == key => Some(value),
             _ => None,
@@ -39,9 +49,6 @@ impl<V> Map<V> {
     /// Every entry, in slot order.
     #[cfg(test)]
     pub fn entries(&self) -> impl Iterator<Item = (&'static str, &V)> + '_ {
-        self.slots
-            .iter()
-            .flatten()
-            .map(|(name, value)| (*name, value))
+        self.slots.iter().flatten().map(|(name, value)| (*name, value))
     }
 }

@@ -4,6 +4,9 @@
 use serde_json::{json, Value};
 use sshtrail_event::{AuditEvent, EventType, Host, Outcome, Source};
 
+/// A change that breaks the contract, named.
+type Breach = (&'static str, Box<dyn Fn(&mut Value)>);
+
 fn validator() -> jsonschema::Validator {
     let text = include_str!("../schema/auditevent.schema.json");
     let schema: Value = serde_json::from_str(text).expect("schema is JSON");
@@ -43,7 +46,7 @@ fn model_output_is_valid() {
 fn contract_breaches_are_rejected() {
     let v = validator();
     let good: Value = serde_json::from_slice(&login().to_line()).unwrap();
-    let breaches: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let breaches: Vec<Breach> = vec![
         (
             "numeric pid",
             Box::new(|e| e["subjects"]["pid"] = json!(25007)),

@@ -1,0 +1,377 @@
+//! The output model: one normalized event, borrowed from the records it came from.
+//!
+//! Every text is a [`Cow`]: values that appear verbatim in a record are borrowed, and only
+//! what had to be decoded (hex strings, names, numbers made into text) is owned. Empty
+//! parts are left out of the JSON, so a consumer never sees `"file": null` or `"tags": []`.
+
+use crate::record::{civil_from_unix, Timestamp};
+use crate::record_type::RecordType;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A text value: borrowed from a record where possible.
+pub type Text<'a> = Cow<'a, str>;
+
+/// Whether what the event describes succeeded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    #[serde(rename = "fail")]
+    Failure,
+    /// No record of the event says (an `ANOM_ABEND`, a record without `res=`).
+    #[default]
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "fail",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// Ordered `key → value` pairs, serialized as a JSON object. A key is kept once: the first
+/// value wins (records of one event repeat keys such as `pid`; the first is the primary's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairs<'a>(pub Vec<(Text<'a>, Text<'a>)>);
+
+impl<'a> Pairs<'a> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `key` unless it is already there; returns whether it was added.
+    pub fn insert(&mut self, key: impl Into<Text<'a>>, value: impl Into<Text<'a>>) -> bool {
+        let key = key.into();
+        if self.0.iter().any(|(k, _)| *k == key) {
+            return false;
+        }
+        self.0.push((key, value.into()));
+        true
+    }
+
+    /// The value for `key`, still borrowed from the record when it was.
+    pub fn value(&self, key: &str) -> Option<Text<'a>> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_ref(), v.as_ref())?;
+        }
+        map.end()
+    }
+}
+
+/// A `|`-separated list from the vocabulary table, serialized as a JSON array without
+/// building one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct List(pub &'static str);
+
+impl List {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &'static str> {
+        self.0.split('|').filter(|s| !s.is_empty())
+    }
+}
+
+impl Serialize for List {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for item in self.items() {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+/// One normalized audit event.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoalescedEvent<'a> {
+    #[serde(rename = "@timestamp", serialize_with = "rfc3339")]
+    pub timestamp: Timestamp,
+    pub sequence: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<&'a str>,
+    pub category: &'static str,
+    /// The primary record's type, lower case (`syscall`, `user_login`).
+    #[serde(serialize_with = "lower_type")]
+    pub record_type: RecordType,
+    pub result: Outcome,
+    /// The kernel session id (`ses`), `unset` when the process has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<Text<'a>>,
+    /// The audit rule keys that matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Text<'a>>,
+    pub summary: Summary<'a>,
+    pub user: User<'a>,
+    pub process: Process<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileInfo<'a>>,
+    /// Every PATH record, its fields as they were (hex names decoded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<Pairs<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Address<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Address<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    /// The fields no other part took, first occurrence kept.
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    pub data: Pairs<'a>,
+    pub ecs: Ecs<'a>,
+    /// Things the coalescer noticed but could not use (undecodable arguments, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Default for CoalescedEvent<'_> {
+    fn default() -> Self {
+        CoalescedEvent {
+            timestamp: Timestamp::default(),
+            sequence: 0,
+            node: None,
+            category: "unknown",
+            record_type: RecordType(0),
+            result: Outcome::Unknown,
+            session: None,
+            tags: Vec::new(),
+            summary: Summary::default(),
+            user: User::default(),
+            process: Process::default(),
+            file: None,
+            paths: Vec::new(),
+            source: None,
+            destination: None,
+            network: None,
+            data: Pairs::default(),
+            ecs: Ecs::default(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Who did what to which object, and how.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary<'a> {
+    pub actor: Actor<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
+    pub object: Object<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub how: Option<Text<'a>>,
+}
+
+/// `primary`: the login identity (auid); `secondary`: the identity acted as (uid, acct).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Actor<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<Text<'a>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Object<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<Text<'a>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct User<'a> {
+    /// `auid`, `uid`, `euid`, … as numbers (`unset` for 4294967295).
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    pub ids: Pairs<'a>,
+    /// The same keys, as names where a name is known.
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    pub names: Pairs<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selinux: Option<SeLinux<'a>>,
+}
+
+/// A security context `user:role:type:level[:category]` split into its parts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeLinux<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Process<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<&'a str>,
+    /// The PROCTITLE, its NUL-separated arguments joined by spaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text<'a>>,
+    /// `comm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<Text<'a>>,
+    /// The EXECVE arguments (also when the kernel split long ones into pieces).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+}
+
+/// The file the event's object is, from its PATH record.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileInfo<'a> {
+    pub path: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inode: Option<&'a str>,
+    /// Permission bits in octal (`0755`, `6755`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selinux: Option<SeLinux<'a>>,
+}
+
+/// A network or local socket endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Address<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<Text<'a>>,
+    /// A unix socket path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<Text<'a>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Network {
+    pub direction: Direction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// Elastic Common Schema categorization.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Ecs<'a> {
+    pub event: EcsEvent,
+    pub user: EcsUser<'a>,
+    pub group: EcsIdentity<'a>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EcsEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "List::is_empty")]
+    pub category: List,
+    #[serde(rename = "type", skip_serializing_if = "List::is_empty")]
+    pub kind_type: List,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EcsIdentity<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+}
+
+/// `id`/`name`: who is logged in; `effective`: who the process acts as; `target`: the
+/// account acted upon; `changes`: the identity after a change (login id, setuid).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EcsUser<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    pub effective: EcsIdentity<'a>,
+    pub target: EcsIdentity<'a>,
+    pub changes: EcsIdentity<'a>,
+}
+
+/// Writes the RFC 3339 UTC form straight into the serializer (no intermediate `String`).
+fn rfc3339<S: Serializer>(ts: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    struct Rfc3339(Timestamp);
+    impl fmt::Display for Rfc3339 {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let (year, month, day, hour, min, sec) = civil_from_unix(self.0.sec);
+            write!(
+                f,
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}.{:03}Z",
+                self.0.msec.min(999)
+            )
+        }
+    }
+    serializer.collect_str(&Rfc3339(*ts))
+}
+
+/// `SYSCALL` → `syscall`, `UNKNOWN[1999]` → `unknown[1999]`.
+fn lower_type<S: Serializer>(rt: &RecordType, serializer: S) -> Result<S::Ok, S::Error> {
+    struct Lower(RecordType);
+    impl fmt::Display for Lower {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0.name() {
+                Some(name) => {
+                    for c in name.chars() {
+                        fmt::Write::write_char(f, c.to_ascii_lowercase())?;
+                    }
+                    Ok(())
+                }
+                None => write!(f, "unknown[{}]", self.0 .0),
+            }
+        }
+    }
+    serializer.collect_str(&Lower(*rt))
+}

@@ -1,0 +1,109 @@
+//! Coalescing: the records of one audit event → one normalized object.
+//!
+//! An `execve` arrives as five or six records; a login as a single PAM message; an
+//! AppArmor denial as an AVC plus the SYSCALL that caused it. [`coalesce`] turns each
+//! into the same shape, the one users of go-libaudit's `aucoalesce` know:
+//!
+//! * `summary`: **actor** (`primary` = the login identity `auid`, `secondary` = the
+//!   account acted as), **action** (a verb from our own [`vocabulary`] table:
+//!   `executed`, `connected-to`, `logged-in`, …), **object** (`type`, `primary`,
+//!   `secondary`: the file, socket, session or policy acted on) and **how** (the program);
+//! * `user` (ids and names), `process` (pid, ppid, title, name, exe, cwd, args), `file`,
+//!   `paths`, `source`/`destination`, `data` (every field nothing else took) and `ecs`.
+//!
+//! ```
+//! use sshtrail_audit::coalesce::Coalescer;
+//! use sshtrail_audit::interpret::NoNames;
+//! use sshtrail_audit::parse_line;
+//!
+//! let lines = [
+//!     "type=USER_LOGIN msg=audit(1700000000.000:7): pid=9 uid=0 auid=1000 ses=3 \
+//!      msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=/dev/pts/0 res=success'",
+//! ];
+//! let records: Vec<_> = lines.iter().map(|l| parse_line(l.as_bytes()).unwrap()).collect();
+//! let coalescer = Coalescer::new(&NoNames);
+//! let event = coalescer.coalesce(&records);
+//! assert_eq!(event.summary.action, Some("logged-in"));
+//! assert_eq!(event.session.as_deref(), Some("3"));
+//! let mut json = Vec::new();
+//! coalescer.write_json(&records, &mut json).unwrap();
+//! assert!(json.starts_with(b"{\"@timestamp\":\"2023-11-14T22:13:20.000Z\""));
+//! ```
+//!
+//! Names: ENRICHED logs carry the recording host's names (`AUID="alice"`) and those win;
+//! otherwise the [`NameResolver`] is asked (pass [`NoNames`](crate::interpret::NoNames)
+//! when replaying another host's logs).
+//!
+//! # Differences from go-libaudit and audito-maldito
+//!
+//! The compatibility test (`tests/peer_compat.rs`) compares action, object type and
+//! primary, result and session with the peers' goldens. Where we differ on purpose the
+//! case is listed in [`DELIBERATE_DIFFERENCES`] with the reason; those count as agreement,
+//! nothing else does.
+
+mod ecs;
+pub mod event;
+mod fields;
+mod normalize;
+mod objects;
+pub mod vocabulary;
+
+pub use event::{
+    Actor, Address, CoalescedEvent, Direction, Ecs, EcsEvent, EcsIdentity, EcsUser, FileInfo, List,
+    Network, Object, Outcome, Pairs, Process, SeLinux, Summary, Text, User,
+};
+
+use crate::interpret::NameResolver;
+use crate::record::Record;
+
+/// Coalesces the records of one event (one node and serial, in arrival order).
+///
+/// Never fails: an empty slice gives an event with only `category: "unknown"` and
+/// `result: "unknown"`; records it does not understand end up in `data`.
+pub fn coalesce<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> CoalescedEvent<'a> {
+    normalize::build(records, resolver)
+}
+
+/// A coalescer bound to a name resolver, with a JSON writer for the hot path.
+pub struct Coalescer<'r> {
+    resolver: &'r dyn NameResolver,
+}
+
+impl<'r> Coalescer<'r> {
+    pub fn new(resolver: &'r dyn NameResolver) -> Self {
+        Coalescer { resolver }
+    }
+
+    pub fn coalesce<'a>(&self, records: &'a [Record]) -> CoalescedEvent<'a> {
+        normalize::build(records, self.resolver)
+    }
+
+    /// Appends the event as one JSON object and a newline to `out` (reuse `out` across
+    /// events to avoid allocating).
+    pub fn write_json(
+        &self,
+        records: &[Record],
+        out: &mut Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        let event = self.coalesce(records);
+        serde_json::to_writer(&mut *out, &event)?;
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+/// A place where our output differs from a peer's golden on purpose.
+#[derive(Clone, Copy, Debug)]
+pub struct Difference {
+    /// `go-libaudit` or `audito-maldito`.
+    pub peer: &'static str,
+    /// The golden case: a test name, or `seq N` for audito-maldito.
+    pub case: &'static str,
+    /// The compared field: `action`, `object.type`, `object.primary`, `how`, `result`,
+    /// `session`.
+    pub field: &'static str,
+    pub why: &'static str,
+}
+
+/// Every deliberate difference from the peers' goldens.
+pub const DELIBERATE_DIFFERENCES: &[Difference] = &[];

@@ -1,0 +1,7 @@
+//! # sshtrail: the daemon's parts
+//!
+//! The `sshtrail` binary is a thin command line over these modules, which are a library
+//! so that each can be tested on its own:
+//!
+//! * [`source`]: readers for the inputs (the audit log directory, …).
+pub mod source;

@@ -1,0 +1,3 @@
+//! Sources: where the daemon reads records and log lines from.
+
+pub mod audit_dir;

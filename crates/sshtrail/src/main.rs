@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "sshtrail", version, about = "Trustworthy audit trail of SSH sessions")]
+#[command(
+    name = "sshtrail",
+    version,
+    about = "Trustworthy audit trail of SSH sessions"
+)]
 struct Cli {
     /// Log format for sshtrail's own diagnostics (stderr): text or json.
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
@@ -59,7 +63,8 @@ fn init_logging(format: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if format == "json" {
         builder.json().init();
     } else {

@@ -84,16 +84,18 @@ fn parse_all(lines: &[String]) -> Vec<Record> {
 fn is_deliberate(peer: &str, case: &str, field: &str) -> bool {
     DELIBERATE_DIFFERENCES
         .iter()
-        .any(|d| d.peer == peer && d.case == case && d.field == field)
+        .any(|d| d.covers(peer, case, field))
 }
 
-/// Compares named fields; returns (case agrees, description of differences).
+/// Compares named fields; returns (agrees counting listed differences, agrees exactly,
+/// description of differences).
 fn compare(
     peer: &str,
     case: &str,
     pairs: &[(&str, Option<String>, Option<String>)],
-) -> (bool, Vec<String>) {
+) -> (bool, bool, Vec<String>) {
     let mut agree = true;
+    let mut exact = true;
     let mut notes = Vec::new();
     for (field, ours, theirs) in pairs {
         // An empty string and an absent value mean the same (audito-maldito writes "").
@@ -101,6 +103,7 @@ fn compare(
         if norm(ours) != norm(theirs) {
             let deliberate = is_deliberate(peer, case, field);
             agree &= deliberate;
+            exact = false;
             notes.push(format!(
                 "{case}: {field}: ours {:?}, theirs {:?}{}",
                 ours,
@@ -109,7 +112,23 @@ fn compare(
             ));
         }
     }
-    (agree, notes)
+    (agree, exact, notes)
+}
+
+/// Every listed difference for `peer` must still occur: a stale entry would hide a
+/// regression later.
+fn assert_no_stale_differences(peer: &str, notes: &[String]) {
+    for d in DELIBERATE_DIFFERENCES.iter().filter(|d| d.peer == peer) {
+        for case in d.cases {
+            for field in d.fields {
+                let prefix = format!("{case}: {field}: ");
+                assert!(
+                    notes.iter().any(|n| n.starts_with(&prefix)),
+                    "listed difference no longer occurs: {prefix}"
+                );
+            }
+        }
+    }
 }
 
 fn golden_str(v: &Value, path: &[&str]) -> Option<String> {
@@ -143,7 +162,7 @@ fn aucoalesce_goldens_agree() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    let (mut total, mut agreed) = (0usize, 0usize);
+    let (mut total, mut agreed, mut exact) = (0usize, 0usize, 0usize);
     let mut disagreements = Vec::new();
     for yaml in &files {
         let golden_path = yaml.with_extension("json.golden");
@@ -176,7 +195,8 @@ fn aucoalesce_goldens_agree() {
                 .zip(theirs)
                 .map(|((field, o), t)| (field, o, t))
                 .collect();
-            let (ok, notes) = compare("go-libaudit", name, &pairs);
+            let (ok, same, notes) = compare("go-libaudit", name, &pairs);
+            exact += usize::from(same);
             file_total += 1;
             file_agreed += usize::from(ok);
             disagreements.extend(notes);
@@ -195,6 +215,11 @@ fn aucoalesce_goldens_agree() {
     }
     let pct = 100.0 * agreed as f64 / total as f64;
     println!("aucoalesce overall: {agreed}/{total} cases agree ({pct:.1}%)");
+    println!(
+        "aucoalesce without the listed differences: {exact}/{total} ({:.1}%)",
+        100.0 * exact as f64 / total as f64
+    );
+    assert_no_stale_differences("go-libaudit", &disagreements);
     assert!(
         total >= 40,
         "expected the full set of golden cases, read {total}"
@@ -225,7 +250,7 @@ fn audito_maldito_user_actions_agree() {
     }
     assert_eq!(unparsed, 0, "every line of the real log parses");
     let expected = fs::read_to_string(dir.join("expected-useraction-extra.jsonl")).unwrap();
-    let (mut total, mut agreed) = (0, 0);
+    let (mut total, mut agreed, mut exact) = (0, 0, 0);
     let mut disagreements = Vec::new();
     for line in expected.lines().filter(|l| !l.trim().is_empty()) {
         let want: Value = serde_json::from_str(line).expect("expected line is JSON");
@@ -260,7 +285,8 @@ fn audito_maldito_user_actions_agree() {
                 golden_str(&want, &["object", "secondary"]),
             ),
         ];
-        let (ok, notes) = compare("audito-maldito", &case, &pairs);
+        let (ok, same, notes) = compare("audito-maldito", &case, &pairs);
+        exact += usize::from(same);
         total += 1;
         agreed += usize::from(ok);
         disagreements.extend(notes);
@@ -271,6 +297,11 @@ fn audito_maldito_user_actions_agree() {
     }
     let pct = 100.0 * agreed as f64 / total as f64;
     println!("audito-maldito: {agreed}/{total} UserActions agree ({pct:.1}%)");
+    println!(
+        "audito-maldito without the listed differences: {exact}/{total} ({:.1}%)",
+        100.0 * exact as f64 / total as f64
+    );
+    assert_no_stale_differences("audito-maldito", &disagreements);
     assert!(
         total >= 200,
         "expected the full list of UserActions, read {total}"

@@ -49,6 +49,9 @@ impl<V> Map<V> {
     /// Every entry, in slot order.
     #[cfg(test)]
     pub fn entries(&self) -> impl Iterator<Item = (&'static str, &V)> + '_ {
-        self.slots.iter().flatten().map(|(name, value)| (*name, value))
+        self.slots
+            .iter()
+            .flatten()
+            .map(|(name, value)| (*name, value))
     }
 }

@@ -1,0 +1,28 @@
+# Client helpers for driving the testbed sshd (sourced). Every function returns sshd's
+# verdict as ssh's exit status; callers that expect failure add `|| true`.
+# shellcheck disable=SC2034
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TB_KEYS=$TESTBED_DIR/keys
+TB_SSH_OPTS=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+    -o LogLevel=ERROR -o IdentitiesOnly=yes -o ConnectTimeout=10)
+
+# tb_ssh_key HOST PORT USER KEY [CMD...]   publickey only (a -cert.pub next to KEY is used)
+tb_ssh_key() {
+    local host=$1 port=$2 user=$3 key=$4
+    shift 4
+    local cert=()
+    [[ -f $TB_KEYS/$key-cert.pub ]] && cert=(-o "CertificateFile=$TB_KEYS/$key-cert.pub")
+    ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -i "$TB_KEYS/$key" "${cert[@]}" -l "$user" "$host" "${@:-true}" </dev/null
+}
+
+# tb_ssh_pass METHOD HOST PORT USER PASSWORD PROMPTS [CMD...]
+# METHOD is password or keyboard-interactive; PROMPTS is how many attempts the client makes.
+tb_ssh_pass() {
+    local method=$1 host=$2 port=$3 user=$4 pass=$5 prompts=$6
+    shift 6
+    sshpass -p "$pass" ssh "${TB_SSH_OPTS[@]}" -p "$port" -o PubkeyAuthentication=no \
+        -o PreferredAuthentications="$method" -o NumberOfPasswordPrompts="$prompts" \
+        -l "$user" "$host" "${@:-true}" </dev/null
+}

@@ -41,8 +41,7 @@ auditd_ensure_running() {
     if ! pgrep -x auditd >/dev/null; then
         log "auditd is not running: starting it"
         auditd || die "auditd failed to start"
-        local i
-        for i in $(seq 50); do pgrep -x auditd >/dev/null && break; sleep 0.1; done
+        for _ in $(seq 50); do pgrep -x auditd >/dev/null && break; sleep 0.1; done
     fi
     local enabled
     enabled=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
@@ -61,20 +60,24 @@ auditd_ensure_running() {
 # reverse order by rules_cleanup (also on exit through the trap set by rules_trap).
 OWN_RULES=()
 
-# rule_add -a|-w ARGS...: add one rule and remember it for deletion.
+# rule_add -A|-a|-w ARGS...: add one rule and remember it for deletion.
+# Callers use -A (insert first): on the exit list the first rule that matches a syscall
+# decides, key included, so a broad rule someone else added earlier would otherwise
+# take our events and stamp them with its key.
 rule_add() {
     auditctl "$@" >/dev/null || die "auditctl $* failed"
     OWN_RULES+=("$*")
 }
 
 # Delete every remembered rule with exactly the arguments it was added with:
-# `-a LIST,ACTION ...` becomes `-d LIST,ACTION ...` and `-w PATH ...` becomes `-W PATH ...`.
+# `-a`/`-A LIST,ACTION ...` becomes `-d LIST,ACTION ...`, `-w PATH ...` becomes `-W PATH ...`.
 rules_cleanup() {
     local i rule
     for ((i = ${#OWN_RULES[@]} - 1; i >= 0; i--)); do
         rule=${OWN_RULES[$i]}
         case "$rule" in
             -a\ *) rule="-d ${rule#-a }" ;;
+            -A\ *) rule="-d ${rule#-A }" ;;
             -w\ *) rule="-W ${rule#-w }" ;;
         esac
         # shellcheck disable=SC2086 # the stored string is a word list without quoting
@@ -105,9 +108,9 @@ audit_log_files() {
 # marker TEXT: emit a marker record and print its id (SECONDS.MILLIS:SERIAL) once auditd
 # has written it.
 marker() {
-    local text="$1" id i
+    local text="$1" id
     auditctl -m "$text" || die "auditctl -m failed"
-    for i in $(seq 300); do
+    for _ in $(seq 300); do
         # The most recent generations are enough: the marker was just written.
         id=$(grep -a -h -F "text=$text " "$AUDIT_LOG" "$AUDIT_LOG.1" 2>/dev/null |
             sed -n 's/.*msg=audit(\([0-9.]*:[0-9]*\)).*/\1/p' | tail -n1)

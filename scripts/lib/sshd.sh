@@ -58,8 +58,7 @@ EOF
         die "port $SSHD_PORT is already in use on this host (set SSHD_PORT)"
     fi
     /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" || die "sshd failed to start (see $SSHD_DIR/sshd.log)"
-    local i
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         [ -s "$SSHD_DIR/sshd.pid" ] && SSHD_PID=$(cat "$SSHD_DIR/sshd.pid") && break
         sleep 0.1
     done

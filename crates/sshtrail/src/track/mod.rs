@@ -1,0 +1,534 @@
+//! The session tracker: joins sshd's logins with the kernel's audit sessions.
+//!
+//! 1. sshd logs `Accepted …` from the session's privileged process, PID P.
+//! 2. The kernel's `LOGIN` record with `pid=P` gives the new session id S and the auid.
+//! 3. Every audit event with `ses=S` belongs to that login until the session ends
+//!    (`USER_END` from P, or sshd's disconnect / `session closed` lines).
+//! 4. The two sides are not ordered relative to each other: whichever arrives first waits
+//!    (bounded) for the other until [`Config::join_deadline_ms`]. An audit event whose
+//!    login never shows up is still written, attributed from the audit record alone
+//!    (`correlation: audit-only`); a login whose `LOGIN` record never shows up is written
+//!    with a generated id. Every give-up is counted in [`Stats`].
+//!
+//! Sessions begun by other programs (cron, a console login) are not SSH sessions: a
+//! `LOGIN` whose process is not sshd is noted and its events are counted, not emitted.
+//!
+//! Like the reassembler, the tracker never reads a clock: the caller passes time in
+//! (event time when replaying, wall-clock time live) through [`Tracker::tick`].
+
+pub mod build;
+pub mod facts;
+
+use build::{Identity, Logout};
+use facts::{AuditFact, AuditRole, Login, SshdFact};
+use sshtrail_event::{AuditEvent, Host};
+use std::collections::HashMap;
+
+/// Waits and bounds.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How long one side waits for the other.
+    pub join_deadline_ms: u64,
+    /// Open sessions and waiting logins tracked at most (oldest given up beyond).
+    pub max_sessions: usize,
+    /// Audit events held per session while its login is awaited.
+    pub max_buffered_per_session: usize,
+    /// How long an ended session still attributes late events (processes left behind).
+    pub ended_keep_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            join_deadline_ms: 10_000,
+            max_sessions: 100_000,
+            max_buffered_per_session: 4_096,
+            ended_keep_ms: 300_000,
+        }
+    }
+}
+
+/// Counters; each give-up is one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub logins: u64,
+    pub failed_logins: u64,
+    pub actions_joined: u64,
+    pub actions_audit_only: u64,
+    pub logouts: u64,
+    /// Audit sessions whose sshd login never arrived in time.
+    pub giveup_no_sshd_login: u64,
+    /// sshd logins whose `LOGIN` record never arrived in time.
+    pub giveup_no_audit_login: u64,
+    /// Events held for a session beyond its buffer, released early as audit-only.
+    pub giveup_buffer_full: u64,
+    /// Sessions dropped because too many were open.
+    pub giveup_too_many_sessions: u64,
+    /// Events of non-SSH login sessions (cron, console), not emitted.
+    pub non_ssh_events: u64,
+}
+
+struct Session {
+    pid: u32,
+    /// Who the events are attributed to; `None` while the sshd login is awaited.
+    identity: Option<Identity>,
+    start_ms: u64,
+    waiting_until: Option<u64>,
+    buffered: Vec<AuditFact>,
+    actions: u64,
+    ended_ms: Option<u64>,
+    auid_name: Option<String>,
+    addr: Option<String>,
+}
+
+struct WaitingLogin {
+    login: Login,
+    until: u64,
+}
+
+/// Per-connection memory before authentication, for the failed-login counting rule.
+#[derive(Default)]
+struct Connection {
+    failures: u32,
+    invalid_user: Option<String>,
+}
+
+/// A login that never got an audit session: kept so its logout can still be written.
+struct SshdOnly {
+    identity: Identity,
+    start_ms: u64,
+}
+
+pub struct Tracker {
+    config: Config,
+    host: Host,
+    sessions: HashMap<u32, Session>,
+    ses_by_pid: HashMap<u32, u32>,
+    waiting_logins: HashMap<u32, WaitingLogin>,
+    connections: HashMap<u32, Connection>,
+    sshd_only: HashMap<u32, SshdOnly>,
+    non_ssh_sessions: HashMap<u32, u64>,
+    out: Vec<AuditEvent>,
+    stats: Stats,
+}
+
+impl Tracker {
+    pub fn new(config: Config, host: Host) -> Tracker {
+        Tracker {
+            config,
+            host,
+            sessions: HashMap::new(),
+            ses_by_pid: HashMap::new(),
+            waiting_logins: HashMap::new(),
+            connections: HashMap::new(),
+            sshd_only: HashMap::new(),
+            non_ssh_sessions: HashMap::new(),
+            out: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Events ready to be written, in order.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, AuditEvent> {
+        self.out.drain(..)
+    }
+
+    pub fn on_sshd(&mut self, fact: SshdFact) {
+        match fact {
+            SshdFact::Accepted(login) => self.on_accepted(login),
+            SshdFact::AuthFailure {
+                time_ms,
+                pid,
+                user,
+                ip,
+                port,
+                method,
+                reason,
+            } => {
+                self.connections.entry(pid).or_default().failures += 1;
+                self.failed_login(time_ms, pid, &user, ip, port, method, &reason);
+            }
+            SshdFact::InvalidUser { pid, user, .. } => {
+                self.connections.entry(pid).or_default().invalid_user = Some(user);
+            }
+            SshdFact::PreauthEnded {
+                time_ms,
+                pid,
+                user,
+                ip,
+                port,
+                reason,
+            } => {
+                let connection = self.connections.remove(&pid).unwrap_or_default();
+                if connection.failures > 0 {
+                    return;
+                }
+                // A connection that ended without any failure line still tried to log
+                // in if a user name is known; bare scanner connections name no user.
+                let (user, reason) = match (connection.invalid_user, user) {
+                    (Some(invalid), _) => (invalid, "invalid user".to_string()),
+                    (None, Some(user)) => (user, reason),
+                    (None, None) => return,
+                };
+                self.failed_login(time_ms, pid, &user, ip, port, None, &reason);
+            }
+            SshdFact::SessionClosed {
+                time_ms,
+                pid,
+                reason,
+            } => self.on_session_closed(time_ms, pid, &reason),
+        }
+    }
+
+    pub fn on_audit(&mut self, fact: AuditFact) {
+        let Some(ses) = fact.ses else {
+            return;
+        };
+        match fact.role {
+            AuditRole::SessionStart { pid, .. } => {
+                if !fact.is_sshd_login() {
+                    self.remember_non_ssh(ses, fact.time_ms);
+                    self.stats.non_ssh_events += 1;
+                    return;
+                }
+                self.start_session(ses, pid, &fact);
+                self.on_action(ses, fact);
+            }
+            AuditRole::SessionEnd { .. } => {
+                let time_ms = fact.time_ms;
+                self.on_action(ses, fact);
+                self.end_session(ses, time_ms, "session ended (USER_END)");
+            }
+            AuditRole::Action => self.on_action(ses, fact),
+        }
+    }
+
+    /// Lets time pass: gives up on joins whose deadline has passed, forgets old sessions.
+    pub fn tick(&mut self, now_ms: u64) {
+        let expired: Vec<u32> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.waiting_until.is_some_and(|until| until <= now_ms))
+            .map(|(ses, _)| *ses)
+            .collect();
+        for ses in expired {
+            self.stats.giveup_no_sshd_login += 1;
+            self.attribute_audit_only(ses);
+        }
+        let expired: Vec<u32> = self
+            .waiting_logins
+            .iter()
+            .filter(|(_, w)| w.until <= now_ms)
+            .map(|(pid, _)| *pid)
+            .collect();
+        for pid in expired {
+            if let Some(waiting) = self.waiting_logins.remove(&pid) {
+                self.stats.giveup_no_audit_login += 1;
+                self.emit_sshd_only_login(waiting.login);
+            }
+        }
+        let keep = self.config.ended_keep_ms;
+        self.sessions.retain(|_, s| {
+            s.ended_ms
+                .is_none_or(|end| now_ms.saturating_sub(end) < keep)
+        });
+        self.non_ssh_sessions
+            .retain(|_, seen| now_ms.saturating_sub(*seen) < keep.max(86_400_000));
+    }
+
+    /// End of input: every wait ends now.
+    pub fn finish(&mut self) {
+        self.tick(u64::MAX);
+    }
+
+    fn on_accepted(&mut self, login: Login) {
+        self.connections.remove(&login.pid);
+        self.stats.logins += 1;
+        if let Some(ses) = self.ses_by_pid.get(&login.pid).copied() {
+            let waiting = self
+                .sessions
+                .get(&ses)
+                .is_some_and(|s| s.identity.is_none() && s.ended_ms.is_none());
+            if waiting {
+                self.join(ses, &login);
+                return;
+            }
+        }
+        self.make_room();
+        let until = login.time_ms.saturating_add(self.config.join_deadline_ms);
+        self.waiting_logins
+            .insert(login.pid, WaitingLogin { login, until });
+    }
+
+    fn start_session(&mut self, ses: u32, pid: u32, fact: &AuditFact) {
+        self.make_room();
+        let waiting = self.waiting_logins.remove(&pid);
+        self.ses_by_pid.insert(pid, ses);
+        self.sessions.insert(
+            ses,
+            Session {
+                pid,
+                identity: None,
+                start_ms: fact.time_ms,
+                waiting_until: Some(fact.time_ms.saturating_add(self.config.join_deadline_ms)),
+                buffered: Vec::new(),
+                actions: 0,
+                ended_ms: None,
+                auid_name: fact.auid_name.clone(),
+                addr: fact.addr.clone(),
+            },
+        );
+        if let Some(waiting) = waiting {
+            self.join(ses, &waiting.login);
+        }
+    }
+
+    /// Both sides are known: the login is written with the kernel's session id, and the
+    /// events held for it follow.
+    fn join(&mut self, ses: u32, login: &Login) {
+        let identity = Identity::from_login(login);
+        self.out.push(build::user_login(
+            &self.host,
+            login,
+            &ses.to_string(),
+            "joined",
+        ));
+        let Some(session) = self.sessions.get_mut(&ses) else {
+            return;
+        };
+        session.identity = Some(identity);
+        session.waiting_until = None;
+        let held = std::mem::take(&mut session.buffered);
+        for fact in held {
+            self.emit_action(ses, fact);
+        }
+    }
+
+    fn on_action(&mut self, ses: u32, mut fact: AuditFact) {
+        if self.non_ssh_sessions.contains_key(&ses) {
+            self.stats.non_ssh_events += 1;
+            return;
+        }
+        let limit = self.config.max_buffered_per_session;
+        match self.sessions.get_mut(&ses) {
+            Some(session) if session.identity.is_none() => {
+                if session.addr.is_none() {
+                    session.addr = fact.addr.take();
+                }
+                if session.buffered.len() < limit {
+                    session.buffered.push(fact);
+                } else {
+                    self.stats.giveup_buffer_full += 1;
+                    self.emit_audit_only(ses, fact);
+                }
+            }
+            Some(_) => self.emit_action(ses, fact),
+            None => self.emit_audit_only(ses, fact),
+        }
+    }
+
+    fn emit_action(&mut self, ses: u32, fact: AuditFact) {
+        let Some(session) = self.sessions.get_mut(&ses) else {
+            return self.emit_audit_only(ses, fact);
+        };
+        let Some(identity) = session.identity.as_ref() else {
+            return self.emit_audit_only(ses, fact);
+        };
+        session.actions += 1;
+        let correlation = if identity.from_audit_only {
+            self.stats.actions_audit_only += 1;
+            "audit-only"
+        } else {
+            self.stats.actions_joined += 1;
+            "joined"
+        };
+        self.out.push(build::user_action(
+            &self.host,
+            identity,
+            ses,
+            fact,
+            correlation,
+        ));
+    }
+
+    /// An event of a session nobody logged in to as far as we know.
+    fn emit_audit_only(&mut self, ses: u32, fact: AuditFact) {
+        self.stats.actions_audit_only += 1;
+        let identity = Identity::from_audit(fact.auid_name.as_deref(), fact.addr.as_deref());
+        if let Some(session) = self.sessions.get_mut(&ses) {
+            session.actions += 1;
+        }
+        self.out.push(build::user_action(
+            &self.host,
+            &identity,
+            ses,
+            fact,
+            "audit-only",
+        ));
+    }
+
+    /// The sshd side never came: the session's events are written from the audit side.
+    fn attribute_audit_only(&mut self, ses: u32) {
+        let Some(session) = self.sessions.get_mut(&ses) else {
+            return;
+        };
+        session.waiting_until = None;
+        session.identity = Some(Identity::from_audit(
+            session.auid_name.as_deref(),
+            session.addr.as_deref(),
+        ));
+        let held = std::mem::take(&mut session.buffered);
+        for fact in held {
+            self.emit_action(ses, fact);
+        }
+    }
+
+    fn emit_sshd_only_login(&mut self, login: Login) {
+        let audit_id = build::new_audit_id();
+        let event = build::user_login(&self.host, &login, &audit_id, "sshd-only");
+        self.out.push(event);
+        let mut identity = Identity::from_login(&login);
+        identity.audit_id = Some(audit_id);
+        self.sshd_only.insert(
+            login.pid,
+            SshdOnly {
+                identity,
+                start_ms: login.time_ms,
+            },
+        );
+    }
+
+    fn on_session_closed(&mut self, time_ms: u64, pid: u32, reason: &str) {
+        if let Some(ses) = self.ses_by_pid.get(&pid).copied() {
+            self.end_session(ses, time_ms, reason);
+            return;
+        }
+        if let Some(waiting) = self.waiting_logins.remove(&pid) {
+            // Closed before its audit session showed up: write the login now.
+            self.stats.giveup_no_audit_login += 1;
+            self.emit_sshd_only_login(waiting.login);
+        }
+        if let Some(only) = self.sshd_only.remove(&pid) {
+            self.stats.logouts += 1;
+            let audit_id = only.identity.audit_id.clone().unwrap_or_default();
+            self.out.push(build::user_logout(
+                &self.host,
+                &only.identity,
+                &audit_id,
+                Logout {
+                    start_ms: only.start_ms,
+                    end_ms: time_ms,
+                    actions: 0,
+                    reason,
+                },
+            ));
+        }
+    }
+
+    fn end_session(&mut self, ses: u32, time_ms: u64, reason: &str) {
+        // Still waiting for sshd at the end: decide now rather than after the deadline.
+        if self
+            .sessions
+            .get(&ses)
+            .is_some_and(|s| s.identity.is_none())
+        {
+            self.stats.giveup_no_sshd_login += 1;
+            self.attribute_audit_only(ses);
+        }
+        let Some(session) = self.sessions.get_mut(&ses) else {
+            return;
+        };
+        if session.ended_ms.is_some() {
+            return;
+        }
+        session.ended_ms = Some(time_ms);
+        self.ses_by_pid.remove(&session.pid);
+        let Some(identity) = session.identity.as_ref() else {
+            return;
+        };
+        self.stats.logouts += 1;
+        let event = build::user_logout(
+            &self.host,
+            identity,
+            &ses.to_string(),
+            Logout {
+                start_ms: session.start_ms,
+                end_ms: time_ms,
+                actions: session.actions,
+                reason,
+            },
+        );
+        self.out.push(event);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn failed_login(
+        &mut self,
+        time_ms: u64,
+        pid: u32,
+        user: &str,
+        ip: Option<String>,
+        port: Option<u16>,
+        method: Option<String>,
+        reason: &str,
+    ) {
+        self.stats.failed_logins += 1;
+        self.out.push(build::failed_login(
+            &self.host,
+            build::FailedLogin {
+                time_ms,
+                pid,
+                user,
+                ip: ip.as_deref(),
+                port,
+                method: method.as_deref(),
+                reason,
+            },
+        ));
+    }
+
+    fn remember_non_ssh(&mut self, ses: u32, time_ms: u64) {
+        if self.non_ssh_sessions.len() >= self.config.max_sessions {
+            self.non_ssh_sessions.clear();
+        }
+        self.non_ssh_sessions.insert(ses, time_ms);
+    }
+
+    /// Keeps the tables bounded: the oldest open session (or waiting login) is given up.
+    fn make_room(&mut self) {
+        while self.sessions.len() + self.waiting_logins.len() >= self.config.max_sessions {
+            self.stats.giveup_too_many_sessions += 1;
+            let oldest_session = self.sessions.iter().min_by_key(|(_, s)| s.start_ms);
+            let oldest_login = self
+                .waiting_logins
+                .iter()
+                .min_by_key(|(_, w)| w.login.time_ms);
+            match (oldest_session, oldest_login) {
+                (Some((&ses, s)), Some((_, w))) if s.start_ms <= w.login.time_ms => {
+                    self.drop_session(ses)
+                }
+                (_, Some((&pid, _))) => {
+                    if let Some(waiting) = self.waiting_logins.remove(&pid) {
+                        self.emit_sshd_only_login(waiting.login);
+                    }
+                }
+                (Some((&ses, _)), None) => self.drop_session(ses),
+                (None, None) => return,
+            }
+        }
+    }
+
+    fn drop_session(&mut self, ses: u32) {
+        self.attribute_audit_only(ses);
+        if let Some(session) = self.sessions.remove(&ses) {
+            self.ses_by_pid.remove(&session.pid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

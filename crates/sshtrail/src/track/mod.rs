@@ -18,6 +18,7 @@
 
 pub mod build;
 pub mod facts;
+pub mod from_audit;
 
 use build::{Identity, Logout};
 use facts::{AuditFact, AuditRole, Login, SshdFact};
@@ -198,10 +199,15 @@ impl Tracker {
                 self.start_session(ses, pid, &fact);
                 self.on_action(ses, fact);
             }
-            AuditRole::SessionEnd { .. } => {
+            AuditRole::SessionEnd { pid } => {
+                // `sudo` or `su` inside the session close their own PAM sessions with
+                // the same `ses`: only the session's own sshd process ends it.
+                let own = self.sessions.get(&ses).is_some_and(|s| s.pid == pid);
                 let time_ms = fact.time_ms;
                 self.on_action(ses, fact);
-                self.end_session(ses, time_ms, "session ended (USER_END)");
+                if own {
+                    self.end_session(ses, time_ms, "session ended (USER_END)");
+                }
             }
             AuditRole::Action => self.on_action(ses, fact),
         }

@@ -340,3 +340,18 @@ fn held_events_are_bounded() {
     );
     assert_eq!(t.drain().count(), 4);
 }
+
+#[test]
+fn sudo_closing_its_own_pam_session_does_not_end_the_ssh_session() {
+    let mut t = tracker();
+    t.on_sshd(SshdFact::Accepted(login(1_000)));
+    t.on_audit(session_start(1_000));
+    t.on_audit(audit(1_500, 120, AuditRole::SessionEnd { pid: 4242 }));
+    t.on_audit(audit(1_600, 121, AuditRole::Action));
+    let out = events(&mut t);
+    assert!(out.iter().all(|e| e["type"] != "UserLogout"));
+    assert_eq!(
+        out.last().unwrap()["metadata"]["extra"]["correlation"],
+        "joined"
+    );
+}

@@ -1,6 +1,6 @@
 //! Authentication results and refusals: the lines that say who tried to log in and how.
 
-use super::anchor::{proto_split, rfind_peer, rfind_peer_after, tail_end};
+use super::anchor::{proto_split, rfind_peer, rfind_peer_after, tail_end, tail_proto};
 use super::{Auth, CertInfo, Event, KeyInfo, NotAllowedReason, Outcome};
 
 /// `<method> for [invalid user ]<user> from <ip> port <n> <proto>[: <details>]`
@@ -10,7 +10,7 @@ pub(super) fn auth(outcome: Outcome, rest: &str) -> Option<Event<'_>> {
     if method.is_empty() || method.contains(' ') {
         return None;
     }
-    let found = rfind_peer_after(rest, " from", |t| proto_split(t).is_some())?;
+    let found = rfind_peer_after(rest, " from", tail_proto)?;
     let (proto, details) = proto_split(found.tail)?;
     let (user, invalid_user) = split_invalid(found.left, "invalid user ");
     let (key, details) = match details {
@@ -75,42 +75,31 @@ pub(super) fn parse_key_info(s: &str) -> Option<(KeyInfo<'_>, Option<&str>)> {
     if !is_key_type(key_type) {
         return None;
     }
-    let fp_end = rest.find([' ', ',']).unwrap_or(rest.len());
-    let fingerprint = &rest[..fp_end];
-    if !is_fingerprint(fingerprint) {
-        return None;
-    }
-    let rest = &rest[fp_end..];
+    // OpenSSH 7.x wrote certificates as `<type> ID …`, without the key's fingerprint.
+    let (fingerprint, rest) = if rest.starts_with("ID ") {
+        (None, &s[key_type.len()..])
+    } else {
+        let fp_end = rest.find([' ', ',']).unwrap_or(rest.len());
+        let fingerprint = &rest[..fp_end];
+        if !is_fingerprint(fingerprint) {
+            return None;
+        }
+        (Some(fingerprint), &rest[fp_end..])
+    };
+    let key = |cert| KeyInfo {
+        key_type,
+        fingerprint,
+        cert,
+    };
     if rest.is_empty() {
-        return Some((
-            KeyInfo {
-                key_type,
-                fingerprint,
-                cert: None,
-            },
-            None,
-        ));
+        return Some((key(None), None));
     }
     if let Some(more) = rest.strip_prefix(", ") {
-        return Some((
-            KeyInfo {
-                key_type,
-                fingerprint,
-                cert: None,
-            },
-            Some(more),
-        ));
+        return Some((key(None), Some(more)));
     }
     let cert_text = rest.strip_prefix(" ID ")?;
     let (cert, more) = parse_cert_tail(cert_text)?;
-    Some((
-        KeyInfo {
-            key_type,
-            fingerprint,
-            cert: Some(cert),
-        },
-        more,
-    ))
+    Some((key(Some(cert)), more))
 }
 
 /// `<id> (serial <n>) CA <type> <fp>[, <more>]`; the id is found from the right because a

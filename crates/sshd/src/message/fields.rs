@@ -1,6 +1,6 @@
 //! A flat view of any message: the columns an event pipeline or a JSON line wants.
 
-use super::{Event, KeyInfo, Message, Peer, UserState};
+use super::{CertInfo, Event, KeyInfo, Message, Peer, UserState};
 use std::net::IpAddr;
 
 /// The common fields of a message, `None` where the message does not carry them. Built
@@ -19,8 +19,12 @@ pub struct Fields<'a> {
     pub host: Option<&'a str>,
     /// Authentication method.
     pub method: Option<&'a str>,
-    /// Key used, with certificate details.
-    pub key: Option<KeyInfo<'a>>,
+    /// Type of the key used (`ED25519`, `RSA-CERT`, …).
+    pub key_type: Option<&'a str>,
+    /// Fingerprint of the key used.
+    pub fingerprint: Option<&'a str>,
+    /// Certificate identity, when a certificate was used or matched.
+    pub cert: Option<CertInfo<'a>>,
     /// Why: refusal reason, disconnect reason, scanner detail, session type.
     pub reason: Option<&'a str>,
 }
@@ -42,7 +46,9 @@ impl<'a> Message<'a> {
                 f.invalid_user = a.invalid_user;
                 set_peer(&mut f, a.peer);
                 f.method = Some(a.method);
-                f.key = a.key;
+                if let Some(k) = a.key {
+                    f.set_key(k);
+                }
                 f.reason = a.details;
             }
             Event::InvalidUser { user, peer } => {
@@ -96,29 +102,19 @@ impl<'a> Message<'a> {
                 fingerprint,
                 ..
             } => {
-                f.key = Some(KeyInfo {
-                    key_type,
-                    fingerprint,
-                    cert: None,
-                });
+                f.key_type = Some(key_type);
+                f.fingerprint = Some(fingerprint);
             }
             Event::KeyMatched {
                 key_type,
                 fingerprint,
                 ..
             } => {
-                f.key = Some(KeyInfo {
-                    key_type,
-                    fingerprint,
-                    cert: None,
-                });
+                f.key_type = Some(key_type);
+                f.fingerprint = Some(fingerprint);
             }
             Event::CertMatched { cert, .. } => {
-                f.key = Some(KeyInfo {
-                    key_type: "",
-                    fingerprint: "",
-                    cert: Some(*cert),
-                });
+                f.cert = Some(*cert);
             }
             Event::ReverseMapping { ip, hostname } => {
                 f.ip = *ip;
@@ -175,5 +171,13 @@ impl<'a> Message<'a> {
             Event::UserChild { .. } | Event::Other => {}
         }
         f
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn set_key(&mut self, key: KeyInfo<'a>) {
+        self.key_type = Some(key.key_type);
+        self.fingerprint = key.fingerprint;
+        self.cert = key.cert;
     }
 }

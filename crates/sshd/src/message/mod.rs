@@ -52,8 +52,8 @@ pub enum UserState {
 pub struct KeyInfo<'a> {
     /// Key type as sshd prints it: `ED25519`, `RSA`, `ECDSA`, `ED25519-CERT`, …
     pub key_type: &'a str,
-    /// Fingerprint, e.g. `SHA256:e9cr…`.
-    pub fingerprint: &'a str,
+    /// Fingerprint, e.g. `SHA256:e9cr…` (OpenSSH 7.x logs none for certificates).
+    pub fingerprint: Option<&'a str>,
     /// Present when the key is a certificate.
     pub cert: Option<CertInfo<'a>>,
 }

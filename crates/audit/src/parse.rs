@@ -69,7 +69,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record, ParseError> {
     if line.len() > MAX_RECORD_LEN {
         return Err(ParseError::TooLong);
     }
-    let text = String::from_utf8_lossy(line).into_owned();
+    let text = to_text(line);
     let bytes = text.as_bytes();
     let mut pos = 0;
 
@@ -114,7 +114,7 @@ pub fn parse_netlink(record_type: u16, payload: &[u8]) -> Result<Record, ParseEr
     if payload.len() > MAX_RECORD_LEN {
         return Err(ParseError::TooLong);
     }
-    let text = String::from_utf8_lossy(payload).into_owned();
+    let text = to_text(payload);
     let (id, body_start) = parse_header(text.as_bytes(), 0)?;
     build_record(text, RecordType(record_type), id, None, body_start)
 }
@@ -133,7 +133,7 @@ pub fn parse_journal_entry(
     if message.len() > MAX_RECORD_LEN {
         return Err(ParseError::TooLong);
     }
-    let text = String::from_utf8_lossy(message).into_owned();
+    let text = to_text(message);
     let bytes = text.as_bytes();
     if let Some(at) = memchr::memmem::find(bytes, b"audit(") {
         if let Ok((id, body_start)) = parse_header(bytes, at) {
@@ -186,6 +186,16 @@ pub fn parse_journal_json(entry: &serde_json::Value) -> Result<Record, ParseErro
         record.set_node(host);
     }
     Ok(record)
+}
+
+/// An owned copy of the bytes as text. Valid UTF-8 (nearly every record: the kernel
+/// hex-encodes anything unusual) takes the fast validating copy; anything else has its
+/// invalid bytes replaced by U+FFFD.
+fn to_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

@@ -37,8 +37,9 @@ pub fn proctitle_args(field: &Field) -> Vec<String> {
 pub enum ExecveError {
     /// Some arguments, or pieces of a split argument, were missing or undecodable.
     /// `args` still holds everything known: one entry per argument index (so indices keep
-    /// their meaning), a missing argument as an empty string, a split argument with a
-    /// missing piece as the pieces that were there. `reason` names the indices.
+    /// their meaning), a missing argument as an empty string (up to 4096 of them; beyond
+    /// that, gaps are only named), a split argument with a missing piece as the pieces
+    /// that were there. `reason` names the indices.
     #[error("incomplete execve arguments: {reason}")]
     Incomplete { args: Vec<String>, reason: String },
 }
@@ -179,12 +180,14 @@ fn assemble(argc: Option<u64>, args: Args) -> Result<Vec<String>, ExecveError> {
     let seen = args.by_index.last().map_or(0, |(n, _)| u64::from(*n) + 1);
     // Never trust argc for an allocation: a hostile record can claim any number.
     let count = argc.unwrap_or(seen).max(seen);
-    let mut out = Vec::with_capacity(usize::try_from(seen).unwrap_or(0));
+    // Capacity from what is present, never from a claimed index or argc.
+    let mut out = Vec::with_capacity(args.by_index.len());
     let mut problems: Vec<String> = Vec::new();
+    let mut placeholders = 0usize;
     let mut next = 0u64;
     for (n, mut arg) in args.by_index {
         let n = u64::from(n);
-        missing(&mut out, &mut problems, next, n, seen);
+        missing(&mut out, &mut problems, &mut placeholders, (next, n), seen);
         next = n + 1;
         if arg.garbled {
             problems.push(format!("a{n} is neither quoted nor hex"));
@@ -215,7 +218,13 @@ fn assemble(argc: Option<u64>, args: Args) -> Result<Vec<String>, ExecveError> {
         }
         out.push(String::from_utf8_lossy(&bytes).into_owned());
     }
-    missing(&mut out, &mut problems, next, count, seen);
+    missing(
+        &mut out,
+        &mut problems,
+        &mut placeholders,
+        (next, count),
+        seen,
+    );
     if problems.is_empty() {
         Ok(out)
     } else {
@@ -226,9 +235,21 @@ fn assemble(argc: Option<u64>, args: Args) -> Result<Vec<String>, ExecveError> {
     }
 }
 
+/// At most this many empty placeholders stand for missing arguments: a hostile
+/// `a999999999=x` must not allocate a billion strings. (The kernel only leaves gaps when
+/// records are lost, and then a few hundred arguments per record at most.)
+const MAX_PLACEHOLDERS: usize = 4096;
+
 /// Records arguments `from..to` as missing. Placeholders keep indices meaningful, but
-/// only for gaps between arguments that were seen: a claimed argc beyond them adds none.
-fn missing(out: &mut Vec<String>, problems: &mut Vec<String>, from: u64, to: u64, seen: u64) {
+/// only for gaps between arguments that were seen (a claimed argc beyond them adds none)
+/// and only up to [`MAX_PLACEHOLDERS`] in all; `reason` always names the gap.
+fn missing(
+    out: &mut Vec<String>,
+    problems: &mut Vec<String>,
+    placeholders: &mut usize,
+    (from, to): (u64, u64),
+    seen: u64,
+) {
     if from >= to {
         return;
     }
@@ -237,7 +258,9 @@ fn missing(out: &mut Vec<String>, problems: &mut Vec<String>, from: u64, to: u64
     } else {
         format!("a{from}..a{} missing", to - 1)
     });
-    if to <= seen {
+    let gap = usize::try_from(to - from).unwrap_or(usize::MAX);
+    if to <= seen && gap <= MAX_PLACEHOLDERS - *placeholders {
+        *placeholders += gap;
         out.extend((from..to).map(|_| String::new()));
     }
 }
@@ -306,6 +329,13 @@ mod tests {
         };
         assert_eq!(args, ["ls", "", "-l"]);
         assert_eq!(reason, "a1 missing, a3 missing");
+        // Found by cargo fuzz: a huge index must not size an allocation.
+        let r = records(&["type=EXECVE msg=audit(1.0:1): a199999999=\"x\""]);
+        let Err(ExecveError::Incomplete { args, reason }) = execve_args(&r) else {
+            panic!("expected an error");
+        };
+        assert_eq!(args, ["x"]);
+        assert_eq!(reason, "a0..a199999998 missing");
         // A hostile argc allocates nothing.
         let r = records(&["type=EXECVE msg=audit(1.0:1): argc=99999999999 a0=\"ls\""]);
         let Err(ExecveError::Incomplete { args, .. }) = execve_args(&r) else {

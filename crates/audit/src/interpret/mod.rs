@@ -221,3 +221,6 @@ pub fn interpret_field<'a>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

@@ -8,7 +8,7 @@
 //! ENRICHED), [`NoNames`] resolves nothing.
 
 use super::numbers::is_unset_id;
-use crate::record::{Field, Origin, Record};
+use crate::record::{Field, Record};
 use crate::tables::{self, FieldKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -136,13 +136,15 @@ impl NameResolver for SystemNames {
     }
 }
 
-/// The ENRICHED translation of `key` in `record` (auditd writes the key upper-cased:
-/// `auid` → `AUID`), compared without allocating.
+/// The ENRICHED translation of `key` in `record`: auditd writes the key upper-cased
+/// (`auid` → `AUID`). The upper-case key is built on the stack, and
+/// [`Record::enriched`] skips raw fields without slicing them.
 pub(crate) fn enriched_for<'a>(record: &'a Record, key: &str) -> Option<&'a str> {
-    record
-        .fields()
-        .find(|f| f.origin == Origin::Enriched && f.key.eq_ignore_ascii_case(key))
-        .map(|f| f.value)
+    let mut buf = [0u8; 32];
+    let upper = buf.get_mut(..key.len())?;
+    upper.copy_from_slice(key.as_bytes());
+    upper.make_ascii_uppercase();
+    record.enriched(std::str::from_utf8(upper).ok()?)
 }
 
 /// The name for the uid or gid field `key` of `record` (`auid`, `ouid`, `gid`, …):

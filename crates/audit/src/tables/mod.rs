@@ -203,9 +203,40 @@ mod tests {
         assert_eq!(field_kind(""), None);
         // Every listed name is found under its own kind (the perfect hash has no misses).
         let map = &generated::field_kinds::FIELD_KINDS;
+        assert!(map.is_well_formed());
+        assert!(generated::record_types::BY_NAME.is_well_formed());
         assert!(map.entries().count() > 90);
         for (name, kind) in map.entries() {
             assert_eq!(field_kind(name), Some(*kind), "{name}");
+        }
+    }
+
+    /// The generated files match what `scripts/gen-tables` makes from this machine, when
+    /// the machine has the sources (auditd's ausyscall, libaudit-dev, moreutils' errno).
+    #[test]
+    fn generated_tables_are_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let tools = [
+            "/usr/bin/ausyscall",
+            "/usr/bin/errno",
+            "/usr/include/libaudit.h",
+        ];
+        if tools.iter().any(|t| !std::path::Path::new(t).exists()) {
+            eprintln!("skipped: gen-tables sources not installed ({tools:?})");
+            return;
+        }
+        let out = std::process::Command::new("python3")
+            .arg(root.join("scripts/gen-tables"))
+            .arg("--check")
+            .output();
+        match out {
+            Ok(out) => assert!(
+                out.status.success(),
+                "scripts/gen-tables --check: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("skipped: python3 not runnable: {e}"),
         }
     }
 

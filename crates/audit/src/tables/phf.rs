@@ -37,13 +37,21 @@ impl<V> Map<V> {
         if self.seeds.is_empty() || self.slots.is_empty() {
             return None;
         }
+        // Both lengths are powers of two (the generator makes them so): masks, not
+        // divisions. `get` keeps a bad table from panicking all the same.
         let h = fnv(key.as_bytes());
-        let seed = self.seeds[h as usize % self.seeds.len()];
-        let slot = fmix(h ^ seed.wrapping_mul(0x9e37_79b9)) as usize % self.slots.len();
-        match &self.slots[slot] {
+        let seed = self.seeds.get(h as usize & (self.seeds.len() - 1))?;
+        let slot = fmix(h ^ seed.wrapping_mul(0x9e37_79b9)) as usize & (self.slots.len() - 1);
+        match self.slots.get(slot)? {
             Some((name, value)) if *name == key => Some(value),
             _ => None,
         }
+    }
+
+    /// Whether both table sizes are powers of two, as `get` assumes.
+    #[cfg(test)]
+    pub fn is_well_formed(&self) -> bool {
+        self.seeds.len().is_power_of_two() && self.slots.len().is_power_of_two()
     }
 
     /// Every entry, in slot order.

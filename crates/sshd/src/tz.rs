@@ -95,12 +95,16 @@ impl TimeZone {
 
     /// Reads a TZif file; `name` is only used for display.
     pub fn from_file(path: &str, name: &str) -> Result<TimeZone, TzError> {
-        let data = std::fs::read(path).map_err(|_| TzError::BadFile {
+        let bad = || TzError::BadFile {
             path: path.to_string(),
-        })?;
-        let zone = parse_tzif(&data, name).ok_or_else(|| TzError::BadFile {
-            path: path.to_string(),
-        })?;
+        };
+        // Zone files are a few kB; refuse to slurp anything large a setting points at.
+        let meta = std::fs::metadata(path).map_err(|_| bad())?;
+        if !meta.is_file() || meta.len() > 1 << 20 {
+            return Err(bad());
+        }
+        let data = std::fs::read(path).map_err(|_| bad())?;
+        let zone = parse_tzif(&data, name).ok_or_else(bad)?;
         Ok(if zone.transitions.is_empty() && zone.initial == 0 {
             TimeZone::Utc
         } else if zone.transitions.is_empty() {
@@ -306,6 +310,9 @@ mod tests {
         let summer = Timestamp::from_civil_utc(2026, 7, 15, 12, 0, 0, 0).unwrap();
         assert_eq!(tz.offset_at(winter.unix_seconds()), 3600);
         assert_eq!(tz.offset_at(summer.unix_seconds()), 7200);
-        assert_eq!(tz.local_to_utc(summer).to_rfc3339(), "2026-07-15T10:00:00.000000Z");
+        assert_eq!(
+            tz.local_to_utc(summer).to_rfc3339(),
+            "2026-07-15T10:00:00.000000Z"
+        );
     }
 }

@@ -77,7 +77,10 @@ fn all_formats_carry_the_same_messages() {
     }
     let j = &journal[0];
     assert_eq!(j.boot_id.as_deref().map(str::len), Some(32));
-    assert_eq!(j.machine_id.as_deref(), Some("3d1219c7c4c5404aaa1f6d2a48adfda4"));
+    assert_eq!(
+        j.machine_id.as_deref(),
+        Some("3d1219c7c4c5404aaa1f6d2a48adfda4")
+    );
     assert!(j.cursor.as_deref().unwrap().starts_with("s="));
 }
 
@@ -190,7 +193,9 @@ fn logins_by_every_method() {
     assert_eq!(methods("password"), 2);
     assert_eq!(methods("keyboard-interactive/pam"), 1);
     assert_eq!(methods("none"), 1);
-    assert!(accepted.iter().all(|(_, a)| a.proto == "ssh2" && !a.invalid_user));
+    assert!(accepted
+        .iter()
+        .all(|(_, a)| a.proto == "ssh2" && !a.invalid_user));
 
     // Key logins: the fingerprint is the one sshd matched in authorized_keys just before.
     for (f, a) in accepted.iter().filter(|(_, a)| a.method == "publickey") {
@@ -213,19 +218,32 @@ fn logins_by_every_method() {
             assert_eq!(cert.serial, 4242);
             assert_eq!(cert.ca_key_type, "ED25519");
             let matched = evs.iter().any(|(g, e, _)| {
-                g.pid == f.pid && matches!(e, Event::CertMatched { cert: c, via: Some(v) }
+                g.pid == f.pid
+                    && matches!(e, Event::CertMatched { cert: c, via: Some(v) }
                     if *c == cert && v.ends_with("/ca/user_ca.pub"))
             });
             assert!(matched, "{}", f.message);
         }
     }
     // Both address families.
-    assert!(accepted.iter().any(|(_, a)| a.peer.ip == ip("::1") && a.method == "password"));
-    assert!(accepted.iter().any(|(_, a)| a.peer.ip == ip("::1") && a.key.is_some_and(|k| k.cert.is_some())));
+    assert!(accepted
+        .iter()
+        .any(|(_, a)| a.peer.ip == ip("::1") && a.method == "password"));
+    assert!(accepted
+        .iter()
+        .any(|(_, a)| a.peer.ip == ip("::1") && a.key.is_some_and(|k| k.cert.is_some())));
     // A login's session: PAM session opened with uid, a Starting session, a close.
-    let (login, _) = accepted.iter().find(|(_, a)| a.method == "password").unwrap();
-    let same_pid = |k: Kind| evs.iter().any(|(g, e, _)| g.pid == login.pid && e.kind() == k);
-    assert!(same_pid(Kind::SessionOpened) && same_pid(Kind::SessionClosed) && same_pid(Kind::UserChild));
+    let (login, _) = accepted
+        .iter()
+        .find(|(_, a)| a.method == "password")
+        .unwrap();
+    let same_pid = |k: Kind| {
+        evs.iter()
+            .any(|(g, e, _)| g.pid == login.pid && e.kind() == k)
+    };
+    assert!(
+        same_pid(Kind::SessionOpened) && same_pid(Kind::SessionClosed) && same_pid(Kind::UserChild)
+    );
     assert!(evs.iter().any(|(_, e, _)| matches!(e,
         Event::SessionOpened { service: "sshd", user: "sshtrail-bob", uid: Some(u) } if *u >= 1000)));
     let whats: Vec<_> = evs
@@ -249,15 +267,33 @@ fn refusals_and_failures() {
     let reasons: Vec<_> = find(Kind::NotAllowed)
         .iter()
         .map(|(_, e, _)| match e {
-            Event::NotAllowed { user, reason, host, .. } => (*user, *reason, *host),
+            Event::NotAllowed {
+                user, reason, host, ..
+            } => (*user, *reason, *host),
             _ => unreachable!(),
         })
         .collect();
     for want in [
-        ("sshtrail-denied", NotAllowedReason::DenyUsers, Some("127.0.0.1")),
-        ("sshtrail-grpdenied", NotAllowedReason::DenyGroups, Some("127.0.0.1")),
-        ("sshtrail-bob", NotAllowedReason::AllowUsers, Some("127.0.0.1")),
-        ("sshtrail-carol", NotAllowedReason::AllowGroups, Some("127.0.0.1")),
+        (
+            "sshtrail-denied",
+            NotAllowedReason::DenyUsers,
+            Some("127.0.0.1"),
+        ),
+        (
+            "sshtrail-grpdenied",
+            NotAllowedReason::DenyGroups,
+            Some("127.0.0.1"),
+        ),
+        (
+            "sshtrail-bob",
+            NotAllowedReason::AllowUsers,
+            Some("127.0.0.1"),
+        ),
+        (
+            "sshtrail-carol",
+            NotAllowedReason::AllowGroups,
+            Some("127.0.0.1"),
+        ),
         ("sshtrail-noshell", NotAllowedReason::ShellMissing, None),
     ] {
         assert!(reasons.contains(&want), "{want:?} in {reasons:?}");
@@ -267,7 +303,18 @@ fn refusals_and_failures() {
     assert_eq!(root.iter().filter(|(_, _, pre)| *pre).count(), 1);
 
     let max = find(Kind::MaxAttempts);
-    assert!(matches!(max[0], (_, Event::MaxAttempts { user: "sshtrail-alice", invalid_user: false, .. }, true)));
+    assert!(matches!(
+        max[0],
+        (
+            _,
+            Event::MaxAttempts {
+                user: "sshtrail-alice",
+                invalid_user: false,
+                ..
+            },
+            true
+        )
+    ));
     let too_many = find(Kind::TooManyFailures);
     assert_eq!(too_many[0].0.pid, max[0].0.pid);
 
@@ -290,7 +337,16 @@ fn refusals_and_failures() {
     assert_eq!(serials, [4243, 4244]);
 
     let revoked = find(Kind::KeyRevoked);
-    let (rf, Event::KeyRevoked { fingerprint, file, .. }, _) = revoked[0] else { unreachable!() };
+    let (
+        rf,
+        Event::KeyRevoked {
+            fingerprint, file, ..
+        },
+        _,
+    ) = revoked[0]
+    else {
+        unreachable!()
+    };
     assert!(file.unwrap().ends_with("/revoked_keys"));
     // sshd still logs the revoked key's failed attempt under the same fingerprint.
     assert!(evs.iter().any(|(g, e, _)| g.pid == rf.pid
@@ -298,21 +354,37 @@ fn refusals_and_failures() {
             && a.key.is_some_and(|k| k.fingerprint == Some(*fingerprint)))));
 
     let refused = find(Kind::AuthRefused);
-    assert!(matches!(refused[0].1, Event::AuthRefused { path: Some(p), .. } if p.ends_with("authorized_keys/sshtrail-sloppy")));
+    assert!(
+        matches!(refused[0].1, Event::AuthRefused { path: Some(p), .. } if p.ends_with("authorized_keys/sshtrail-sloppy"))
+    );
 
     // Failures by method, and invalid users.
     let failed = |m: &str, invalid: bool| {
-        evs.iter().any(|(_, e, _)| matches!(e, Event::Auth(a)
-            if a.outcome == Outcome::Failed && a.method == m && a.invalid_user == invalid))
+        evs.iter().any(|(_, e, _)| {
+            matches!(e, Event::Auth(a)
+            if a.outcome == Outcome::Failed && a.method == m && a.invalid_user == invalid)
+        })
     };
     assert!(failed("password", false) && failed("password", true));
     assert!(failed("keyboard-interactive/pam", false) && failed("keyboard-interactive/pam", true));
     assert!(failed("publickey", false) && failed("none", true));
     let pam = find(Kind::PamAuthFailure);
-    assert!(pam.iter().any(|(_, e, _)| matches!(e,
-        Event::PamAuthFailure { rhost: Some("127.0.0.1"), user: Some("sshtrail-bob"), .. })));
-    assert!(find(Kind::PamError).iter().any(|(_, e, _)| matches!(e,
-        Event::PamError { user: "nosuchuser", invalid_user: true, host: "127.0.0.1" })));
+    assert!(pam.iter().any(|(_, e, _)| matches!(
+        e,
+        Event::PamAuthFailure {
+            rhost: Some("127.0.0.1"),
+            user: Some("sshtrail-bob"),
+            ..
+        }
+    )));
+    assert!(find(Kind::PamError).iter().any(|(_, e, _)| matches!(
+        e,
+        Event::PamError {
+            user: "nosuchuser",
+            invalid_user: true,
+            host: "127.0.0.1"
+        }
+    )));
 }
 
 #[test]
@@ -333,23 +405,43 @@ fn disconnects_and_noise() {
         assert!(kinds.contains(&k), "{k}");
     }
     let states = |want: sshtrail_sshd::UserState| {
-        evs.iter().any(|(_, e, pre)| *pre && matches!(e,
-            Event::ConnectionClosed { state: Some(s), user: Some(_), .. } if *s == want))
+        evs.iter().any(|(_, e, pre)| {
+            *pre && matches!(e,
+            Event::ConnectionClosed { state: Some(s), user: Some(_), .. } if *s == want)
+        })
     };
     assert!(states(sshtrail_sshd::UserState::Authenticating));
     assert!(states(sshtrail_sshd::UserState::Invalid));
-    assert!(evs.iter().any(|(_, e, _)| matches!(e,
-        Event::ReceivedDisconnect { code: Some(11), reason: "disconnected by user", .. })));
-    assert!(evs.iter().any(|(_, e, _)| matches!(e,
-        Event::Disconnected { user: Some("sshtrail-bob"), state: Some(sshtrail_sshd::UserState::Authenticated), .. })));
+    assert!(evs.iter().any(|(_, e, _)| matches!(
+        e,
+        Event::ReceivedDisconnect {
+            code: Some(11),
+            reason: "disconnected by user",
+            ..
+        }
+    )));
+    assert!(evs.iter().any(|(_, e, _)| matches!(
+        e,
+        Event::Disconnected {
+            user: Some("sshtrail-bob"),
+            state: Some(sshtrail_sshd::UserState::Authenticated),
+            ..
+        }
+    )));
     let negotiate: Vec<_> = evs
         .iter()
         .filter_map(|(_, e, _)| match e {
-            Event::Noise { noise: sshtrail_sshd::Noise::UnableToNegotiate, peer, reason } => Some((peer.unwrap().ip, *reason)),
+            Event::Noise {
+                noise: sshtrail_sshd::Noise::UnableToNegotiate,
+                peer,
+                reason,
+            } => Some((peer.unwrap().ip, *reason)),
             _ => None,
         })
         .collect();
-    assert!(negotiate.iter().any(|(i, r)| *i == ip("::1") && r.contains("no matching host key type")));
+    assert!(negotiate
+        .iter()
+        .any(|(i, r)| *i == ip("::1") && r.contains("no matching host key type")));
 }
 
 /// Lines of OpenSSH versions this machine cannot run: hand-written (fabricated), see the
@@ -368,7 +460,9 @@ fn fabricated_other_versions() {
         }
         let cols: Vec<&str> = line.splitn(8, '\t').collect();
         assert_eq!(cols.len(), 8, "line {}", i + 1);
-        let framed = framer.frame(cols[7]).unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
+        let framed = framer
+            .frame(cols[7])
+            .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
         assert!(framed.is_sshd(), "line {}", i + 1);
         let m = parse(&framed.message);
         let f = m.fields();

@@ -106,7 +106,11 @@ fn pri(line: &str) -> (usize, bool) {
     if b.first() != Some(&b'<') {
         return (0, false);
     }
-    let n = b[1..].iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+    let n = b[1..]
+        .iter()
+        .take(4)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     if n == 0 || b.get(1 + n) != Some(&b'>') {
         return (0, false);
     }
@@ -170,7 +174,11 @@ fn host_tag_message(timestamp: Option<Timestamp>, s: &str) -> Result<Framed<'_>,
 /// `TIMESTAMP HOST APP PROCID MSGID SD [MSG]` after `<PRI>1 `.
 fn rfc5424(s: &str) -> Result<Framed<'_>, FrameError> {
     let mut parts = s.splitn(6, ' ');
-    let mut next = || parts.next().ok_or(FrameError::Syslog("short RFC 5424 header"));
+    let mut next = || {
+        parts
+            .next()
+            .ok_or(FrameError::Syslog("short RFC 5424 header"))
+    };
     let ts = next()?;
     let host = next()?;
     let app = next()?;
@@ -191,7 +199,11 @@ fn rfc5424(s: &str) -> Result<Framed<'_>, FrameError> {
     Ok(Framed {
         timestamp,
         host: Some(host).filter(|h| nil(h)).map(Cow::Borrowed),
-        pid: if nil(procid) { procid.parse().ok() } else { None },
+        pid: if nil(procid) {
+            procid.parse().ok()
+        } else {
+            None
+        },
         program: Some(app).filter(|a| nil(a)).map(Cow::Borrowed),
         message: Cow::Borrowed(message),
         ..Framed::default()
@@ -228,7 +240,9 @@ fn skip_structured_data(s: &str) -> Result<&str, FrameError> {
     if i == 0 {
         return Err(FrameError::Syslog("bad structured data"));
     }
-    let rest = s.get(i..).ok_or(FrameError::Syslog("bad structured data"))?;
+    let rest = s
+        .get(i..)
+        .ok_or(FrameError::Syslog("bad structured data"))?;
     Ok(rest.strip_prefix(' ').unwrap_or(rest))
 }
 
@@ -247,20 +261,32 @@ mod tests {
         let x = f
             .frame("Nov 23 11:00:29 vm sshd[11411]: Connection from x\n")
             .unwrap();
-        assert_eq!(x.timestamp.unwrap().to_rfc3339(), "2026-11-23T11:00:29.000000Z");
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2026-11-23T11:00:29.000000Z"
+        );
         assert_eq!(x.pid, Some(11411));
         assert_eq!(x.program.as_deref(), Some("sshd"));
         assert_eq!(x.message, "Connection from x");
         // A December line seen in November is from last year.
         let x = f.frame("Dec 31 23:59:59 vm sshd[1]: m").unwrap();
-        assert_eq!(x.timestamp.unwrap().to_rfc3339(), "2025-12-31T23:59:59.000000Z");
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2025-12-31T23:59:59.000000Z"
+        );
         let x = f.frame("<38>Nov  3 01:02:03 vm sshd: m").unwrap();
-        assert_eq!(x.timestamp.unwrap().to_rfc3339(), "2026-11-03T01:02:03.000000Z");
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2026-11-03T01:02:03.000000Z"
+        );
         assert_eq!(x.pid, None);
         // Zone applies to RFC 3164 only.
         let f = SyslogFramer::with_reference(TimeZone::Fixed(3600), f.reference);
         let x = f.frame("Nov 23 11:00:29 vm sshd[1]: m").unwrap();
-        assert_eq!(x.timestamp.unwrap().to_rfc3339(), "2026-11-23T10:00:29.000000Z");
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2026-11-23T10:00:29.000000Z"
+        );
         // 29 February falls back to the last leap year.
         let x = f.frame("Feb 29 11:00:29 vm sshd[1]: m").unwrap();
         assert_eq!(x.timestamp.unwrap().to_civil_utc().0, 2024);
@@ -272,7 +298,10 @@ mod tests {
         let x = f
             .frame("2026-11-23T11:00:29.183076+01:00 vm sshd-session[5]: hello")
             .unwrap();
-        assert_eq!(x.timestamp.unwrap().to_rfc3339(), "2026-11-23T10:00:29.183076Z");
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2026-11-23T10:00:29.183076Z"
+        );
         assert_eq!(x.program.as_deref(), Some("sshd-session"));
         let x = f
             .frame("<38>1 2026-11-23T11:00:29.183076+00:00 vm sshd 11411 - - Connection from")
@@ -290,7 +319,15 @@ mod tests {
     #[test]
     fn garbage() {
         let f = framer();
-        for line in ["", "Nov", "Foo 23 11:00:29 vm sshd[1]: m", "Nov 23 11:00:29 vm", "<38>1 x", "2026-13-01T00:00:00Z vm a: b", "Nov 23 11:00:29 vm sshd[x]: m"] {
+        for line in [
+            "",
+            "Nov",
+            "Foo 23 11:00:29 vm sshd[1]: m",
+            "Nov 23 11:00:29 vm",
+            "<38>1 x",
+            "2026-13-01T00:00:00Z vm a: b",
+            "Nov 23 11:00:29 vm sshd[x]: m",
+        ] {
             assert!(f.frame(line).is_err(), "{line}");
         }
     }

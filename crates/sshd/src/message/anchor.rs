@@ -32,14 +32,16 @@ pub(crate) fn parse_ip(token: &str) -> Option<Option<IpAddr>> {
     if token == "UNKNOWN" {
         return Some(None);
     }
-    let b = token.as_bytes();
-    // Cheap pre-check keeps the std parser off user text that cannot be an address.
-    if b.is_empty() || b.len() > 64 || !b.iter().all(|c| c.is_ascii_hexdigit() || b".:%".contains(c)) {
-        if !token.contains('%') {
-            return None;
-        }
-    }
     let addr = token.split_once('%').map_or(token, |(a, _)| a);
+    // Cheap pre-check keeps the std parser off user text that cannot be an address.
+    let plausible = !addr.is_empty()
+        && addr.len() <= 45
+        && addr
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':');
+    if !plausible {
+        return None;
+    }
     addr.parse::<IpAddr>().ok().map(Some)
 }
 

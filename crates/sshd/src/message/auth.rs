@@ -236,7 +236,10 @@ pub(super) fn root_refused(rest: &str) -> Option<Event<'_>> {
 const NOT_ALLOWED: &[(&str, NotAllowedReason)] = &[
     ("listed in DenyUsers", NotAllowedReason::DenyUsers),
     ("not listed in AllowUsers", NotAllowedReason::AllowUsers),
-    ("a group is listed in DenyGroups", NotAllowedReason::DenyGroups),
+    (
+        "a group is listed in DenyGroups",
+        NotAllowedReason::DenyGroups,
+    ),
     (
         "none of user's groups are listed in AllowGroups",
         NotAllowedReason::AllowGroups,

@@ -189,9 +189,7 @@ pub(super) fn nasty_ptr(rest: &str) -> Event<'_> {
     let (name, ip) = match rest.rsplit_once(" is set up for ") {
         Some((name, tail)) => (
             Some(name.trim_matches('"')),
-            tail.strip_suffix(", ignoring")
-                .and_then(parse_ip)
-                .flatten(),
+            tail.strip_suffix(", ignoring").and_then(parse_ip).flatten(),
         ),
         None => (None, None),
     };

@@ -442,9 +442,7 @@ fn parse_event(s: &str) -> Option<Event<'_>> {
                 None
             }
         }
-        b'I' => s
-            .strip_prefix("Invalid user ")
-            .and_then(auth::invalid_user),
+        b'I' => s.strip_prefix("Invalid user ").and_then(auth::invalid_user),
         b'i' => s
             .strip_prefix("input_userauth_request: invalid user ")
             .map(|user| Event::InvalidUser { user, peer: None }),

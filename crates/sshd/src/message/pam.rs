@@ -22,7 +22,9 @@ pub(super) fn pam_unix(rest: &str) -> Option<Event<'_>> {
     let after = &r[rhost_at + "rhost=".len()..];
     let rhost_end = after.find(' ').unwrap_or(after.len());
     let rhost = &after[..rhost_end];
-    let user = after[rhost_end..].find("user=").map(|n| &after[rhost_end + n + 5..]);
+    let user = after[rhost_end..]
+        .find("user=")
+        .map(|n| &after[rhost_end + n + 5..]);
     Some(Event::PamAuthFailure {
         service,
         rhost: (!rhost.is_empty()).then_some(rhost),

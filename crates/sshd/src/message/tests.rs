@@ -19,12 +19,17 @@ fn accepted_certificate() {
     assert_eq!(key.key_type, "ED25519-CERT");
     let cert = key.cert.unwrap();
     assert_eq!((cert.id, cert.serial), ("carol@x", 4242));
-    assert_eq!((cert.ca_key_type, cert.ca_fingerprint), ("ED25519", "SHA256:JtC"));
+    assert_eq!(
+        (cert.ca_key_type, cert.ca_fingerprint),
+        ("ED25519", "SHA256:JtC")
+    );
 }
 
 #[test]
 fn quoted_cert_id_with_hostile_text() {
-    let m = ev(r#"Accepted publickey for c from 10.0.0.1 port 22 ssh2: RSA-CERT SHA256:a ID "x (serial 1) CA RSA SHA256:b" (serial 7) CA RSA SHA256:c"#);
+    let m = ev(
+        r#"Accepted publickey for c from 10.0.0.1 port 22 ssh2: RSA-CERT SHA256:a ID "x (serial 1) CA RSA SHA256:b" (serial 7) CA RSA SHA256:c"#,
+    );
     let Event::Auth(a) = m else { panic!() };
     let cert = a.key.unwrap().cert.unwrap();
     assert_eq!(cert.id, "x (serial 1) CA RSA SHA256:b");
@@ -60,7 +65,10 @@ fn prefix_suffix_and_other() {
     assert!(m.preauth);
     assert_eq!(m.prefix, Some(Prefix::Error));
     assert_eq!(m.event.kind(), Kind::MaxAttempts);
-    assert_eq!(parse("Server listening on 0.0.0.0 port 22.").event, Event::Other);
+    assert_eq!(
+        parse("Server listening on 0.0.0.0 port 22.").event,
+        Event::Other
+    );
     assert_eq!(parse("").event, Event::Other);
     assert_eq!(parse("Accepted").event, Event::Other);
 }
@@ -79,11 +87,22 @@ fn disconnect_forms() {
             reason: "x from 9.9.9.9 port 9"
         }
     );
-    let m = ev("Disconnecting authenticating user bob 1.2.3.4 port 5: Too many authentication failures");
+    let m = ev(
+        "Disconnecting authenticating user bob 1.2.3.4 port 5: Too many authentication failures",
+    );
     assert_eq!(m.kind(), Kind::TooManyFailures);
-    assert_eq!(ev("Disconnecting: Too many authentication failures").kind(), Kind::TooManyFailures);
-    assert_eq!(ev("Disconnected from 1.2.3.4 port 5").kind(), Kind::Disconnected);
-    assert_eq!(ev("Connection closed by UNKNOWN port 65535").kind(), Kind::ConnectionClosed);
+    assert_eq!(
+        ev("Disconnecting: Too many authentication failures").kind(),
+        Kind::TooManyFailures
+    );
+    assert_eq!(
+        ev("Disconnected from 1.2.3.4 port 5").kind(),
+        Kind::Disconnected
+    );
+    assert_eq!(
+        ev("Connection closed by UNKNOWN port 65535").kind(),
+        Kind::ConnectionClosed
+    );
 }
 
 #[test]

@@ -53,6 +53,12 @@ pub enum SshdFact {
         ip: Option<String>,
         port: Option<u16>,
     },
+    /// A refusal that names no user (`Certificate invalid`, a revoked key, bad
+    /// ownership): the reason a connection that then closes unauthenticated failed.
+    PreauthNote {
+        pid: u32,
+        reason: String,
+    },
     /// The connection ended before authentication (`Connection closed … [preauth]`,
     /// `Disconnected from invalid user …`, timeouts, resets).
     PreauthEnded {
@@ -62,6 +68,12 @@ pub enum SshdFact {
         ip: Option<String>,
         port: Option<u16>,
         reason: String,
+    },
+    /// `User child is on pid N`: the session's unprivileged child, which logs the
+    /// disconnect lines of the session that `pid` (the monitor) owns.
+    UserChild {
+        pid: u32,
+        child: u32,
     },
     /// The authenticated session ended (`Disconnected from user …`, `Received disconnect`
     /// after authentication, `pam_unix(sshd:session): session closed`).
@@ -76,6 +88,7 @@ impl SshdFact {
     pub fn time_ms(&self) -> u64 {
         match self {
             SshdFact::Accepted(login) => login.time_ms,
+            SshdFact::PreauthNote { .. } | SshdFact::UserChild { .. } => 0,
             SshdFact::AuthFailure { time_ms, .. }
             | SshdFact::InvalidUser { time_ms, .. }
             | SshdFact::PreauthEnded { time_ms, .. }

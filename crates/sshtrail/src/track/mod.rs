@@ -19,11 +19,16 @@
 pub mod build;
 pub mod facts;
 pub mod from_audit;
+pub mod from_sshd;
 
 use build::{Identity, Logout};
 use facts::{AuditFact, AuditRole, Login, SshdFact};
 use sshtrail_event::{AuditEvent, Host};
 use std::collections::HashMap;
+
+/// sshd gives up on an unauthenticated connection after LoginGraceTime (120 s by
+/// default); connection notes older than this are of no further use.
+const CONNECTION_KEEP_MS: u64 = 600_000;
 
 /// Waits and bounds.
 #[derive(Clone, Debug)]
@@ -90,8 +95,10 @@ struct WaitingLogin {
 /// Per-connection memory before authentication, for the failed-login counting rule.
 #[derive(Default)]
 struct Connection {
+    last_ms: u64,
     failures: u32,
     invalid_user: Option<String>,
+    note: Option<String>,
 }
 
 /// A login that never got an audit session: kept so its logout can still be written.
@@ -109,6 +116,8 @@ pub struct Tracker {
     connections: HashMap<u32, Connection>,
     sshd_only: HashMap<u32, SshdOnly>,
     non_ssh_sessions: HashMap<u32, u64>,
+    /// User child PID → the monitor PID that owns the session.
+    monitor_of: HashMap<u32, u32>,
     out: Vec<AuditEvent>,
     stats: Stats,
 }
@@ -124,6 +133,7 @@ impl Tracker {
             connections: HashMap::new(),
             sshd_only: HashMap::new(),
             non_ssh_sessions: HashMap::new(),
+            monitor_of: HashMap::new(),
             out: Vec::new(),
             stats: Stats::default(),
         }
@@ -150,11 +160,23 @@ impl Tracker {
                 method,
                 reason,
             } => {
-                self.connections.entry(pid).or_default().failures += 1;
+                self.connection(pid, time_ms).failures += 1;
                 self.failed_login(time_ms, pid, &user, ip, port, method, &reason);
             }
-            SshdFact::InvalidUser { pid, user, .. } => {
-                self.connections.entry(pid).or_default().invalid_user = Some(user);
+            SshdFact::InvalidUser {
+                time_ms, pid, user, ..
+            } => {
+                self.connection(pid, time_ms).invalid_user = Some(user);
+            }
+            SshdFact::UserChild { pid, child } => {
+                if self.monitor_of.len() >= self.config.max_sessions {
+                    self.monitor_of.clear();
+                }
+                self.monitor_of.insert(child, pid);
+            }
+            SshdFact::PreauthNote { pid, reason } => {
+                let last_ms = self.connections.get(&pid).map_or(0, |c| c.last_ms);
+                self.connection(pid, last_ms).note = Some(reason);
             }
             SshdFact::PreauthEnded {
                 time_ms,
@@ -172,7 +194,7 @@ impl Tracker {
                 // in if a user name is known; bare scanner connections name no user.
                 let (user, reason) = match (connection.invalid_user, user) {
                     (Some(invalid), _) => (invalid, "invalid user".to_string()),
-                    (None, Some(user)) => (user, reason),
+                    (None, Some(user)) => (user, connection.note.unwrap_or(reason)),
                     (None, None) => return,
                 };
                 self.failed_login(time_ms, pid, &user, ip, port, None, &reason);
@@ -237,6 +259,8 @@ impl Tracker {
                 self.emit_sshd_only_login(waiting.login);
             }
         }
+        self.connections
+            .retain(|_, c| now_ms.saturating_sub(c.last_ms) < CONNECTION_KEEP_MS);
         let keep = self.config.ended_keep_ms;
         self.sessions.retain(|_, s| {
             s.ended_ms
@@ -409,6 +433,7 @@ impl Tracker {
     }
 
     fn on_session_closed(&mut self, time_ms: u64, pid: u32, reason: &str) {
+        let pid = self.monitor_of.remove(&pid).unwrap_or(pid);
         if let Some(ses) = self.ses_by_pid.get(&pid).copied() {
             self.end_session(ses, time_ms, reason);
             return;
@@ -495,6 +520,25 @@ impl Tracker {
                 reason,
             },
         ));
+    }
+
+    /// The pre-authentication memory of connection `pid`, bounded in number.
+    fn connection(&mut self, pid: u32, time_ms: u64) -> &mut Connection {
+        if self.connections.len() >= self.config.max_sessions
+            && !self.connections.contains_key(&pid)
+        {
+            if let Some(oldest) = self
+                .connections
+                .iter()
+                .min_by_key(|(_, c)| c.last_ms)
+                .map(|(p, _)| *p)
+            {
+                self.connections.remove(&oldest);
+            }
+        }
+        let connection = self.connections.entry(pid).or_default();
+        connection.last_ms = connection.last_ms.max(time_ms);
+        connection
     }
 
     fn remember_non_ssh(&mut self, ses: u32, time_ms: u64) {

@@ -5,7 +5,7 @@
 //! kernel and libaudit headers and audit tools (`ausyscall --dump`, `errno -l`), so the
 //! tables follow the installed audit userspace instead of a hand-typed copy. Lookups by
 //! number index a dense array (O(1)); lookups by name on the hot path (record type and
-//! field names) go through a generated perfect hash ([`phf`]).
+//! field names) go through a generated perfect hash (`tables/phf.rs`).
 //!
 //! A number that a table does not know yields `None`; callers print the number itself.
 

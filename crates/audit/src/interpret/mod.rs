@@ -32,6 +32,7 @@ mod mode;
 mod names;
 mod numbers;
 mod sockaddr;
+mod syscall_args;
 
 pub use arch::{syscall_name, syscall_number, Arch};
 pub use execve::{execve_args, proctitle_args, ExecveError};
@@ -160,6 +161,9 @@ pub fn interpret_field<'a>(
                 Cow::Borrowed(_) => None,
             };
         }
+        if record.record_type() == RecordType::SYSCALL {
+            return syscall_arg(record, field, arch, resolver);
+        }
         return None;
     };
     let value = field.value;
@@ -217,6 +221,41 @@ pub fn interpret_field<'a>(
         Cow::Owned(text) => owned_if_changed(value, text),
         other => Some(other),
     }
+}
+
+/// `a0`…`a3` of a SYSCALL record, for the syscalls whose argument is a signal, a family,
+/// an id or a mode (see `syscall_args.rs`); the value is a bare hex machine word.
+fn syscall_arg<'a>(
+    record: &'a Record,
+    field: &Field<'a>,
+    arch: Option<Arch>,
+    resolver: &dyn NameResolver,
+) -> Option<Cow<'a, str>> {
+    let index = syscall_args::arg_index(field.key)?;
+    let arch = arch.or_else(|| record.value("arch").and_then(Arch::from_field))?;
+    let name = syscall_name(arch, record.value("syscall")?.parse().ok()?)?;
+    let kind = syscall_args::arg_kind(name, index)?;
+    if field.value.len() > 16 {
+        return None;
+    }
+    let word = u64::from_str_radix(field.value, 16).ok()?;
+    Some(match kind {
+        FieldKind::Signal => Cow::Borrowed(signal_name(word)?),
+        FieldKind::Family => Cow::Borrowed(family_name(word)?),
+        FieldKind::Mode => Cow::Owned(file_mode(&format!("{word:o}"))?.describe()),
+        // ids are 32-bit: -1 in a 64-bit register is ffffffffffffffff.
+        FieldKind::Uid | FieldKind::Gid => {
+            let id = word as u32;
+            if id == u32::MAX {
+                Cow::Borrowed("unset")
+            } else if kind == FieldKind::Gid {
+                Cow::Owned(resolver.group(id)?)
+            } else {
+                Cow::Owned(resolver.user(id)?)
+            }
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -360,3 +360,44 @@ fn small_kinds() {
         Some("oldolduname")
     );
 }
+
+#[test]
+fn syscall_arguments_with_meaning() {
+    struct Fixed;
+    impl NameResolver for Fixed {
+        fn user(&self, uid: u32) -> Option<String> {
+            Some(format!("user{uid}"))
+        }
+        fn group(&self, gid: u32) -> Option<String> {
+            Some(format!("group{gid}"))
+        }
+    }
+    // Fabricated SYSCALL records (x86_64 numbers: kill 62, socket 41, setresuid 117,
+    // fchmodat 268, as in this machine's log for `chmod 4755`).
+    let check = |line: &str, key: &str, want: Option<&str>| {
+        let record = parse_line(line.as_bytes()).unwrap();
+        let field = record.get(key).unwrap();
+        let got = interpret_field(&record, &field, None, &Fixed);
+        assert_eq!(got.as_deref(), want, "{line} {key}");
+    };
+    let kill = "type=SYSCALL msg=audit(1.0:1): arch=c000003e syscall=62 success=yes exit=0 a0=1f40 a1=9 a2=0 a3=0";
+    check(kill, "a1", Some("SIGKILL"));
+    check(kill, "a0", None);
+    let socket = "type=SYSCALL msg=audit(1.0:1): arch=c000003e syscall=41 success=yes exit=3 a0=a a1=1 a2=0 a3=0";
+    check(socket, "a0", Some("inet6"));
+    check(socket, "a1", None);
+    let setresuid = "type=SYSCALL msg=audit(1.0:1): arch=c000003e syscall=117 success=yes exit=0 a0=3e8 a1=ffffffffffffffff a2=ffffffff a3=0";
+    check(setresuid, "a0", Some("user1000"));
+    check(setresuid, "a1", Some("unset"));
+    check(setresuid, "a2", Some("unset"));
+    check(setresuid, "a3", None);
+    // The real fchmodat of `chmod 4755 watched` in the fixture.
+    let records = records();
+    let chmod = records
+        .iter()
+        .find(|r| r.record_type() == RecordType::SYSCALL && r.value("syscall") == Some("268"))
+        .unwrap();
+    assert_eq!(chmod.value("a2"), Some("9ed"));
+    assert_eq!(interpret(chmod, "a2").as_deref(), Some("4755"));
+    assert_eq!(interpret(chmod, "a1"), None, "a pointer stays raw");
+}

@@ -28,6 +28,9 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
+    /// Join captured audit and sshd logs offline and print the events as JSON lines
+    /// (with no log named: the bundled sample session).
+    Replay(cmd::replay::ReplayArgs),
     /// OpenSSH sshd log lines: parse captured logs.
     Sshd {
         #[command(subcommand)]
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     init_logging(&cli.log_format);
     let result = match cli.command {
         Command::Audit { command } => cmd::audit::run(command),
+        Command::Replay(args) => cmd::replay::run(args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };
     match result {

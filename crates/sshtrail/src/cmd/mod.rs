@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod coalesced;
+pub mod replay;
 pub mod sshd;
 
 use std::fs::File;
@@ -11,7 +12,10 @@ use std::path::PathBuf;
 /// Opens each named input in turn (`-` or no names at all means stdin).
 pub fn open_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, Box<dyn BufRead>)>> {
     if paths.is_empty() {
-        return Ok(vec![("-".to_string(), Box::new(BufReader::new(io::stdin())))]);
+        return Ok(vec![(
+            "-".to_string(),
+            Box::new(BufReader::new(io::stdin())),
+        )]);
     }
     let mut inputs: Vec<(String, Box<dyn BufRead>)> = Vec::new();
     for path in paths {
@@ -19,8 +23,7 @@ pub fn open_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, Box<dyn Buf
         if name == "-" {
             inputs.push((name, Box::new(BufReader::new(io::stdin()))));
         } else {
-            let file = File::open(path)
-                .map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
+            let file = File::open(path).map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
             inputs.push((name, Box::new(BufReader::with_capacity(1 << 16, file))));
         }
     }

@@ -191,3 +191,27 @@ pub fn user_logout(
     }));
     event
 }
+
+/// The trail's own health: something an auditor must see as a possible hole.
+pub fn system_action(
+    host: &Host,
+    time_ms: u64,
+    action: &str,
+    outcome: Outcome,
+    details: serde_json::Map<String, serde_json::Value>,
+) -> AuditEvent {
+    let mut event = AuditEvent::new(
+        EventType::SystemAction,
+        "sshtrail",
+        rfc3339(time_ms),
+        new_audit_id(),
+        outcome,
+        host,
+    )
+    .subject("loggedAs", "sshtrail");
+    event.source = Source::ip("localhost", None);
+    let mut data = details;
+    data.insert("action".into(), action.into());
+    event.data = Some(data.into());
+    event
+}

@@ -88,8 +88,9 @@ impl SshdFact {
     pub fn time_ms(&self) -> u64 {
         match self {
             SshdFact::Accepted(login) => login.time_ms,
-            SshdFact::PreauthNote { .. } | SshdFact::UserChild { .. } => 0,
-            SshdFact::AuthFailure { time_ms, .. }
+            SshdFact::PreauthNote { time_ms, .. }
+            | SshdFact::UserChild { time_ms, .. }
+            | SshdFact::AuthFailure { time_ms, .. }
             | SshdFact::InvalidUser { time_ms, .. }
             | SshdFact::PreauthEnded { time_ms, .. }
             | SshdFact::SessionClosed { time_ms, .. } => *time_ms,

@@ -70,14 +70,17 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
             },
         },
         Event::CertInvalid { reason } => SshdFact::PreauthNote {
+            time_ms,
             pid,
             reason: format!("certificate invalid: {reason}"),
         },
         Event::KeyRevoked { .. } => SshdFact::PreauthNote {
+            time_ms,
             pid,
             reason: "key revoked".to_string(),
         },
         Event::AuthRefused { reason, .. } => SshdFact::PreauthNote {
+            time_ms,
             pid,
             reason: format!("authentication refused: {reason}"),
         },
@@ -139,7 +142,11 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
                 }
             }
         }
-        Event::UserChild { pid: child } => SshdFact::UserChild { pid, child },
+        Event::UserChild { pid: child } => SshdFact::UserChild {
+            time_ms,
+            pid,
+            child,
+        },
         // sshd exits after `fatal:` (say PAM's setcred failed after `Accepted`): whatever
         // session that process had is over, though no disconnect line will follow.
         Event::Other if message.prefix == Some(Prefix::Fatal) && !message.preauth => {

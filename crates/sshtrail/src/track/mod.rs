@@ -20,6 +20,7 @@ pub mod build;
 pub mod facts;
 pub mod from_audit;
 pub mod from_sshd;
+pub mod system;
 
 use build::{Identity, Logout};
 use facts::{AuditFact, AuditRole, Login, SshdFact};
@@ -168,15 +169,18 @@ impl Tracker {
             } => {
                 self.connection(pid, time_ms).invalid_user = Some(user);
             }
-            SshdFact::UserChild { pid, child } => {
+            SshdFact::UserChild { pid, child, .. } => {
                 if self.monitor_of.len() >= self.config.max_sessions {
                     self.monitor_of.clear();
                 }
                 self.monitor_of.insert(child, pid);
             }
-            SshdFact::PreauthNote { pid, reason } => {
-                let last_ms = self.connections.get(&pid).map_or(0, |c| c.last_ms);
-                self.connection(pid, last_ms).note = Some(reason);
+            SshdFact::PreauthNote {
+                time_ms,
+                pid,
+                reason,
+            } => {
+                self.connection(pid, time_ms).note = Some(reason);
             }
             SshdFact::PreauthEnded {
                 time_ms,

@@ -62,7 +62,47 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    group.bench_function("parse+reassemble", |b| {
+        b.iter(|| {
+            let mut reassembler = Reassembler::default();
+            let mut events = 0usize;
+            let mut emit = |output: Output| {
+                if let Output::Event(event) = output {
+                    events += black_box(event.records()).len();
+                }
+            };
+            for line in &lines {
+                if let Ok(record) = parse_line(line) {
+                    let now = record.timestamp().as_millis();
+                    reassembler.push(record, now, &mut emit);
+                }
+            }
+            reassembler.finish(&mut emit);
+            events
+        })
+    });
+
     let coalescer = Coalescer::new(&NoNames);
+    group.bench_function("parse+reassemble+coalesce", |b| {
+        b.iter(|| {
+            let mut reassembler = Reassembler::default();
+            let mut fields = 0usize;
+            let mut emit = |output: Output| {
+                if let Output::Event(event) = output {
+                    fields += black_box(coalescer.coalesce(event.records())).data.len();
+                }
+            };
+            for line in &lines {
+                if let Ok(record) = parse_line(line) {
+                    let now = record.timestamp().as_millis();
+                    reassembler.push(record, now, &mut emit);
+                }
+            }
+            reassembler.finish(&mut emit);
+            fields
+        })
+    });
+
     group.bench_function("parse+reassemble+coalesce+json", |b| {
         let mut out = Vec::with_capacity(1 << 20);
         b.iter(|| {

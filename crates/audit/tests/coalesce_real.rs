@@ -188,7 +188,10 @@ fn ssh_login_session_story() {
     assert_eq!(user_login.summary.action, Some("logged-in"));
     let terminal = raw("USER_LOGIN", "terminal").expect("USER_LOGIN has terminal");
     assert!(terminal.starts_with("/dev/pts/"));
-    assert_eq!(s(&user_login.summary.object.primary), Some(terminal.as_str()));
+    assert_eq!(
+        s(&user_login.summary.object.primary),
+        Some(terminal.as_str())
+    );
     assert_eq!(s(&user_login.summary.object.secondary), Some("127.0.0.1"));
     assert_eq!(
         user_login.source.as_ref().and_then(|a| a.ip.as_deref()),

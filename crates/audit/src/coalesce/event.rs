@@ -4,7 +4,8 @@
 //! what had to be decoded (hex strings, names, numbers made into text) is owned. Empty
 //! parts are left out of the JSON, so a consumer never sees `"file": null` or `"tags": []`.
 
-use crate::record::{civil_from_unix, Timestamp};
+use crate::coalesce::fields;
+use crate::record::{civil_from_unix, Record, Timestamp};
 use crate::record_type::RecordType;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -39,44 +40,118 @@ impl Outcome {
 /// Ordered `key → value` pairs, serialized as a JSON object. A key is kept once: the first
 /// value wins (records of one event repeat keys such as `pid`; the first is the primary's).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Pairs<'a>(pub Vec<(Text<'a>, Text<'a>)>);
+pub struct Pairs<'a> {
+    /// Each key with a fingerprint (see [`fingerprint`]), so that the duplicate check
+    /// costs one integer comparison per entry instead of a string comparison.
+    items: Vec<(u64, Text<'a>, Text<'a>)>,
+}
+
+/// The key's length and first seven bytes: equal fingerprints mean equal keys for keys of
+/// up to seven bytes (nearly all audit keys); longer keys are compared in full.
+fn fingerprint(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    // A byte loop, not a slice copy: a copy of 0–7 bytes compiles to a memcpy call and a
+    // store-forwarding stall when the buffer is read back as one integer.
+    let mut print = (bytes.len().min(255) as u64) << 56;
+    for (i, b) in bytes.iter().take(7).enumerate() {
+        print |= u64::from(*b) << (8 * i);
+    }
+    print
+}
 
 impl<'a> Pairs<'a> {
+    pub fn with_capacity(n: usize) -> Self {
+        Pairs {
+            items: Vec::with_capacity(n),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.items.iter().map(|(_, k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        let print = fingerprint(key);
+        self.items
+            .iter()
+            .position(|(p, k, _)| *p == print && (key.len() <= 7 || k == key))
     }
 
     /// Adds `key` unless it is already there; returns whether it was added.
     pub fn insert(&mut self, key: impl Into<Text<'a>>, value: impl Into<Text<'a>>) -> bool {
         let key = key.into();
-        if self.0.iter().any(|(k, _)| *k == key) {
+        if self.position(&key).is_some() {
             return false;
         }
-        self.0.push((key, value.into()));
+        self.items.push((fingerprint(&key), key, value.into()));
         true
     }
 
     /// The value for `key`, still borrowed from the record when it was.
     pub fn value(&self, key: &str) -> Option<Text<'a>> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+        self.position(key).map(|i| self.items[i].2.clone())
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_ref())
+        self.position(key).map(|i| self.items[i].2.as_ref())
     }
 }
 
 impl Serialize for Pairs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        let mut map = serializer.serialize_map(Some(self.items.len()))?;
+        for (_, k, v) in &self.items {
             map.serialize_entry(k.as_ref(), v.as_ref())?;
+        }
+        map.end()
+    }
+}
+
+/// A PATH record, serialized as an object of its own fields (a hex-encoded `name`
+/// decoded, ENRICHED translations left out) straight from the record: an event's paths
+/// are most of its fields, and copying them into a map first would double the work.
+#[derive(Clone, Copy, Debug)]
+pub struct PathRecord<'a>(pub &'a Record);
+
+impl<'a> PathRecord<'a> {
+    /// The fields as they appear in the JSON (first occurrence of a key).
+    pub fn fields(self) -> impl Iterator<Item = (&'a str, Text<'a>)> + 'a {
+        let mut seen: [(u64, &str); 32] = [(0, ""); 32];
+        let mut n = 0;
+        self.0.fields().filter(fields::is_own).filter_map(move |f| {
+            let print = fingerprint(f.key);
+            let repeated = seen[..n]
+                .iter()
+                .any(|(p, k)| *p == print && (f.key.len() <= 7 || *k == f.key));
+            if repeated {
+                return None;
+            }
+            if n < seen.len() {
+                seen[n] = (print, f.key);
+                n += 1;
+            }
+            fields::text(&f).map(|v| (f.key, v))
+        })
+    }
+
+    pub fn get(self, key: &str) -> Option<Text<'a>> {
+        self.fields().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for PathRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (k, v) in self.fields() {
+            map.serialize_entry(k, v.as_ref())?;
         }
         map.end()
     }
@@ -133,7 +208,7 @@ pub struct CoalescedEvent<'a> {
     pub file: Option<FileInfo<'a>>,
     /// Every PATH record, its fields as they were (hex names decoded).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub paths: Vec<Pairs<'a>>,
+    pub paths: Vec<PathRecord<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Address<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -374,4 +449,49 @@ fn lower_type<S: Serializer>(rt: &RecordType, serializer: S) -> Result<S::Ok, S:
         }
     }
     serializer.collect_str(&Lower(*rt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_records_decode_names_and_drop_repeats_and_translations() {
+        let line = b"type=PATH msg=audit(1.0:1): item=0 name=2F746D702F6120622E747874 \
+            mode=0100644 item=9 ouid=0\x1dOUID=\"root\"";
+        let record = crate::parse_line(line).unwrap();
+        let path = PathRecord(&record);
+        let fields: Vec<_> = path.fields().collect();
+        assert_eq!(
+            fields,
+            [
+                ("item", Cow::Borrowed("0")),
+                ("name", Cow::Owned("/tmp/a b.txt".to_string())),
+                ("mode", Cow::Borrowed("0100644")),
+                ("ouid", Cow::Borrowed("0")),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_string(&path).unwrap(),
+            r#"{"item":"0","name":"/tmp/a b.txt","mode":"0100644","ouid":"0"}"#
+        );
+    }
+
+    #[test]
+    fn pairs_keep_the_first_value_of_a_key() {
+        let mut p = Pairs::default();
+        assert!(p.insert("pid", "1"));
+        assert!(!p.insert("pid", "2"));
+        // Long keys sharing their first seven bytes are still told apart.
+        assert!(p.insert("cap_fver", "a"));
+        assert!(p.insert("cap_fvex", "b"));
+        assert!(!p.insert("cap_fver", "c"));
+        assert_eq!(p.get("pid"), Some("1"));
+        assert_eq!(p.get("cap_fvex"), Some("b"));
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"pid":"1","cap_fver":"a","cap_fvex":"b"}"#
+        );
+    }
 }

@@ -12,10 +12,8 @@ use std::borrow::Cow;
 /// What a field is for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Role {
-    /// A user id (`auid`, `uid`, …).
-    UserId,
-    /// A group id (`gid`, `egid`, …).
-    GroupId,
+    /// A user or group id: the index in [`ID_KEYS`].
+    Id(usize),
     Pid,
     Ppid,
     Comm,
@@ -32,8 +30,17 @@ pub(crate) enum Role {
 
 pub(crate) fn role(key: &str) -> Role {
     match key {
-        "auid" | "uid" | "euid" | "suid" | "fsuid" | "old-auid" | "oauid" => Role::UserId,
-        "gid" | "egid" | "sgid" | "fsgid" => Role::GroupId,
+        "auid" => Role::Id(0),
+        "uid" => Role::Id(1),
+        "euid" => Role::Id(2),
+        "suid" => Role::Id(3),
+        "fsuid" => Role::Id(4),
+        "old-auid" => Role::Id(5),
+        "oauid" => Role::Id(6),
+        "gid" => Role::Id(7),
+        "egid" => Role::Id(8),
+        "sgid" => Role::Id(9),
+        "fsgid" => Role::Id(10),
         "pid" => Role::Pid,
         "ppid" => Role::Ppid,
         "comm" => Role::Comm,
@@ -46,6 +53,45 @@ pub(crate) fn role(key: &str) -> Role {
         "type" | "msg" => Role::Skip,
         _ => Role::Data,
     }
+}
+
+/// The id fields of a process: key, the key of auditd's ENRICHED translation, and
+/// whether it is a group id. [`role`] gives the index.
+pub(crate) const ID_KEYS: [(&str, &str, bool); 11] = [
+    ("auid", "AUID", false),
+    ("uid", "UID", false),
+    ("euid", "EUID", false),
+    ("suid", "SUID", false),
+    ("fsuid", "FSUID", false),
+    ("old-auid", "OLD-AUID", false),
+    ("oauid", "OAUID", false),
+    ("gid", "GID", true),
+    ("egid", "EGID", true),
+    ("sgid", "SGID", true),
+    ("fsgid", "FSGID", true),
+];
+
+/// The index in [`ID_KEYS`] of an ENRICHED key (`AUID` → 0).
+pub(crate) fn enriched_id(key: &str) -> Option<usize> {
+    Some(match key {
+        "AUID" => 0,
+        "UID" => 1,
+        "EUID" => 2,
+        "SUID" => 3,
+        "FSUID" => 4,
+        "OLD-AUID" => 5,
+        "OAUID" => 6,
+        "GID" => 7,
+        "EGID" => 8,
+        "SGID" => 9,
+        "FSGID" => 10,
+        _ => return None,
+    })
+}
+
+/// A name auditd could translate (it writes `unset` for -1 and may leave it empty).
+pub(crate) fn usable_name(name: &str) -> bool {
+    !name.is_empty() && name != "unset"
 }
 
 /// Fields the kernel or user-space tools may write hex-encoded when the text holds a
@@ -136,9 +182,21 @@ fn enriched_key(key: &str) -> Option<&'static str> {
     })
 }
 
-/// The name for an id field: the ENRICHED translation when the log has one (names as
-/// the recording host knew them), else the resolver's. `None` for unset ids and
-/// unknown names.
+/// Asks the resolver for the name of a numeric id.
+pub(crate) fn resolve(raw: &str, group: bool, resolver: &dyn NameResolver) -> Option<String> {
+    if raw == UNSET {
+        return None;
+    }
+    let num: u32 = raw.parse().ok()?;
+    if group {
+        resolver.group(num)
+    } else {
+        resolver.user(num)
+    }
+}
+
+/// The name for the id field `key` of `record` (one lookup; [`ID_KEYS`] fields are named
+/// in bulk while a record is collected).
 pub(crate) fn id_name<'a>(
     record: &'a Record,
     key: &str,
@@ -149,18 +207,11 @@ pub(crate) fn id_name<'a>(
     if raw == UNSET {
         return None;
     }
-    if let Some(name) = enriched_key(key).and_then(|k| record.enriched(k)) {
-        if name != "unset" && !name.is_empty() {
-            return Some(Cow::Borrowed(name));
-        }
+    let name = enriched_key(key).and_then(|k| record.enriched(k));
+    if let Some(name) = name.filter(|n| usable_name(n)) {
+        return Some(Cow::Borrowed(name));
     }
-    let num: u32 = raw.parse().ok()?;
-    let name = if group {
-        resolver.group(num)
-    } else {
-        resolver.user(num)
-    };
-    name.map(Cow::Owned)
+    resolve(raw, group, resolver).map(Cow::Owned)
 }
 
 /// Splits `user:role:type:level[:category]`; a context without colons (AppArmor's

@@ -50,7 +50,7 @@ pub mod vocabulary;
 
 pub use event::{
     Actor, Address, CoalescedEvent, Direction, Ecs, EcsEvent, EcsIdentity, EcsUser, FileInfo, List,
-    Network, Object, Outcome, Pairs, Process, SeLinux, Summary, Text, User,
+    Network, Object, Outcome, Pairs, PathRecord, Process, SeLinux, Summary, Text, User,
 };
 
 use crate::interpret::NameResolver;

@@ -6,40 +6,29 @@
 //! it. Without one, the SYSCALL is primary; without a SYSCALL, the first record is, so
 //! AVC-only, EXECVE-only and user-space events coalesce like any other.
 
-use crate::coalesce::event::{CoalescedEvent, Pairs};
-use crate::coalesce::fields::{self, id_name, id_text, is_own, role, Role};
+use crate::coalesce::event::{CoalescedEvent, Pairs, PathRecord};
+use crate::coalesce::fields::{
+    self, enriched_id, id_text, resolve, role, usable_name, Role, ID_KEYS,
+};
 use crate::coalesce::vocabulary::{self, RecordVocab, SyscallVocab, APPARMOR_AVC};
 use crate::coalesce::{ecs, objects};
 use crate::interpret::{exit_text, syscall_name, Arch, NameResolver};
+use crate::record::Origin;
 use crate::record::Record;
 use crate::record_type::{RecordClass, RecordType};
 use std::borrow::Cow;
 
-/// Record types that only add detail to the event of a syscall.
-const AUXILIARY: &[u16] = &[
-    1300, // SYSCALL
-    1302, // PATH
-    1303, // IPC
-    1304, // SOCKETCALL
-    1306, // SOCKADDR
-    1307, // CWD
-    1309, // EXECVE
-    1311, // IPC_SET_PERM
-    1312, 1313, 1314, 1315, // MQ_*
-    1317, // FD_PAIR
-    1318, // OBJ_PID
-    1320, // EOE
-    1321, // BPRM_FCAPS
-    1322, // CAPSET
-    1323, // MMAP
-    1327, // PROCTITLE
-    1336, // URINGOP
-    1337, // OPENAT2
-    1402, // AVC_PATH
-];
-
+/// Record types that only add detail to the event of a syscall: SYSCALL 1300, PATH
+/// 1302, IPC 1303, SOCKETCALL 1304, SOCKADDR 1306, CWD 1307, EXECVE 1309, IPC_SET_PERM
+/// 1311, MQ_* 1312–1315, FD_PAIR 1317, OBJ_PID 1318, EOE 1320, BPRM_FCAPS 1321, CAPSET
+/// 1322, MMAP 1323, PROCTITLE 1327, URINGOP 1336, OPENAT2 1337, AVC_PATH 1402.
+#[inline]
 pub(crate) fn is_auxiliary(rt: RecordType) -> bool {
-    AUXILIARY.contains(&rt.0)
+    matches!(
+        rt.0,
+        1300 | 1302..=1304 | 1306 | 1307 | 1309 | 1311..=1315 | 1317 | 1318 | 1320..=1323
+            | 1327 | 1336 | 1337 | 1402
+    )
 }
 
 /// What the event's records are, found in one pass.
@@ -126,13 +115,15 @@ pub(crate) fn build<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> C
 
     // Primary first, then the SYSCALL, then the other records that are not auxiliary:
     // the first occurrence of a key wins everywhere.
-    collect(&mut ev, primary, resolver);
+    ev.user.ids = Pairs::with_capacity(10);
+    ev.data = Pairs::with_capacity(24);
+    collect(&mut ev, primary, syscall_name, resolver);
     if let Some(s) = syscall.filter(|s| !std::ptr::eq(*s, primary)) {
-        collect(&mut ev, s, resolver);
+        collect(&mut ev, s, syscall_name, resolver);
     }
     for r in records {
         if !std::ptr::eq(r, primary) && !is_auxiliary(r.record_type()) {
-            collect(&mut ev, r, resolver);
+            collect(&mut ev, r, syscall_name, resolver);
         }
     }
     process_records(&mut ev, &parts);
@@ -141,16 +132,33 @@ pub(crate) fn build<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> C
     ev
 }
 
-/// Distributes one record's fields.
-fn collect<'a>(ev: &mut CoalescedEvent<'a>, record: &'a Record, resolver: &dyn NameResolver) {
-    let arch = record.value("arch").and_then(Arch::from_field);
-    for field in record.fields().filter(is_own) {
+/// Distributes one record's fields. `syscall_name` is the event's syscall, named once.
+///
+/// One pass: auditd writes the ENRICHED translations after the raw fields, so by the
+/// time `UID="alice"` comes by, `uid` is in `user.ids` and gets its name.
+fn collect<'a>(
+    ev: &mut CoalescedEvent<'a>,
+    record: &'a Record,
+    syscall_name: Option<&'a str>,
+    resolver: &dyn NameResolver,
+) {
+    // The raw values of the ids this record contributed, and which got a name.
+    let mut mine: [Option<&'a str>; ID_KEYS.len()] = [None; ID_KEYS.len()];
+    let mut named = 0u32;
+    for field in record.fields() {
+        if field.origin == Origin::Enriched {
+            if let Some(i) = enriched_id(field.key) {
+                if mine[i].is_some() && usable_name(field.value) {
+                    ev.user.names.insert(ID_KEYS[i].0, field.value);
+                    named |= 1 << i;
+                }
+            }
+            continue;
+        }
         match role(field.key) {
-            r @ (Role::UserId | Role::GroupId) => {
-                if ev.user.ids.insert(field.key, id_text(field.value)) {
-                    if let Some(name) = id_name(record, field.key, r == Role::GroupId, resolver) {
-                        ev.user.names.insert(field.key, name);
-                    }
+            Role::Id(i) => {
+                if ev.user.ids.insert(ID_KEYS[i].0, id_text(field.value)) {
+                    mine[i] = Some(field.value);
                 }
             }
             Role::Pid => ev.process.pid = ev.process.pid.or(Some(field.value)),
@@ -189,7 +197,10 @@ fn collect<'a>(ev: &mut CoalescedEvent<'a>, record: &'a Record, resolver: &dyn N
             Role::Skip => {}
             Role::Data => {
                 let value = match field.key {
-                    "arch" => arch.map(|a| Cow::Borrowed(a.name())),
+                    "arch" => Arch::from_field(field.value).map(|a| Cow::Borrowed(a.name())),
+                    "syscall" if record.record_type() == RecordType::SYSCALL => {
+                        syscall_name.map(Cow::Borrowed)
+                    }
                     "syscall" => name_of_syscall(record).map(Cow::Borrowed),
                     "exit" => Some(exit_text(field.value)),
                     _ => None,
@@ -197,6 +208,14 @@ fn collect<'a>(ev: &mut CoalescedEvent<'a>, record: &'a Record, resolver: &dyn N
                 if let Some(value) = value.or_else(|| fields::text(&field)) {
                     ev.data.insert(field.key, value);
                 }
+            }
+        }
+    }
+    for (i, raw) in mine.iter().enumerate() {
+        if let Some(raw) = raw.filter(|_| named & (1 << i) == 0) {
+            let (key, _, group) = ID_KEYS[i];
+            if let Some(name) = resolve(raw, group, resolver) {
+                ev.user.names.insert(key, name);
             }
         }
     }
@@ -224,13 +243,5 @@ fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>) {
             }
         }
     }
-    for path in parts.paths() {
-        let mut pairs = Pairs::default();
-        for field in path.fields().filter(is_own) {
-            if let Some(value) = fields::text(&field) {
-                pairs.insert(field.key, value);
-            }
-        }
-        ev.paths.push(pairs);
-    }
+    ev.paths.extend(parts.paths().map(PathRecord));
 }

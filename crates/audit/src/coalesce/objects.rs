@@ -8,7 +8,7 @@ use crate::coalesce::event::{Address, CoalescedEvent, Direction, FileInfo, Netwo
 use crate::coalesce::fields::{self, id_name, value_text};
 use crate::coalesce::normalize::Parts;
 use crate::interpret::{file_mode, signal_name, sockaddr, NameResolver, SockAddr};
-use crate::record::Record;
+use crate::record::{Origin, Record};
 use crate::record_type::RecordType;
 use std::borrow::Cow;
 
@@ -117,9 +117,61 @@ fn object_by_kind<'a>(
     }
 }
 
-/// A PATH record's type: `nametype=` since Linux 4.x; RHEL 7 kernels wrote `objtype=`.
-fn name_type(path: &Record) -> Option<&str> {
-    path.value("nametype").or_else(|| path.value("objtype"))
+/// What the summary needs from one PATH record, read in one pass over its fields.
+#[derive(Default)]
+struct PathView<'a> {
+    name: Option<Text<'a>>,
+    /// `nametype=` since Linux 4.x; RHEL 7 kernels wrote `objtype=`.
+    name_type: Option<&'a str>,
+    dev: Option<&'a str>,
+    inode: Option<&'a str>,
+    mode: Option<&'a str>,
+    ouid: Option<&'a str>,
+    ogid: Option<&'a str>,
+    obj: Option<&'a str>,
+    owner: Option<&'a str>,
+    group: Option<&'a str>,
+}
+
+impl<'a> PathView<'a> {
+    fn of(path: &'a Record) -> Self {
+        let mut v = PathView::default();
+        for f in path.fields() {
+            let slot = match (f.origin, f.key) {
+                (Origin::Enriched, "OUID") => &mut v.owner,
+                (Origin::Enriched, "OGID") => &mut v.group,
+                (Origin::Enriched, _) => continue,
+                (_, "name") => {
+                    v.name = v.name.take().or_else(|| fields::text(&f));
+                    continue;
+                }
+                (_, "nametype" | "objtype") => &mut v.name_type,
+                (_, "dev") => &mut v.dev,
+                (_, "inode") => &mut v.inode,
+                (_, "mode") => &mut v.mode,
+                (_, "ouid") => &mut v.ouid,
+                (_, "ogid") => &mut v.ogid,
+                (_, "obj") => &mut v.obj,
+                _ => continue,
+            };
+            if slot.is_none() && !f.is_absent() {
+                *slot = Some(f.value);
+            }
+        }
+        v
+    }
+
+    fn name(
+        named: Option<&'a str>,
+        raw: Option<&'a str>,
+        group: bool,
+        resolver: &dyn NameResolver,
+    ) -> Option<Text<'a>> {
+        match named.filter(|n| fields::usable_name(n)) {
+            Some(n) => Some(Cow::Borrowed(n)),
+            None => raw.and_then(|r| fields::resolve(r, group, resolver).map(Cow::Owned)),
+        }
+    }
 }
 
 /// The file a syscall acted on: the first PATH that is not the parent directory of the
@@ -131,13 +183,27 @@ fn file_object<'a>(
     action: &str,
     resolver: &dyn NameResolver,
 ) {
-    let named = |p: &&'a Record| p.get("name").is_some_and(|f| !f.is_absent());
-    let chosen = parts
-        .paths()
-        .filter(named)
-        .find(|p| name_type(p) != Some("PARENT"))
-        .or_else(|| parts.paths().find(named));
-    let Some(path) = chosen else {
+    let mut chosen: Option<PathView<'a>> = None;
+    let mut first_named: Option<PathView<'a>> = None;
+    let mut created: Option<Text<'a>> = None;
+    for path in parts.paths() {
+        let view = PathView::of(path);
+        if view.name.is_none() {
+            continue;
+        }
+        if view.name_type == Some("CREATE") && created.is_none() {
+            created = view.name.clone();
+        }
+        if chosen.is_none() && view.name_type != Some("PARENT") {
+            chosen = Some(view);
+        } else if first_named.is_none() {
+            first_named = Some(view);
+        }
+        if chosen.is_some() && (created.is_some() || action != "renamed") {
+            break;
+        }
+    }
+    let Some(path) = chosen.or(first_named) else {
         if parts.primary.record_type() == RecordType::EXECVE {
             // EXECVE without PATH: argv[0] is what ran.
             if let Some(arg0) = ev.process.args.first() {
@@ -146,29 +212,25 @@ fn file_object<'a>(
         }
         return;
     };
-    let name = value_text(path, "name");
     if action == "renamed" {
-        ev.summary.object.secondary = parts
-            .paths()
-            .find(|p| name_type(p) == Some("CREATE"))
-            .and_then(|p| value_text(p, "name"));
+        ev.summary.object.secondary = created;
     }
-    ev.summary.object.primary = name.clone();
-    let mode = path.value("mode").and_then(file_mode);
+    ev.summary.object.primary = path.name.clone();
+    let mode = path.mode.and_then(file_mode);
     ev.file = Some(FileInfo {
-        path: name.unwrap_or(Cow::Borrowed("")),
-        device: path.value("dev"),
-        inode: path.value("inode"),
+        path: path.name.unwrap_or(Cow::Borrowed("")),
+        device: path.dev,
+        inode: path.inode,
         mode: path
-            .value("mode")
+            .mode
             .and_then(|m| u32::from_str_radix(m, 8).ok())
             .map(|m| format!("{:04o}", m & 0o7777)),
         file_type: mode.map(|m| m.file_type).filter(|t| !t.is_empty()),
-        uid: path.value("ouid"),
-        gid: path.value("ogid"),
-        owner: id_name(path, "ouid", false, resolver),
-        group: id_name(path, "ogid", true, resolver),
-        selinux: path.value("obj").map(fields::selinux),
+        uid: path.ouid,
+        gid: path.ogid,
+        owner: PathView::name(path.owner, path.ouid, false, resolver),
+        group: PathView::name(path.group, path.ogid, true, resolver),
+        selinux: path.obj.map(fields::selinux),
     });
 }
 

@@ -56,6 +56,7 @@ pub enum SshdFact {
     /// A refusal that names no user (`Certificate invalid`, a revoked key, bad
     /// ownership): the reason a connection that then closes unauthenticated failed.
     PreauthNote {
+        time_ms: u64,
         pid: u32,
         reason: String,
     },
@@ -72,6 +73,7 @@ pub enum SshdFact {
     /// `User child is on pid N`: the session's unprivileged child, which logs the
     /// disconnect lines of the session that `pid` (the monitor) owns.
     UserChild {
+        time_ms: u64,
         pid: u32,
         child: u32,
     },

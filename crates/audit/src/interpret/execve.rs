@@ -83,6 +83,15 @@ fn parse_arg_key(key: &str) -> Option<ArgKey> {
     }
 }
 
+/// Whether `key` names an EXECVE argument value (`a0`, `a12`, `a1[3]`), not `argc` or
+/// `aN_len`.
+pub(crate) fn is_arg_value(key: &str) -> bool {
+    matches!(
+        parse_arg_key(key),
+        Some(ArgKey::Whole(_) | ArgKey::Piece(..))
+    )
+}
+
 /// Decodes one value: quoted → the text; bare → hex. `None` if bare and not hex.
 fn decode_value(field: &Field, out: &mut Vec<u8>) -> bool {
     if field.quote == Quote::None {

@@ -113,23 +113,6 @@ pub fn keys(field: &Field) -> Vec<String> {
     }
 }
 
-/// Whether `key` names an EXECVE argument value (`a0`, `a12`, `a1[3]`), not `argc` or
-/// `aN_len`.
-fn is_execve_arg(key: &str) -> bool {
-    let Some(rest) = key.strip_prefix('a') else {
-        return false;
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && {
-        let tail = &rest[digits..];
-        tail.is_empty()
-            || (tail.starts_with('[')
-                && tail.ends_with(']')
-                && tail.len() > 2
-                && tail[1..tail.len() - 1].bytes().all(|b| b.is_ascii_digit()))
-    }
-}
-
 fn owned_if_changed<'a>(raw: &str, text: String) -> Option<Cow<'a, str>> {
     (text != raw).then_some(Cow::Owned(text))
 }
@@ -155,7 +138,7 @@ pub fn interpret_field<'a>(
         return None;
     }
     let Some(kind) = tables::field_kind(field.key) else {
-        if record.record_type() == RecordType::EXECVE && is_execve_arg(field.key) {
+        if record.record_type() == RecordType::EXECVE && execve::is_arg_value(field.key) {
             return match decode_bare(field) {
                 Cow::Owned(text) => Some(Cow::Owned(text)),
                 Cow::Borrowed(_) => None,

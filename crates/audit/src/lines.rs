@@ -9,7 +9,9 @@ use std::io::{self, BufRead};
 pub enum Line<'a> {
     Text(&'a [u8]),
     /// A line longer than the limit; its bytes were skipped. `len` counts them.
-    TooLong { len: u64 },
+    TooLong {
+        len: u64,
+    },
 }
 
 /// A line reader that reuses one buffer and never holds more than `max_len` bytes.

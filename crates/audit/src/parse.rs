@@ -141,8 +141,9 @@ pub fn parse_journal_entry(
         }
     }
     let serial = audit_id.ok_or(ParseError::MissingJournalField("_AUDIT_ID"))?;
-    let usec = source_realtime_usec
-        .ok_or(ParseError::MissingJournalField("_SOURCE_REALTIME_TIMESTAMP"))?;
+    let usec = source_realtime_usec.ok_or(ParseError::MissingJournalField(
+        "_SOURCE_REALTIME_TIMESTAMP",
+    ))?;
     let id = EventId {
         timestamp: Timestamp {
             sec: usec / 1_000_000,
@@ -214,7 +215,9 @@ fn truncate(s: &str, max: usize) -> String {
 /// Parses `audit(SEC.MSEC:SERIAL):` at `pos`; returns the id and where the body starts.
 fn parse_header(bytes: &[u8], pos: usize) -> Result<(EventId, usize), ParseError> {
     let rest = bytes.get(pos..).ok_or(ParseError::MissingHeader)?;
-    let inner = rest.strip_prefix(b"audit(").ok_or(ParseError::MissingHeader)?;
+    let inner = rest
+        .strip_prefix(b"audit(")
+        .ok_or(ParseError::MissingHeader)?;
     let close = memchr(b')', inner).ok_or(ParseError::MissingHeader)?;
     let stamp = &inner[..close];
     let colon = memchr(b':', stamp).ok_or(ParseError::BadSerial)?;
@@ -269,7 +272,13 @@ fn build_record(
         .map_or(bytes.len(), |i| body_start + i);
     scan_fields(bytes, body_start, body_end, Origin::Raw, &mut fields);
     if body_end < bytes.len() {
-        scan_fields(bytes, body_end + 1, bytes.len(), Origin::Enriched, &mut fields);
+        scan_fields(
+            bytes,
+            body_end + 1,
+            bytes.len(),
+            Origin::Enriched,
+            &mut fields,
+        );
     }
     Ok(Record {
         text,
@@ -320,13 +329,21 @@ fn scan_fields(bytes: &[u8], start: usize, end: usize, origin: Origin, out: &mut
                 let close = memchr(q, &bytes[open.min(end)..end]).map(|i| open + i);
                 match close {
                     Some(close) => (
-                        if q == b'"' { Quote::Double } else { Quote::Single },
+                        if q == b'"' {
+                            Quote::Double
+                        } else {
+                            Quote::Single
+                        },
                         (open as u32, close as u32),
                         close + 1,
                     ),
                     // Unterminated quote (a truncated line): take the rest as the value.
                     None => (
-                        if q == b'"' { Quote::Double } else { Quote::Single },
+                        if q == b'"' {
+                            Quote::Double
+                        } else {
+                            Quote::Single
+                        },
                         (open.min(end) as u32, end as u32),
                         end,
                     ),
@@ -343,7 +360,13 @@ fn scan_fields(bytes: &[u8], start: usize, end: usize, origin: Origin, out: &mut
             && &bytes[key.0 as usize..key.1 as usize] == b"msg";
         if is_nested_msg {
             let before = out.len();
-            scan_fields(bytes, value.0 as usize, value.1 as usize, Origin::Nested, out);
+            scan_fields(
+                bytes,
+                value.0 as usize,
+                value.1 as usize,
+                Origin::Nested,
+                out,
+            );
             if out.len() > before {
                 continue;
             }
@@ -383,7 +406,13 @@ mod tests {
         let record = parse_line(line).unwrap();
         assert_eq!(record.record_type(), RecordType::PATH);
         assert_eq!(record.serial(), 6);
-        assert_eq!(record.timestamp(), Timestamp { sec: 1795431100, msec: 841 });
+        assert_eq!(
+            record.timestamp(),
+            Timestamp {
+                sec: 1795431100,
+                msec: 841
+            }
+        );
         assert_eq!(record.value("cap_frootid"), Some("0"));
         assert_eq!(record.value("name"), Some("/usr/bin/sleep"));
         assert_eq!(record.get("name").unwrap().quote, Quote::Double);
@@ -410,8 +439,11 @@ mod tests {
 
     #[test]
     fn netlink_payload_with_nul() {
-        let record =
-            parse_netlink(1309, b"audit(1700000000.001:7): argc=2 a0=\"ls\" a1=\"-l\"\0junk").unwrap();
+        let record = parse_netlink(
+            1309,
+            b"audit(1700000000.001:7): argc=2 a0=\"ls\" a1=\"-l\"\0junk",
+        )
+        .unwrap();
         assert_eq!(record.record_type(), RecordType::EXECVE);
         assert_eq!(
             keys_values(&record),
@@ -433,7 +465,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(record.serial(), 99);
-        assert_eq!(record.timestamp(), Timestamp { sec: 1_700_000_000, msec: 123 });
+        assert_eq!(
+            record.timestamp(),
+            Timestamp {
+                sec: 1_700_000_000,
+                msec: 123
+            }
+        );
         assert_eq!(record.value("syscall"), Some("59"));
     }
 

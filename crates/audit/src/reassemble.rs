@@ -310,8 +310,7 @@ impl Reassembler {
             emit(Output::Overflow(record));
         } else {
             pending.note(&record);
-            let single = pending.records.is_empty()
-                && record_type.is_single_record();
+            let single = pending.records.is_empty() && record_type.is_single_record();
             pending.records.push(record);
             if single {
                 pending.complete(Completion::SingleRecord, now_ms);
@@ -319,7 +318,10 @@ impl Reassembler {
                 pending.complete(Completion::Shape, now_ms);
             }
         }
-        if node.pending.get(&ext).is_some_and(|p| p.records.is_empty() && p.completed.is_some())
+        if node
+            .pending
+            .get(&ext)
+            .is_some_and(|p| p.records.is_empty() && p.completed.is_some())
         {
             // An EOE (or overflow) for an event we hold nothing of: nothing to emit.
             node.pending.remove(&ext);
@@ -358,7 +360,8 @@ impl Reassembler {
         if self.nodes.len() >= self.config.max_nodes {
             return None;
         }
-        self.nodes.push((node.map(str::to_string), NodeState::default()));
+        self.nodes
+            .push((node.map(str::to_string), NodeState::default()));
         Some(self.nodes.len() - 1)
     }
 }
@@ -417,7 +420,9 @@ fn drain(
             continue;
         }
         stats.events += 1;
-        let completion = pending.completed.map_or(Completion::Flushed, |(how, _)| how);
+        let completion = pending
+            .completed
+            .map_or(Completion::Flushed, |(how, _)| how);
         emit(Output::Event(Event {
             records: pending.records,
             completion,
@@ -499,7 +504,9 @@ mod tests {
             1000,
             &mut |o| out.push(o),
         );
-        assert!(matches!(&out[..], [Output::Event(e)] if e.completion() == Completion::SingleRecord));
+        assert!(
+            matches!(&out[..], [Output::Event(e)] if e.completion() == Completion::SingleRecord)
+        );
     }
 
     #[test]
@@ -550,7 +557,11 @@ mod tests {
         assert_eq!(r.stats().lost, 3);
         r.push(user(3), 2_100, &mut |o| out.push(o));
         assert!(matches!(out.last(), Some(Output::Late(rec)) if rec.serial() == 3));
-        assert_eq!(r.stats().lost, 3, "a late record never makes the loss count wrap");
+        assert_eq!(
+            r.stats().lost,
+            3,
+            "a late record never makes the loss count wrap"
+        );
     }
 
     #[test]

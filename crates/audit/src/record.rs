@@ -17,7 +17,9 @@ pub struct Timestamp {
 impl Timestamp {
     /// Milliseconds since the epoch.
     pub fn as_millis(self) -> u64 {
-        self.sec.saturating_mul(1000).saturating_add(u64::from(self.msec))
+        self.sec
+            .saturating_mul(1000)
+            .saturating_add(u64::from(self.msec))
     }
 
     /// RFC 3339 UTC with milliseconds (`2026-11-23T10:51:40.841Z`).
@@ -73,7 +75,11 @@ pub struct EventId {
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}:{}", self.timestamp.sec, self.timestamp.msec, self.serial)
+        write!(
+            f,
+            "{}.{:03}:{}",
+            self.timestamp.sec, self.timestamp.msec, self.serial
+        )
     }
 }
 
@@ -193,7 +199,9 @@ impl Record {
 
     /// Whether the log carried ENRICHED translations for this record.
     pub fn is_enriched(&self) -> bool {
-        self.fields.iter().any(|span| span.origin == Origin::Enriched)
+        self.fields
+            .iter()
+            .any(|span| span.origin == Origin::Enriched)
     }
 
     /// Sets the node name of a record whose transport names it out of band (journald's
@@ -237,10 +245,16 @@ mod tests {
     fn rfc3339_known_instants() {
         let ts = Timestamp { sec: 0, msec: 0 };
         assert_eq!(ts.to_rfc3339(), "1970-01-01T00:00:00.000Z");
-        let ts = Timestamp { sec: 1_795_431_100, msec: 841 };
+        let ts = Timestamp {
+            sec: 1_795_431_100,
+            msec: 841,
+        };
         assert_eq!(ts.to_rfc3339(), "2026-11-23T10:51:40.841Z");
         // Leap day.
-        let ts = Timestamp { sec: 951_782_400, msec: 7 };
+        let ts = Timestamp {
+            sec: 951_782_400,
+            msec: 7,
+        };
         assert_eq!(ts.to_rfc3339(), "2000-02-29T00:00:00.007Z");
     }
 }

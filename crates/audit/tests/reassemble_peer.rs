@@ -47,7 +47,10 @@ fn normal_log_has_no_loss() {
         events.iter().map(|e| e.0).collect::<Vec<_>>(),
         vec![58, 59, 60, 61, 62]
     );
-    assert_eq!(events.iter().map(|e| e.1).sum::<usize>(), text.lines().count());
+    assert_eq!(
+        events.iter().map(|e| e.1).sum::<usize>(),
+        text.lines().count()
+    );
     assert_eq!((stats.lost, stats.late), (0, 0));
 }
 
@@ -74,7 +77,10 @@ fn out_of_order_records_regroup() {
         events.iter().map(|e| e.0).collect::<Vec<_>>(),
         vec![58, 59, 60, 61, 62]
     );
-    assert_eq!(events.iter().map(|e| e.1).sum::<usize>(), text.lines().count());
+    assert_eq!(
+        events.iter().map(|e| e.1).sum::<usize>(),
+        text.lines().count()
+    );
     assert_eq!((stats.lost, stats.late), (0, 0));
 }
 

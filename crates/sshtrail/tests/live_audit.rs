@@ -18,7 +18,16 @@ fn executed_programs_appear_once_with_exact_arguments() {
     }
     let _lock = kernel_audit_lock();
     let key = format!("sshtrail-live-{}", std::process::id());
-    let rule = AuditRule::add(&["-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-k", &key]);
+    let rule = AuditRule::add(&[
+        "-a",
+        "always,exit",
+        "-F",
+        "arch=b64",
+        "-S",
+        "execve",
+        "-k",
+        &key,
+    ]);
 
     let marker = format!("marker-{}", std::process::id());
     let hostile = "héllo \u{1b}[31mred\u{1b}[0m \"quoted\" back\\slash";
@@ -28,7 +37,10 @@ fn executed_programs_appear_once_with_exact_arguments() {
         vec!["/bin/true".into(), marker.clone(), long.clone()],
     ];
     for argv in &runs {
-        let status = Command::new(&argv[0]).args(&argv[1..]).output().expect("run");
+        let status = Command::new(&argv[0])
+            .args(&argv[1..])
+            .output()
+            .expect("run");
         assert!(status.status.success());
     }
     // auditd writes asynchronously: wait for the second (last) command's record.
@@ -39,7 +51,11 @@ fn executed_programs_appear_once_with_exact_arguments() {
         .args(["audit", "parse", "--coalesce", AUDIT_LOG])
         .output()
         .expect("run sshtrail");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).expect("every line is JSON"))
@@ -53,7 +69,9 @@ fn executed_programs_appear_once_with_exact_arguments() {
         let matching: Vec<&serde_json::Value> = events
             .iter()
             .filter(|e| {
-                e["tags"].as_array().is_some_and(|t| t.iter().any(|k| k == key.as_str()))
+                e["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|k| k == key.as_str()))
                     && e["process"]["args"]
                         .as_array()
                         .is_some_and(|a| a.len() == argv.len() && a[1..] == expected[..])
@@ -63,6 +81,9 @@ fn executed_programs_appear_once_with_exact_arguments() {
         let event = matching[0];
         assert_eq!(event["summary"]["action"], "executed");
         assert_eq!(event["result"], "success");
-        assert_eq!(event["process"]["exe"], argv[0].replace("/bin/", "/usr/bin/"));
+        assert_eq!(
+            event["process"]["exe"],
+            argv[0].replace("/bin/", "/usr/bin/")
+        );
     }
 }

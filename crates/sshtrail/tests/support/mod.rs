@@ -43,7 +43,10 @@ pub struct AuditRule {
 impl AuditRule {
     /// `args` as auditctl takes them, starting with `-a`.
     pub fn add(args: &[&str]) -> AuditRule {
-        let status = Command::new("auditctl").args(args).status().expect("auditctl");
+        let status = Command::new("auditctl")
+            .args(args)
+            .status()
+            .expect("auditctl");
         assert!(status.success(), "auditctl {args:?}");
         AuditRule {
             args: args.iter().map(|s| s.to_string()).collect(),
@@ -72,7 +75,10 @@ pub fn wait_for_log(path: &str, needle: &str, count: usize) {
             std::thread::sleep(Duration::from_millis(300));
             return;
         }
-        assert!(Instant::now() < deadline, "{needle} not in {path} ({found}/{count})");
+        assert!(
+            Instant::now() < deadline,
+            "{needle} not in {path} ({found}/{count})"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -257,7 +257,7 @@ fn list_siblings(dir: &Path, base: &str) -> io::Result<Vec<Sibling>> {
             },
         ));
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     Ok(found.into_iter().map(|(_, s)| s).collect())
 }
 

@@ -401,3 +401,78 @@ fn syscall_arguments_with_meaning() {
     assert_eq!(interpret(chmod, "a2").as_deref(), Some("4755"));
     assert_eq!(interpret(chmod, "a1"), None, "a pointer stays raw");
 }
+
+/// Throughput of the per-field interpretation on this machine's own audit log (or a file
+/// named by `SSHTRAIL_INTERPRET_LOG`). Not a correctness test; run it with
+/// `cargo test --release -p sshtrail-audit --lib interpret::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    use std::time::Instant;
+    let path = std::env::var("SSHTRAIL_INTERPRET_LOG")
+        .unwrap_or_else(|_| "/var/log/audit/audit.log".to_string());
+    let Ok(text) = std::fs::read(&path) else {
+        eprintln!("skipped: cannot read {path}");
+        return;
+    };
+    let records: Vec<Record> = text
+        .split(|b| *b == b'\n')
+        .filter_map(|line| parse_line(line).ok())
+        .collect();
+    let fields: usize = records.iter().map(|r| r.fields().len()).sum();
+    let names: Vec<String> = records
+        .iter()
+        .map(|r| r.record_type().to_string())
+        .collect();
+    let best = |f: &mut dyn FnMut() -> usize| {
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                std::hint::black_box(f());
+                start.elapsed().as_nanos() as f64
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let from_name = best(&mut || {
+        names
+            .iter()
+            .filter(|n| RecordType::from_name(std::hint::black_box(n)).is_some())
+            .count()
+    });
+    let iterate = best(&mut || {
+        records
+            .iter()
+            .flat_map(|r| r.fields())
+            .map(|f| f.key.len())
+            .sum()
+    });
+    let kinds = best(&mut || {
+        records
+            .iter()
+            .flat_map(|r| r.fields())
+            .filter(|f| tables::field_kind(f.key).is_some())
+            .count()
+    });
+    let resolver = SystemNames::new();
+    let interpret = best(&mut || {
+        let mut n = 0;
+        for r in &records {
+            let arch = r.value("arch").and_then(Arch::from_field);
+            for f in r.fields() {
+                n += usize::from(interpret_field(r, &f, arch, &resolver).is_some());
+            }
+        }
+        n
+    });
+    let (nr, nf) = (records.len() as f64, fields as f64);
+    eprintln!("{path}: {} records, {fields} fields", records.len());
+    eprintln!("RecordType::from_name: {:.1} ns/record", from_name / nr);
+    eprintln!("iterating fields alone: {:.1} ns/field", iterate / nf);
+    eprintln!("+ field_kind: {:.1} ns/field", kinds / nf);
+    eprintln!(
+        "+ interpret_field (SystemNames): {:.1} ns/field, {:.0} ns/record, {:.0} records/s",
+        interpret / nf,
+        interpret / nr,
+        nr / (interpret / 1e9)
+    );
+}

@@ -35,4 +35,4 @@ pub mod tables;
 
 pub use parse::{parse_line, parse_netlink, ParseError};
 pub use record::{EventId, Field, Origin, Quote, Record, Timestamp};
-pub use record_type::RecordType;
+pub use record_type::{RecordClass, RecordType};

@@ -349,6 +349,17 @@ fn scan_fields(bytes: &[u8], start: usize, end: usize, origin: Origin, out: &mut
                     ),
                 }
             }
+            // auditd's ENRICHED socket address: `SADDR={ saddr_fam=inet laddr=… lport=… }`,
+            // a braced value with spaces; taken whole, braces included.
+            Some(b'{') if origin == Origin::Enriched => {
+                match memchr(b'}', &bytes[value_start..end]) {
+                    Some(i) => {
+                        let close = value_start + i + 1;
+                        (Quote::None, (value_start as u32, close as u32), close)
+                    }
+                    None => (Quote::None, (value_start as u32, end as u32), end),
+                }
+            }
             _ => {
                 let stop = skip_to_space(bytes, value_start, end);
                 (Quote::None, (value_start as u32, stop as u32), stop)
@@ -420,6 +431,19 @@ mod tests {
         assert_eq!(record.enriched("OGID"), Some("root"));
         assert_eq!(record.value("OUID"), None);
         assert!(record.is_enriched());
+    }
+
+    #[test]
+    fn enriched_socket_address_is_one_value() {
+        // Captured from this machine (crates/audit/tests/data/connect.log).
+        let line = b"type=SOCKADDR msg=audit(1795432223.854:23849): saddr=020008FB7F0000010000000000000000\x1dSADDR={ saddr_fam=inet laddr=127.0.0.1 lport=2299 }";
+        let record = parse_line(line).unwrap();
+        assert_eq!(
+            record.enriched("SADDR"),
+            Some("{ saddr_fam=inet laddr=127.0.0.1 lport=2299 }")
+        );
+        assert_eq!(record.fields().count(), 2);
+        assert_eq!(record.enriched("laddr"), None);
     }
 
     #[test]

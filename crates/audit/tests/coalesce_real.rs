@@ -331,6 +331,33 @@ fn json_shape() {
     }
 }
 
+/// The fast JSON writer writes exactly what serde_json writes for the event.
+#[test]
+fn fast_writer_matches_serde() {
+    let coalescer = Coalescer::new(&NoNames);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".log") {
+            continue;
+        }
+        for records in events(&name) {
+            let mut fast = Vec::new();
+            coalescer.write_json(&records, &mut fast).unwrap();
+            let mut slow = serde_json::to_vec(&coalescer.coalesce(&records)).unwrap();
+            slow.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&slow),
+                "{name}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "checked {checked} events");
+}
+
 #[test]
 fn empty_event_is_unknown() {
     let ev = coalesce(&[], &NoNames);
@@ -382,6 +409,10 @@ proptest! {
         if let Some(first) = records.first() {
             prop_assert_eq!(ev.sequence, first.serial());
         }
-        prop_assert!(serde_json::to_vec(&ev).is_ok());
+        let mut slow = serde_json::to_vec(&ev).unwrap();
+        slow.push(b'\n');
+        let mut fast = Vec::new();
+        Coalescer::new(&NoNames).write_json(&records, &mut fast).unwrap();
+        prop_assert_eq!(fast, slow);
     }
 }

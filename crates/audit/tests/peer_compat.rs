@@ -12,7 +12,7 @@
 //!   sequence and time stamp here.
 
 use serde_json::Value;
-use sshtrail_audit::coalesce::{coalesce, CoalescedEvent, DELIBERATE_DIFFERENCES};
+use sshtrail_audit::coalesce::{coalesce, CoalescedEvent, Coalescer, DELIBERATE_DIFFERENCES};
 use sshtrail_audit::interpret::NoNames;
 use sshtrail_audit::{parse_line, Record};
 use std::collections::BTreeMap;
@@ -183,6 +183,14 @@ fn aucoalesce_goldens_agree() {
             };
             let records = parse_all(lines);
             let event = coalesce(&records, &NoNames);
+            // The fast JSON writer agrees with serde on these events too.
+            let mut fast = Vec::new();
+            Coalescer::new(&NoNames)
+                .write_json(&records, &mut fast)
+                .unwrap();
+            let mut slow = serde_json::to_vec(&event).unwrap();
+            slow.push(b'\n');
+            assert_eq!(fast, slow, "{name}: JSON writers differ");
             let theirs = [
                 golden_str(expected, &["summary", "action"]),
                 golden_str(expected, &["summary", "object", "type"]),

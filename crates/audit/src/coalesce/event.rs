@@ -124,22 +124,29 @@ pub struct PathRecord<'a>(pub &'a Record);
 impl<'a> PathRecord<'a> {
     /// The fields as they appear in the JSON (first occurrence of a key).
     pub fn fields(self) -> impl Iterator<Item = (&'a str, Text<'a>)> + 'a {
-        let mut seen: [(u64, &str); 32] = [(0, ""); 32];
+        // Fingerprints of the keys so far; a long key whose fingerprint repeats is
+        // compared with the earlier keys in full (the kernel never repeats a PATH key, so
+        // that path is only taken on hostile input).
+        let mut seen = [0u64; 32];
         let mut n = 0;
-        self.0.fields().filter(fields::is_own).filter_map(move |f| {
-            let print = fingerprint(f.key);
-            let repeated = seen[..n]
-                .iter()
-                .any(|(p, k)| *p == print && (f.key.len() <= 7 || *k == f.key));
-            if repeated {
-                return None;
-            }
-            if n < seen.len() {
-                seen[n] = (print, f.key);
-                n += 1;
-            }
-            fields::text(&f).map(|v| (f.key, v))
-        })
+        let record = self.0;
+        record
+            .fields()
+            .enumerate()
+            .filter(|(_, f)| fields::is_own(f))
+            .filter_map(move |(i, f)| {
+                let print = fingerprint(f.key);
+                if seen[..n].contains(&print)
+                    && (f.key.len() <= 7 || record.fields().take(i).any(|g| g.key == f.key))
+                {
+                    return None;
+                }
+                if n < seen.len() {
+                    seen[n] = print;
+                    n += 1;
+                }
+                fields::text(&f).map(|v| (f.key, v))
+            })
     }
 
     pub fn get(self, key: &str) -> Option<Text<'a>> {

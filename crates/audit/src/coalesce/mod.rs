@@ -47,6 +47,7 @@ mod fields;
 mod normalize;
 mod objects;
 pub mod vocabulary;
+mod write;
 
 pub use event::{
     Actor, Address, CoalescedEvent, Direction, Ecs, EcsEvent, EcsIdentity, EcsUser, FileInfo, List,
@@ -79,14 +80,16 @@ impl<'r> Coalescer<'r> {
     }
 
     /// Appends the event as one JSON object and a newline to `out` (reuse `out` across
-    /// events to avoid allocating).
+    /// events to avoid allocating). The bytes are exactly those of `serde_json` on the
+    /// [`CoalescedEvent`], written by a direct writer that is several times faster.
+    /// (It cannot fail today; the `Result` keeps room for writers that can.)
     pub fn write_json(
         &self,
         records: &[Record],
         out: &mut Vec<u8>,
     ) -> Result<(), serde_json::Error> {
         let event = self.coalesce(records);
-        serde_json::to_writer(&mut *out, &event)?;
+        write::write_event(&event, out);
         out.push(b'\n');
         Ok(())
     }

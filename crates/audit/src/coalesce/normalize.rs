@@ -115,7 +115,9 @@ pub(crate) fn build<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> C
 
     // Primary first, then the SYSCALL, then the other records that are not auxiliary:
     // the first occurrence of a key wins everywhere.
+    // Sized for a SYSCALL record (nine ids, a dozen data fields): no regrowth.
     ev.user.ids = Pairs::with_capacity(10);
+    ev.user.names = Pairs::with_capacity(10);
     ev.data = Pairs::with_capacity(24);
     collect(&mut ev, primary, syscall_name, resolver);
     if let Some(s) = syscall.filter(|s| !std::ptr::eq(*s, primary)) {
@@ -243,5 +245,5 @@ fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>) {
             }
         }
     }
-    ev.paths.extend(parts.paths().map(PathRecord));
+    ev.paths = parts.paths().map(PathRecord).collect();
 }

@@ -90,9 +90,7 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
         Event::ConnectionClosed { user, state, peer }
         | Event::Disconnected { user, state, peer }
         | Event::ConnectionReset { user, state, peer } => {
-            let before_auth = message.preauth
-                || matches!(state, Some(UserState::Authenticating | UserState::Invalid));
-            if before_auth {
+            if before_auth(message.preauth, state) {
                 preauth_end(
                     time_ms,
                     pid,
@@ -113,18 +111,14 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
             state,
             peer,
             reason,
-        } => {
-            let before_auth = message.preauth
-                || matches!(state, Some(UserState::Authenticating | UserState::Invalid));
-            match (before_auth, peer) {
-                (true, Some(peer)) => preauth_end(time_ms, pid, user, &peer, reason),
-                _ => SshdFact::SessionClosed {
-                    time_ms,
-                    pid,
-                    reason: reason.to_string(),
-                },
-            }
-        }
+        } => match (before_auth(message.preauth, state), peer) {
+            (true, Some(peer)) => preauth_end(time_ms, pid, user, &peer, reason),
+            _ => SshdFact::SessionClosed {
+                time_ms,
+                pid,
+                reason: reason.to_string(),
+            },
+        },
         Event::ReceivedDisconnect { peer, reason, .. } => {
             if message.preauth {
                 preauth_end(
@@ -164,6 +158,11 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
         _ => return None,
     };
     Some(fact)
+}
+
+/// Whether a disconnect line is about a connection that never authenticated.
+fn before_auth(preauth: bool, state: Option<UserState>) -> bool {
+    preauth || matches!(state, Some(UserState::Authenticating | UserState::Invalid))
 }
 
 fn preauth_end(time_ms: u64, pid: u32, user: Option<&str>, peer: &Peer, reason: &str) -> SshdFact {

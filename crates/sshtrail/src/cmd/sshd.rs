@@ -1,6 +1,5 @@
 //! `sshtrail sshd parse`: sshd log lines in, one JSON object per message out.
 
-use anyhow::Context;
 use clap::Subcommand;
 use serde::Serialize;
 use sshtrail_sshd::{parse, Format, Framed, Framer, Kind, Message, TimeZone};
@@ -49,8 +48,13 @@ pub fn run(command: SshdCommand) -> anyhow::Result<ExitCode> {
             let mut out = io::BufWriter::new(stdout.lock());
             let mut stats = Stats::default();
             for (name, input) in super::open_inputs(&files)? {
-                parse_input(input, format, &tz, all, &mut out, &mut stats)
-                    .with_context(|| format!("reading {name}"))?;
+                if let Err(e) = parse_input(input, format, &tz, all, &mut out, &mut stats) {
+                    // A closed stdout (`| head`) stays a bare io::Error so main exits quietly.
+                    if e.kind() == io::ErrorKind::BrokenPipe {
+                        return Err(e.into());
+                    }
+                    return Err(anyhow::Error::from(e).context(format!("reading {name}")));
+                }
             }
             out.flush()?;
             eprintln!(
@@ -77,7 +81,7 @@ fn parse_input(
     all: bool,
     out: &mut impl Write,
     stats: &mut Stats,
-) -> anyhow::Result<()> {
+) -> io::Result<()> {
     let mut framer: Option<Framer> = format.map(|f| make_framer(f, tz));
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
@@ -110,7 +114,8 @@ fn parse_input(
                         error: e.to_string(),
                         line: line_no,
                     },
-                )?;
+                )
+                .map_err(io::Error::from)?;
                 out.write_all(b"\n")?;
                 continue;
             }
@@ -123,7 +128,8 @@ fn parse_input(
         if message.event.kind() == Kind::Other && !all {
             continue;
         }
-        serde_json::to_writer(&mut *out, &Record::new(&framed, &message))?;
+        serde_json::to_writer(&mut *out, &Record::new(&framed, &message))
+            .map_err(io::Error::from)?;
         out.write_all(b"\n")?;
         stats.printed += 1;
     }

@@ -64,7 +64,7 @@ fn exec_names_program_how_and_arguments() {
     assert_eq!(echo.tags, ["sshtrail-capture"]);
     let file = echo.file.as_ref().expect("file of the executed program");
     assert_eq!(file.path, "/bin/echo");
-    assert_eq!(file.mode.as_deref(), Some("0755"));
+    assert_eq!(file.mode.map(|m| m.to_string()).as_deref(), Some("0755"));
     assert_eq!(file.owner.as_deref(), Some("root"));
     assert_eq!(echo.paths.len(), 2);
     // A script: the object is the script, how is the interpreter that ran it.

@@ -343,9 +343,9 @@ pub struct FileInfo<'a> {
     pub device: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inode: Option<&'a str>,
-    /// Permission bits in octal (`0755`, `6755`).
+    /// Permission bits (`mode & 0o7777`), written in octal (`"0755"`, `"6755"`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Perm>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub file_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -358,6 +358,22 @@ pub struct FileInfo<'a> {
     pub group: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selinux: Option<SeLinux<'a>>,
+}
+
+/// File permission bits, serialized as four octal digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Perm(pub u32);
+
+impl fmt::Display for Perm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04o}", self.0 & 0o7777)
+    }
+}
+
+impl Serialize for Perm {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A network or local socket endpoint.

@@ -253,14 +253,28 @@ pub(crate) fn push_keys<'a>(field: &Field<'a>, tags: &mut Vec<Text<'a>>) {
     }
 }
 
-/// The PROCTITLE as one line: NUL-separated arguments joined by spaces.
+/// The PROCTITLE as one line: NUL-separated arguments joined by spaces. A hex title is
+/// decoded and its NULs replaced in one buffer (one allocation).
 pub(crate) fn title<'a>(field: &Field<'a>) -> Option<Text<'a>> {
-    let t = text(field)?;
-    if !t.contains('\0') {
-        return Some(t);
+    if field.is_absent() || field.value.is_empty() {
+        return None;
     }
-    let joined = t.trim_end_matches('\0').replace('\0', " ");
-    Some(Cow::Owned(joined))
+    if field.quote != crate::record::Quote::None {
+        return Some(Cow::Borrowed(field.value));
+    }
+    let Some(mut bytes) = crate::interpret::decode_hex(field.value) else {
+        return Some(Cow::Borrowed(field.value));
+    };
+    while bytes.last() == Some(&0) {
+        bytes.pop();
+    }
+    for b in bytes.iter_mut().filter(|b| **b == 0) {
+        *b = b' ';
+    }
+    Some(Cow::Owned(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }))
 }
 
 /// Whether a field is one of the record's own (not an ENRICHED translation).
@@ -305,6 +319,8 @@ mod tests {
             title(&r.get("proctitle").unwrap()).as_deref(),
             Some("uname -a")
         );
+        let r = parse_line(b"type=PROCTITLE msg=audit(1.0:1): proctitle=61620000").unwrap();
+        assert_eq!(title(&r.get("proctitle").unwrap()).as_deref(), Some("ab"));
         let r = parse_line(b"type=PROCTITLE msg=audit(1.0:1): proctitle=\"(sshd)\"").unwrap();
         assert_eq!(
             title(&r.get("proctitle").unwrap()).as_deref(),

@@ -37,9 +37,31 @@
 //! # Differences from go-libaudit and audito-maldito
 //!
 //! The compatibility test (`tests/peer_compat.rs`) compares action, object type and
-//! primary, result and session with the peers' goldens. Where we differ on purpose the
-//! case is listed in [`DELIBERATE_DIFFERENCES`] with the reason; those count as agreement,
-//! nothing else does.
+//! primary, result and session with go-libaudit's aucoalesce goldens, and action, how and
+//! object with audito-maldito's UserActions. Where we differ on purpose the case is listed
+//! in [`DELIBERATE_DIFFERENCES`] with the reason; those count as agreement, nothing else
+//! does, and the test fails if a listed difference stops occurring. In short:
+//!
+//! | where | theirs | ours | why |
+//! |---|---|---|---|
+//! | RHEL 7 `mknod` (PATH `objtype=`) | object = the PARENT directory | the created node | we read `objtype=` as well as `nametype=` |
+//! | `getpeername`, `getsockname` | no action, no object | `checked-peer-address-of` / `checked-address-of`, socket | a rule on them deserves an answer |
+//! | LOGIN + its SYSCALL (one serial) | two UserActions (`changed-login-id-to`, `wrote-to-file`) | one event, `changed-login-id-to`, `how` = sshd/cron | one kernel event is reported once |
+//!
+//! Fields the tests do not compare, where we also chose differently:
+//!
+//! * `category`: LOGIN is `user-login` and TIME_INJOFFSET/TIME_ADJNTPVAL `time` (go-libaudit:
+//!   `unknown`), so a category filter finds logins and clock changes.
+//! * `@timestamp` always has three millisecond digits (`.080Z`, not `.08Z`).
+//! * `how` of ANOM_ABEND is the signal's name (`SIGSEGV`), not its number.
+//! * ENRICHED logs: names come from auditd's translations after the 0x1D separator
+//!   (go-libaudit merges them into the preceding value and loses them); `actor`,
+//!   `user.names` and `file.owner`/`group` use them.
+//! * `renamed` has the new name as `object.secondary`.
+//! * `ecs.user` is filled for syscall events too (`id` = uid, `effective` when euid
+//!   differs), and `ecs.group` with the gid.
+//! * `paths` lists every PATH record; `data` holds what nothing else took, first value of
+//!   a repeated key (go-libaudit also keeps the first and warns).
 
 mod ecs;
 pub mod event;
@@ -51,7 +73,7 @@ mod write;
 
 pub use event::{
     Actor, Address, CoalescedEvent, Direction, Ecs, EcsEvent, EcsIdentity, EcsUser, FileInfo, List,
-    Network, Object, Outcome, Pairs, PathRecord, Process, SeLinux, Summary, Text, User,
+    Network, Object, Outcome, Pairs, PathRecord, Perm, Process, SeLinux, Summary, Text, User,
 };
 
 use crate::interpret::NameResolver;

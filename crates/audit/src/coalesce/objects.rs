@@ -4,7 +4,7 @@
 //! the object itself: the PATH a file syscall touched, the SOCKADDR a socket syscall
 //! used, the process a signal went to, or the fields a record-type row names.
 
-use crate::coalesce::event::{Address, CoalescedEvent, Direction, FileInfo, Network, Text};
+use crate::coalesce::event::{Address, CoalescedEvent, Direction, FileInfo, Network, Perm, Text};
 use crate::coalesce::fields::{self, id_name, value_text};
 use crate::coalesce::normalize::Parts;
 use crate::interpret::{file_mode, signal_name, sockaddr, NameResolver, SockAddr};
@@ -224,7 +224,7 @@ fn file_object<'a>(
         mode: path
             .mode
             .and_then(|m| u32::from_str_radix(m, 8).ok())
-            .map(|m| format!("{:04o}", m & 0o7777)),
+            .map(|m| Perm(m & 0o7777)),
         file_type: mode.map(|m| m.file_type).filter(|t| !t.is_empty()),
         uid: path.ouid,
         gid: path.ogid,

@@ -242,7 +242,14 @@ fn file_info(out: &mut Vec<u8>, f: &FileInfo<'_>) {
     o.str("path", &f.path);
     o.opt("device", f.device);
     o.opt("inode", f.inode);
-    o.opt("mode", f.mode.as_deref());
+    if let Some(perm) = f.mode {
+        o.key("mode");
+        o.out.push(b'"');
+        for shift in [9, 6, 3, 0] {
+            o.out.push(b'0' + ((perm.0 & 0o7777) >> shift & 7) as u8);
+        }
+        o.out.push(b'"');
+    }
     o.opt("type", f.file_type);
     o.opt("uid", f.uid);
     o.opt("gid", f.gid);

@@ -145,7 +145,14 @@ impl<'a> PathRecord<'a> {
                     seen[n] = print;
                     n += 1;
                 }
-                fields::text(&f).map(|v| (f.key, v))
+                // Of a PATH record's fields only `name` is ever hex-encoded.
+                if f.key == "name" {
+                    fields::text(&f).map(|v| (f.key, v))
+                } else if f.is_absent() || f.value.is_empty() {
+                    None
+                } else {
+                    Some((f.key, Cow::Borrowed(f.value)))
+                }
             })
     }
 

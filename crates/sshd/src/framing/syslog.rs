@@ -8,36 +8,48 @@ use crate::tz::TimeZone;
 use std::borrow::Cow;
 
 /// Frames syslog lines. RFC 3164 timestamps have neither year nor zone: the zone comes from
-/// the framer's setting, the year is the one that puts the line no more than a week after
-/// the reference time (default: now), so a December line read in January lands in the
-/// previous year. Lines older than a year cannot be told apart from recent ones.
+/// the framer's setting; the year is the latest one that puts the line no more than a week
+/// after the reference time, so a December line read in January lands in the previous year
+/// and a 1 January line read on 31 December in the next. The reference is the clock at each
+/// line ([`SyslogFramer::new`], right for live logs) or a fixed instant
+/// ([`SyslogFramer::with_reference`], e.g. a rotated file's mtime). Lines more than a year
+/// older than the reference cannot be told apart from recent ones.
 #[derive(Clone, Debug)]
 pub struct SyslogFramer {
     tz: TimeZone,
-    reference: Timestamp,
-    reference_year: i64,
+    /// A fixed reference and its local year; `None`: the clock at each line.
+    reference: Option<(Timestamp, i64)>,
 }
 
-/// How far past the reference a RFC 3164 time may be before it is taken as last year's.
+/// How far past the reference a RFC 3164 time may be (clock skew between hosts, late reads).
 const FUTURE_SLACK_SECS: i64 = 7 * 86_400;
 
 impl SyslogFramer {
-    /// A framer for zone `tz`, inferring years relative to the current time.
+    /// A framer for zone `tz`, inferring years relative to the clock.
     pub fn new(tz: TimeZone) -> SyslogFramer {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as i64);
-        SyslogFramer::with_reference(tz, Timestamp(now))
+        SyslogFramer {
+            tz,
+            reference: None,
+        }
     }
 
-    /// A framer that infers RFC 3164 years relative to `reference` (e.g. a file's mtime).
+    /// A framer that infers RFC 3164 years relative to a fixed `reference`.
     pub fn with_reference(tz: TimeZone, reference: Timestamp) -> SyslogFramer {
-        let local = reference.offset_by(i64::from(tz.offset_at(reference.unix_seconds())));
+        let year = local_year(&tz, reference);
         SyslogFramer {
-            reference_year: local.to_civil_utc().0,
             tz,
-            reference,
+            reference: Some((reference, year)),
         }
+    }
+
+    /// The reference instant and its year in the framer's zone.
+    fn reference(&self) -> (Timestamp, i64) {
+        self.reference.unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64);
+            (Timestamp(now), local_year(&self.tz, Timestamp(now)))
+        })
     }
 
     /// Frames one line (a trailing newline is ignored).
@@ -75,29 +87,30 @@ impl SyslogFramer {
         let (Some(h), Some(m), Some(sec)) = hms else {
             return Err(FrameError::Syslog("bad time"));
         };
-        let mut year = self.reference_year;
-        let local = loop {
-            // 29 February only exists in leap years: step back to the last one.
-            match Timestamp::from_civil_utc(year, month, day, h, m, sec, 0) {
-                Some(t) => break t,
-                None if month == 2 && day == 29 && year > self.reference_year - 8 => year -= 1,
-                None => return Err(FrameError::Syslog("bad date")),
+        let (reference, this_year) = self.reference();
+        let limit = reference.unix_seconds() + FUTURE_SLACK_SECS;
+        // Latest year first; 29 February may have to go back to the last leap year.
+        for year in (this_year - 8..=this_year + 1).rev() {
+            let Some(local) = Timestamp::from_civil_utc(year, month, day, h, m, sec, 0) else {
+                continue;
+            };
+            // Offsets are under a day: skip the zone lookup for clearly later years.
+            if local.unix_seconds() > limit + 86_400 {
+                continue;
             }
-        };
-        let mut t = self.tz.local_to_utc(local);
-        if t.unix_seconds() > self.reference.unix_seconds() + FUTURE_SLACK_SECS {
-            let mut y = year - 1;
-            let mut back = Timestamp::from_civil_utc(y, month, day, h, m, sec, 0);
-            while back.is_none() && y > year - 8 {
-                y -= 1;
-                back = Timestamp::from_civil_utc(y, month, day, h, m, sec, 0);
-            }
-            if let Some(b) = back {
-                t = self.tz.local_to_utc(b);
+            let t = self.tz.local_to_utc(local);
+            if t.unix_seconds() <= limit {
+                return Ok((t, 15));
             }
         }
-        Ok((t, 15))
+        Err(FrameError::Syslog("bad date"))
     }
+}
+
+fn local_year(tz: &TimeZone, t: Timestamp) -> i64 {
+    t.offset_by(i64::from(tz.offset_at(t.unix_seconds())))
+        .to_civil_utc()
+        .0
 }
 
 /// Length of a leading `<PRI>` (and `1 ` version for RFC 5424); whether it was RFC 5424.
@@ -281,12 +294,21 @@ mod tests {
         );
         assert_eq!(x.pid, None);
         // Zone applies to RFC 3164 only.
-        let f = SyslogFramer::with_reference(TimeZone::Fixed(3600), f.reference);
+        let f = SyslogFramer::with_reference(TimeZone::Fixed(3600), f.reference().0);
         let x = f.frame("Nov 23 11:00:29 vm sshd[1]: m").unwrap();
         assert_eq!(
             x.timestamp.unwrap().to_rfc3339(),
             "2026-11-23T10:00:29.000000Z"
         );
+        // Read on 31 December, a 1 January line is from the next year.
+        let dec31 = Timestamp::from_civil_utc(2026, 12, 31, 23, 0, 0, 0).unwrap();
+        let g = SyslogFramer::with_reference(TimeZone::Utc, dec31);
+        let x = g.frame("Jan  1 00:10:00 vm sshd[1]: m").unwrap();
+        assert_eq!(
+            x.timestamp.unwrap().to_rfc3339(),
+            "2027-01-01T00:10:00.000000Z"
+        );
+        assert!(g.frame("Feb 30 00:10:00 vm sshd[1]: m").is_err());
         // 29 February falls back to the last leap year.
         let x = f.frame("Feb 29 11:00:29 vm sshd[1]: m").unwrap();
         assert_eq!(x.timestamp.unwrap().to_civil_utc().0, 2024);

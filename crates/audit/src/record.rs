@@ -169,6 +169,7 @@ impl Record {
 
     /// Every field in record order: raw fields, nested `msg='…'` fields where they stood,
     /// then the ENRICHED translations.
+    #[inline]
     pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
         self.fields.iter().map(|span| self.field(span))
     }
@@ -212,6 +213,7 @@ impl Record {
         self.node = Some((start as u32, self.text.len() as u32));
     }
 
+    #[inline]
     fn field(&self, span: &FieldSpan) -> Field<'_> {
         Field {
             key: self.slice(span.key),
@@ -221,6 +223,7 @@ impl Record {
         }
     }
 
+    #[inline]
     fn slice(&self, (start, end): (u32, u32)) -> &str {
         self.text.get(start as usize..end as usize).unwrap_or("")
     }

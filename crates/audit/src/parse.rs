@@ -302,19 +302,13 @@ fn scan_fields(bytes: &[u8], start: usize, end: usize, origin: Origin, out: &mut
         }
         let token_start = pos;
         // A key runs to `=`; a space first means this token is prose, not a field.
-        let mut eq = None;
-        while pos < end {
-            match bytes[pos] {
-                b'=' => {
-                    eq = Some(pos);
-                    break;
-                }
-                b' ' => break,
-                _ => pos += 1,
+        let eq = match memchr::memchr2(b'=', b' ', &bytes[pos..end]) {
+            Some(i) if bytes[pos + i] == b'=' => pos + i,
+            Some(i) => {
+                pos += i;
+                continue;
             }
-        }
-        let Some(eq) = eq else {
-            continue;
+            None => break,
         };
         if eq == token_start {
             // `=value` with no key: skip the token.

@@ -391,9 +391,11 @@ fn needs_escape(x: u64) -> bool {
 /// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`,
 /// other control bytes as `\u00XX` (lower-case hex); everything else as it is.
 fn string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
-    // Skip eight clean bytes at a time; most values have nothing to escape.
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // Find the first byte that needs escaping: eight bytes at a time, then the tail by
+    // table. Most values (pids, paths, names) have none and are copied in one go.
     let mut clean = 0;
     while let Some(chunk) = bytes.get(clean..clean + 8) {
         let mut word = [0u8; 8];
@@ -403,9 +405,13 @@ fn string(out: &mut Vec<u8>, s: &str) {
         }
         clean += 8;
     }
-    let mut start = 0;
+    while clean < bytes.len() && !ESCAPED[usize::from(bytes[clean])] {
+        clean += 1;
+    }
+    out.extend_from_slice(&bytes[..clean]);
+    let mut start = clean;
     for (i, &b) in bytes.iter().enumerate().skip(clean) {
-        if b >= 0x20 && b != b'"' && b != b'\\' {
+        if !ESCAPED[usize::from(b)] {
             continue;
         }
         out.extend_from_slice(&bytes[start..i]);
@@ -429,6 +435,19 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
+
+/// Bytes JSON requires escaped: control characters, `"` and `\\`.
+static ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
+    /// The daemon: follow the audit log and sshd's log, write events as they happen.
+    Run(cmd::run::RunArgs),
     /// Join captured audit and sshd logs offline and print the events as JSON lines
     /// (with no log named: the bundled sample session).
     Replay(cmd::replay::ReplayArgs),
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit { command } => cmd::audit::run(command),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Run(args) => cmd::run::run(args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };
     match result {

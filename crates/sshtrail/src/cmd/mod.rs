@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod coalesced;
 pub mod replay;
+pub mod run;
 pub mod sshd;
 
 use std::fs::File;

@@ -1,3 +1,4 @@
 //! Sources: where the daemon reads records and log lines from.
 
 pub mod audit_dir;
+pub mod journald;

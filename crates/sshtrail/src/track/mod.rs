@@ -84,6 +84,9 @@ struct Session {
     buffered: Vec<AuditFact>,
     actions: u64,
     ended_ms: Option<u64>,
+    /// The session ended while its login was still awaited: the logout is written
+    /// after the join (or the give-up), behind the session's held events.
+    pending_logout: Option<String>,
     auid_name: Option<String>,
     addr: Option<String>,
 }
@@ -286,7 +289,7 @@ impl Tracker {
             let waiting = self
                 .sessions
                 .get(&ses)
-                .is_some_and(|s| s.identity.is_none() && s.ended_ms.is_none());
+                .is_some_and(|s| s.identity.is_none());
             if waiting {
                 self.join(ses, &login);
                 return;
@@ -312,6 +315,7 @@ impl Tracker {
                 buffered: Vec::new(),
                 actions: 0,
                 ended_ms: None,
+                pending_logout: None,
                 auid_name: fact.auid_name.clone(),
                 addr: fact.addr.clone(),
             },
@@ -340,6 +344,7 @@ impl Tracker {
         for fact in held {
             self.emit_action(ses, fact);
         }
+        self.write_pending_logout(ses);
     }
 
     fn on_action(&mut self, ses: u32, mut fact: AuditFact) {
@@ -419,6 +424,7 @@ impl Tracker {
         for fact in held {
             self.emit_action(ses, fact);
         }
+        self.write_pending_logout(ses);
     }
 
     fn emit_sshd_only_login(&mut self, login: Login) {
@@ -465,15 +471,6 @@ impl Tracker {
     }
 
     fn end_session(&mut self, ses: u32, time_ms: u64, reason: &str) {
-        // Still waiting for sshd at the end: decide now rather than after the deadline.
-        if self
-            .sessions
-            .get(&ses)
-            .is_some_and(|s| s.identity.is_none())
-        {
-            self.stats.giveup_no_sshd_login += 1;
-            self.attribute_audit_only(ses);
-        }
         let Some(session) = self.sessions.get_mut(&ses) else {
             return;
         };
@@ -481,10 +478,27 @@ impl Tracker {
             return;
         }
         session.ended_ms = Some(time_ms);
-        self.ses_by_pid.remove(&session.pid);
-        let Some(identity) = session.identity.as_ref() else {
+        session.pending_logout = Some(reason.to_string());
+        if session.identity.is_some() {
+            self.write_pending_logout(ses);
+        }
+        // Otherwise sshd's side may still be on its way (journald can lag the audit
+        // log by seconds): the logout waits for the join or the deadline.
+    }
+
+    /// Writes the logout of an ended session once it knows whom to attribute it to.
+    fn write_pending_logout(&mut self, ses: u32) {
+        let Some(session) = self.sessions.get_mut(&ses) else {
             return;
         };
+        let (Some(reason), Some(identity), Some(end_ms)) = (
+            session.pending_logout.take(),
+            session.identity.as_ref(),
+            session.ended_ms,
+        ) else {
+            return;
+        };
+        self.ses_by_pid.remove(&session.pid);
         self.stats.logouts += 1;
         let event = build::user_logout(
             &self.host,
@@ -492,9 +506,9 @@ impl Tracker {
             &ses.to_string(),
             Logout {
                 start_ms: session.start_ms,
-                end_ms: time_ms,
+                end_ms,
                 actions: session.actions,
-                reason,
+                reason: &reason,
             },
         );
         self.out.push(event);

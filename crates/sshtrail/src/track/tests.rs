@@ -355,3 +355,28 @@ fn sudo_closing_its_own_pam_session_does_not_end_the_ssh_session() {
         "joined"
     );
 }
+
+#[test]
+fn a_session_that_ends_before_its_login_line_arrives_is_still_joined() {
+    // Live, journald can deliver sshd's lines after the audit log has the whole session.
+    let mut t = tracker();
+    t.on_audit(session_start(1_000));
+    t.on_audit(audit(1_010, 101, AuditRole::Action));
+    t.on_audit(audit(1_020, 102, AuditRole::SessionEnd { pid: PID }));
+    assert!(events(&mut t).is_empty(), "everything waits for the login");
+    t.on_sshd(SshdFact::Accepted(login(990)));
+    let out = events(&mut t);
+    assert_eq!(
+        kinds(&out),
+        vec![
+            "UserLogin/29",
+            "UserAction/29",
+            "UserAction/29",
+            "UserAction/29",
+            "UserLogout/29"
+        ]
+    );
+    assert!(out[1..4]
+        .iter()
+        .all(|e| e["metadata"]["extra"]["correlation"] == "joined"));
+}

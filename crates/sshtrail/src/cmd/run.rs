@@ -1,0 +1,520 @@
+//! `sshtrail run`: the daemon.
+//!
+//! Sources run on their own threads and hand raw lines to one pipeline thread over a
+//! bounded channel (a slow sink slows the sources; nothing queues without bound). The
+//! pipeline thread owns the reassembler, the tracker and the sink, so nothing on the hot
+//! path takes a lock.
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
+use sshtrail::source::journald::JournalFollower;
+use sshtrail::track::from_audit::audit_fact;
+use sshtrail::track::from_sshd::sshd_fact;
+use sshtrail::track::system::audit_system_action;
+use sshtrail::track::{build, Config as TrackerConfig, Tracker};
+use sshtrail_audit::interpret::SystemNames;
+use sshtrail_audit::parse::MAX_RECORD_LEN;
+use sshtrail_audit::reassemble::{Output, Reassembler};
+use sshtrail_audit::{parse_line, Record};
+use sshtrail_event::sink::{FifoSink, FileSink, Rotation, Sink, StdoutSink};
+use sshtrail_event::{Host, Outcome};
+use sshtrail_sshd::{Format, Framer, TimeZone};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Every setting is a flag and a key of the `--config` TOML file (same name); a flag
+/// given on the command line wins over the file.
+#[derive(Args, Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RunArgs {
+    /// TOML file with any of the settings below, by their flag names.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Where audit records come from: `file` (tail the audit log directory) or `plugin`
+    /// (records on standard input, from auditd's plugin framework). [default: file]
+    #[arg(long, value_parser = ["file", "plugin"])]
+    audit_source: Option<String>,
+    /// The audit log directory the `file` source tails. [default: /var/log/audit]
+    #[arg(long)]
+    audit_log_dir: Option<PathBuf>,
+    /// Where sshd's lines come from: `journald`, `syslog` (a file such as
+    /// /var/log/auth.log, followed across rotation) or `fifo` (`<pid> <message>` lines, as
+    /// audito-maldito's rsyslog set-up writes them). [default: journald]
+    #[arg(long, value_parser = ["journald", "syslog", "fifo"])]
+    sshd_source: Option<String>,
+    /// The syslog file or fifo for `--sshd-source syslog|fifo`.
+    #[arg(long)]
+    sshd_log: Option<PathBuf>,
+    /// Time zone of RFC 3164 syslog time stamps: local, UTC, +02:00 or a zoneinfo name.
+    /// [default: local]
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Where events go: a file (appended, created 0640, reopened on SIGHUP), a fifo, or
+    /// `-` for standard output. [required]
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Rotate the output file when it would grow past this many bytes (0: never).
+    /// [default: 0]
+    #[arg(long)]
+    output_max_bytes: Option<u64>,
+    /// Rotated output files kept (`events.json.1` …). [default: 5]
+    #[arg(long)]
+    output_keep: Option<u32>,
+    /// Directory for sshtrail's state. [required]
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// How long (ms) one side of a login waits for the other. [default: 10000]
+    #[arg(long)]
+    join_deadline_ms: Option<u64>,
+}
+
+impl RunArgs {
+    /// Fills every setting the command line left out from the config file.
+    fn merged(mut self) -> Result<RunArgs, String> {
+        let Some(path) = self.config.clone() else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("--config {}: {e}", path.display()))?;
+        let file: RunArgs =
+            toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?;
+        macro_rules! fill {
+            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = file.$field; } )* };
+        }
+        fill!(
+            audit_source,
+            audit_log_dir,
+            sshd_source,
+            sshd_log,
+            timezone,
+            output,
+            output_max_bytes,
+            output_keep,
+            state_dir,
+            join_deadline_ms
+        );
+        Ok(self)
+    }
+}
+
+/// Raw input from the sources, in the order each source read it.
+enum Input {
+    AuditLine(Vec<u8>),
+    AuditGap {
+        lost: FilePosition,
+        resumed_at: FilePosition,
+    },
+    AuditTooLong(u64),
+    SshdLine(String),
+    SourceFailed(String),
+}
+
+/// Run until SIGTERM/SIGINT; SIGHUP reopens the output.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let args = match args.merged() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("sshtrail: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let Some(output) = args.output.clone() else {
+        eprintln!("sshtrail: --output (config key `output`) is required");
+        return Ok(ExitCode::from(2));
+    };
+    let Some(state_dir) = args.state_dir.clone() else {
+        eprintln!("sshtrail: --state-dir (config key `state-dir`) is required");
+        return Ok(ExitCode::from(2));
+    };
+    let tz = match TimeZone::from_setting(args.timezone.as_deref().unwrap_or("local")) {
+        Ok(tz) => tz,
+        Err(e) => {
+            eprintln!("sshtrail: --timezone (config key `timezone`): {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
+
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let reopen = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&shutdown))?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reopen))?;
+
+    let mut sink = open_sink(&output, &args)?;
+    let host = this_host();
+    let (tx, rx) = sync_channel::<Input>(4096);
+
+    match args.audit_source.as_deref().unwrap_or("file") {
+        "plugin" => spawn_plugin_source(tx.clone()),
+        _ => {
+            let dir = args
+                .audit_log_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/var/log/audit"));
+            spawn_audit_dir_source(dir, tx.clone(), Arc::clone(&shutdown))?;
+        }
+    }
+    let sshd_format = match args.sshd_source.as_deref().unwrap_or("journald") {
+        "syslog" | "fifo" => {
+            let Some(path) = args.sshd_log.clone() else {
+                eprintln!("sshtrail: --sshd-log (config key `sshd-log`) is required for this --sshd-source");
+                return Ok(ExitCode::from(2));
+            };
+            let fifo = args.sshd_source.as_deref() == Some("fifo");
+            spawn_sshd_file_source(path, fifo, tx.clone(), Arc::clone(&shutdown))?;
+            if fifo {
+                Format::Fifo
+            } else {
+                Format::Syslog
+            }
+        }
+        _ => {
+            spawn_journald_source(tx.clone(), Arc::clone(&shutdown));
+            Format::JournalJson
+        }
+    };
+    drop(tx);
+
+    let tracker_config = TrackerConfig {
+        join_deadline_ms: args.join_deadline_ms.unwrap_or(10_000),
+        ..TrackerConfig::default()
+    };
+    let mut pipeline = Pipeline {
+        reassembler: Reassembler::default(),
+        tracker: Tracker::new(tracker_config, host.clone()),
+        framer: Framer::new(sshd_format, tz),
+        names: SystemNames::new(),
+        host,
+        sink: sink.as_mut(),
+    };
+    pipeline.system("daemon-started", Outcome::Succeeded, serde_json::Map::new())?;
+    tracing::info!(output = %output.display(), "sshtrail running");
+    let result = pipeline.run(&rx, &shutdown, &reopen);
+    pipeline.system("daemon-stopped", Outcome::Succeeded, serde_json::Map::new())?;
+    pipeline.sink.sync()?;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Pipeline<'s> {
+    reassembler: Reassembler,
+    tracker: Tracker,
+    framer: Framer,
+    names: SystemNames,
+    host: Host,
+    sink: &'s mut dyn Sink,
+}
+
+impl Pipeline<'_> {
+    fn run(
+        &mut self,
+        rx: &Receiver<Input>,
+        shutdown: &AtomicBool,
+        reopen: &AtomicBool,
+    ) -> anyhow::Result<()> {
+        let mut last_sync = Instant::now();
+        while !shutdown.load(Ordering::Relaxed) {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(input) => self.handle(input)?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let now = now_ms();
+            let mut outputs = Vec::new();
+            self.reassembler.tick(now, &mut |o| outputs.push(o));
+            for output in outputs {
+                self.audit_output(output)?;
+            }
+            self.tracker.tick(now);
+            self.flush_tracker()?;
+            if reopen.swap(false, Ordering::Relaxed) {
+                self.sink.reopen()?;
+            }
+            if last_sync.elapsed() >= Duration::from_millis(200) {
+                self.sink.sync()?;
+                last_sync = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, input: Input) -> anyhow::Result<()> {
+        match input {
+            Input::AuditLine(line) => match parse_line(&line) {
+                Ok(record) => self.push_record(record)?,
+                Err(e) => tracing::debug!(kind = e.kind(), "audit line skipped: {e}"),
+            },
+            Input::AuditTooLong(len) => tracing::warn!(len, "over-long audit line skipped"),
+            Input::AuditGap { lost, resumed_at } => {
+                let mut details = serde_json::Map::new();
+                details.insert("lost_inode".into(), lost.inode.into());
+                details.insert("lost_offset".into(), lost.offset.into());
+                details.insert("resumed_inode".into(), resumed_at.inode.into());
+                self.system("audit-log-gap", Outcome::Failed, details)?;
+            }
+            Input::SshdLine(line) => {
+                if let Ok(framed) = self.framer.frame(&line) {
+                    if framed.is_sshd() {
+                        if let Some(fact) = sshd_fact(&framed) {
+                            self.tracker.on_sshd(fact);
+                        }
+                    }
+                }
+                self.flush_tracker()?;
+            }
+            Input::SourceFailed(message) => {
+                tracing::error!("{message}");
+                let mut details = serde_json::Map::new();
+                details.insert("error".into(), message.into());
+                self.system("source-failed", Outcome::Failed, details)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn push_record(&mut self, record: Record) -> anyhow::Result<()> {
+        let mut outputs = Vec::new();
+        self.reassembler
+            .push(record, now_ms(), &mut |o| outputs.push(o));
+        for output in outputs {
+            self.audit_output(output)?;
+        }
+        self.flush_tracker()
+    }
+
+    fn audit_output(&mut self, output: Output) -> anyhow::Result<()> {
+        match output {
+            Output::Event(event) => {
+                if let Some((action, details)) = audit_system_action(event.records()) {
+                    self.system(action, Outcome::Succeeded, details)?;
+                }
+                let fact = audit_fact(event.records(), &self.names);
+                self.tracker.on_audit(fact);
+            }
+            Output::Lost {
+                after_serial,
+                count,
+                ..
+            } => {
+                let mut details = serde_json::Map::new();
+                details.insert("count".into(), count.into());
+                details.insert("after_sequence".into(), after_serial.into());
+                self.system("audit-records-lost", Outcome::Failed, details)?;
+            }
+            Output::Late(record) | Output::Overflow(record) => {
+                let records = [record];
+                let fact = audit_fact(&records, &self.names);
+                self.tracker.on_audit(fact);
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_tracker(&mut self) -> anyhow::Result<()> {
+        for event in self.tracker.drain() {
+            self.sink.write_line(&event.to_line())?;
+        }
+        Ok(())
+    }
+
+    fn system(
+        &mut self,
+        action: &str,
+        outcome: Outcome,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let event = build::system_action(&self.host, now_ms(), action, outcome, details);
+        self.sink.write_line(&event.to_line())?;
+        Ok(())
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `target`: `NODE_NAME` or the kernel's host name, and /etc/machine-id.
+fn this_host() -> Host {
+    let name = std::env::var("NODE_NAME").ok().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    });
+    let machine_id = std::fs::read_to_string("/etc/machine-id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    Host { name, machine_id }
+}
+
+fn open_sink(output: &Path, args: &RunArgs) -> anyhow::Result<Box<dyn Sink>> {
+    if output == Path::new("-") {
+        return Ok(Box::new(StdoutSink::new()));
+    }
+    let is_fifo = std::fs::metadata(output)
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false);
+    if is_fifo {
+        return Ok(Box::new(FifoSink::open(output)?));
+    }
+    let rotation = match args.output_max_bytes.unwrap_or(0) {
+        0 => None,
+        max_bytes => Some(Rotation {
+            max_bytes,
+            keep: args.output_keep.unwrap_or(5),
+        }),
+    };
+    Ok(Box::new(FileSink::open(output, rotation)?))
+}
+
+fn spawn_audit_dir_source(
+    dir: PathBuf,
+    tx: SyncSender<Input>,
+    shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    let mut tailer = AuditDirTailer::open(&dir, "audit.log", None, false, MAX_RECORD_LEN)
+        .with_context(|| format!("opening {}/audit.log", dir.display()))?;
+    std::thread::Builder::new()
+        .name("audit-file".into())
+        .spawn(move || {
+            while !shutdown.load(Ordering::Relaxed) {
+                let input = match tailer.next_item() {
+                    Ok(TailItem::Line(line, _)) => Input::AuditLine(line),
+                    Ok(TailItem::TooLong { len, .. }) => Input::AuditTooLong(len),
+                    Ok(TailItem::Gap { lost, resumed_at }) => Input::AuditGap { lost, resumed_at },
+                    Ok(TailItem::Idle) => {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Input::SourceFailed(format!("audit log: {e}")));
+                        std::thread::sleep(Duration::from_secs(1));
+                        continue;
+                    }
+                };
+                if tx.send(input).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+fn spawn_plugin_source(tx: SyncSender<Input>) {
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut lines = sshtrail_audit::lines::LineReader::new(stdin.lock(), MAX_RECORD_LEN);
+        loop {
+            let input = match lines.next_line() {
+                Ok(Some(sshtrail_audit::lines::Line::Text(line))) => {
+                    Input::AuditLine(line.to_vec())
+                }
+                Ok(Some(sshtrail_audit::lines::Line::TooLong { len })) => Input::AuditTooLong(len),
+                Ok(None) => return,
+                Err(e) => Input::SourceFailed(format!("plugin stdin: {e}")),
+            };
+            if tx.send(input).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_journald_source(tx: SyncSender<Input>, shutdown: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let mut cursor: Option<String> = None;
+        while !shutdown.load(Ordering::Relaxed) {
+            let mut follower = match JournalFollower::spawn(cursor.as_deref()) {
+                Ok(follower) => follower,
+                Err(e) => {
+                    let _ = tx.send(Input::SourceFailed(format!("journalctl: {e}")));
+                    std::thread::sleep(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            loop {
+                match follower.next_line() {
+                    Ok(Some(line)) => {
+                        if tx.send(Input::SshdLine(line)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Input::SourceFailed(format!("journalctl: {e}")));
+                        break;
+                    }
+                }
+            }
+            cursor = follower.last_cursor().map(str::to_string);
+            // journalctl exited (journald restarted, say): follow again after a pause.
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+}
+
+fn spawn_sshd_file_source(
+    path: PathBuf,
+    fifo: bool,
+    tx: SyncSender<Input>,
+    shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    if fifo {
+        std::thread::spawn(move || {
+            while !shutdown.load(Ordering::Relaxed) {
+                // Opening blocks until a writer comes; EOF means the writer went away.
+                let Ok(file) = std::fs::File::open(&path) else {
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                };
+                for line in BufReader::new(file).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(Input::SshdLine(line)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let base = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow::anyhow!("--sshd-log {}: not a file name", path.display()))?
+        .to_string();
+    let mut tailer = AuditDirTailer::open(&dir, &base, None, false, MAX_RECORD_LEN)
+        .with_context(|| format!("opening {}", path.display()))?;
+    std::thread::spawn(move || {
+        while !shutdown.load(Ordering::Relaxed) {
+            match tailer.next_item() {
+                Ok(TailItem::Line(line, _)) => {
+                    let line = String::from_utf8_lossy(&line).into_owned();
+                    if tx.send(Input::SshdLine(line)).is_err() {
+                        return;
+                    }
+                }
+                Ok(TailItem::Idle) => std::thread::sleep(Duration::from_millis(50)),
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Input::SourceFailed(format!("sshd log: {e}")));
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! `sshtrail run` against the real programs: auditd (file source), a standalone journald,
+//! sshd on 127.0.0.1 and ::1 (scripts/testbed), real `ssh` logins by key, password and
+//! certificate, and failed logins with a hostile user name.
+//!
+//! Each session prints its own kernel session id (`/proc/self/sessionid`) and
+//! `$SSH_CLIENT`, so what the events must say is known without sshtrail's help.
+//! Needs root, auditd and the testbed (`scripts/testbed/up.sh`; `scripts/test` starts
+//! it); skips without them unless `SSHTRAIL_REQUIRE_LIVE=1`.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{kernel_audit_lock, require_live, AuditRule};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the testbed's sshd answers; panics instead when live tests are required.
+fn testbed_up() -> bool {
+    let up = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:22830".parse().expect("address"),
+        Duration::from_secs(1),
+    )
+    .is_ok();
+    if !up && std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
+        panic!("the sshd testbed is not running (scripts/testbed/up.sh)");
+    }
+    up
+}
+
+/// Runs `tb_ssh_*` from scripts/testbed/client.sh; returns (success, stdout).
+fn ssh(call: &str) -> (bool, String) {
+    let script = format!(". scripts/testbed/client.sh && {call}");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(repo())
+        .output()
+        .expect("bash");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+struct Daemon {
+    child: Child,
+    output: PathBuf,
+}
+
+impl Daemon {
+    fn start(dir: &Path) -> Daemon {
+        let output = dir.join("events.json");
+        let child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+            .args(["run", "--output"])
+            .arg(&output)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshtrail run");
+        let daemon = Daemon { child, output };
+        daemon.wait_for(|events| {
+            events
+                .iter()
+                .any(|e| e["data"]["action"] == "daemon-started")
+        });
+        // The journald follower starts at "now": give it a moment to be reading.
+        std::thread::sleep(Duration::from_millis(500));
+        daemon
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.output)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line is one JSON event"))
+            .collect()
+    }
+
+    fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let events = self.events();
+            if done(&events) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out; events so far: {events:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn stop(mut self) -> Vec<Value> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "sshtrail run exited with {status}");
+        self.events()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a session said about itself: (kernel session id, client ip, client port).
+fn session_facts(stdout: &str) -> (String, String, String) {
+    let ses = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ses="))
+        .expect("ses line")
+        .to_string();
+    let client = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("client="))
+        .expect("client line");
+    let mut parts = client.split_whitespace();
+    let ip = parts.next().unwrap_or_default().to_string();
+    let port = parts.next().unwrap_or_default().to_string();
+    (ses, ip, port)
+}
+
+#[test]
+fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
+    if !require_live("live_daemon") || !testbed_up() {
+        return;
+    }
+    let _lock = kernel_audit_lock();
+    let key = format!("sshtrail-live-daemon-{}", std::process::id());
+    let _rule = AuditRule::add(&[
+        "-A",
+        "exit,always",
+        "-F",
+        "arch=b64",
+        "-S",
+        "execve",
+        "-F",
+        "auid>=1000",
+        "-F",
+        "auid!=-1",
+        "-k",
+        &key,
+    ]);
+    let dir = std::env::temp_dir().join(format!("sshtrail-live-daemon-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let daemon = Daemon::start(&dir);
+
+    let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
+    let logins = [
+        ("key", "sshtrail-alice", "sshtrail-alice", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo marker-key-{key}'")),
+        ("password-v6", "sshtrail-bob", "sshtrail-bob", format!("tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo marker-password-v6-{key}'")),
+        ("certificate", "sshtrail-carol", "carol@sshtrail-test", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-carol carol '{report}; /bin/echo marker-certificate-{key}'")),
+    ];
+    let mut sessions = Vec::new();
+    for (name, user, user_id, call) in &logins {
+        let (ok, stdout) = ssh(call);
+        assert!(ok, "{name} login failed: {stdout}");
+        sessions.push((*name, *user, *user_id, session_facts(&stdout)));
+    }
+    let hostile = "eve from 6.6.6.6 port 4444 ssh2";
+    let (ok, _) = ssh(&format!(
+        "tb_ssh_pass password 127.0.0.1 22830 '{hostile}' wrong 1 true"
+    ));
+    assert!(!ok);
+
+    let logouts_for = |events: &[Value], ses: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses)
+            .count()
+    };
+    daemon.wait_for(|events| {
+        sessions
+            .iter()
+            .all(|(_, _, _, (ses, _, _))| logouts_for(events, ses) == 1)
+            && events.iter().any(|e| e["subjects"]["loggedAs"] == hostile)
+    });
+    let events = daemon.stop();
+
+    let schema: Value =
+        serde_json::from_str(include_str!("../../event/schema/auditevent.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for event in &events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}: {event}");
+    }
+
+    for (name, user, user_id, (ses, ip, port)) in &sessions {
+        let logins: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "UserLogin" && e["metadata"]["auditId"] == ses.as_str())
+            .collect();
+        assert_eq!(logins.len(), 1, "{name}: one UserLogin for session {ses}");
+        let login = logins[0];
+        assert_eq!(login["outcome"], "succeeded");
+        assert_eq!(login["subjects"]["loggedAs"], *user, "{name}");
+        assert_eq!(login["subjects"]["userID"], *user_id, "{name}");
+        assert_eq!(login["source"]["value"], ip.as_str(), "{name}");
+        assert_eq!(login["source"]["extra"]["port"], port.as_str(), "{name}");
+        assert_eq!(
+            login["metadata"]["extra"]["correlation"], "joined",
+            "{name}"
+        );
+
+        let marker = format!("marker-{name}-{key}");
+        let marked: Vec<&Value> = events
+            .iter()
+            .filter(|e| {
+                e["type"] == "UserAction"
+                    && e["metadata"]["extra"]["process_args"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == marker.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            marked.len(),
+            1,
+            "{name}: the marked command is one UserAction"
+        );
+        let action = marked[0];
+        assert_eq!(action["metadata"]["auditId"], ses.as_str(), "{name}");
+        assert_eq!(action["subjects"], login["subjects"], "{name}");
+        assert_eq!(action["source"], login["source"], "{name}");
+        assert_eq!(
+            action["metadata"]["extra"]["correlation"], "joined",
+            "{name}"
+        );
+        assert_eq!(action["metadata"]["extra"]["action"], "executed", "{name}");
+        assert_eq!(logouts_for(&events, ses), 1, "{name}: one UserLogout");
+    }
+
+    let eve: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["subjects"]["loggedAs"] == hostile)
+        .collect();
+    assert!(!eve.is_empty());
+    for e in eve {
+        assert_eq!(e["outcome"], "failed");
+        assert_eq!(
+            e["source"]["value"], "127.0.0.1",
+            "the hostile name never moves the source"
+        );
+    }
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["data"]["action"] == "daemon-stopped")
+            .count(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

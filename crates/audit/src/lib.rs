@@ -27,10 +27,12 @@ pub mod coalesce;
 pub mod interpret;
 pub mod json;
 pub mod lines;
+pub mod netlink;
 pub mod parse;
 pub mod reassemble;
 pub mod record;
 pub mod record_type;
+pub mod rule;
 pub mod tables;
 
 pub use parse::{parse_line, parse_netlink, ParseError};

@@ -242,6 +242,44 @@ impl Reassembler {
         self.stats
     }
 
+    /// Per node, the (extended) serial of the last event emitted: with a checkpoint, what
+    /// lets a restarted reader recognise records of events it already wrote.
+    pub fn high_water(&self) -> Vec<(Option<String>, u64)> {
+        self.nodes
+            .iter()
+            .filter_map(|(name, node)| node.last_emitted.map(|last| (name.clone(), last)))
+            .collect()
+    }
+
+    /// Restores [`Reassembler::high_water`] marks in a fresh reassembler: records of those
+    /// nodes at or below the mark are then reported as [`Output::Late`].
+    pub fn restore_high_water(&mut self, marks: &[(Option<String>, u64)]) {
+        for (name, last) in marks {
+            if let Some(index) = self.node_index(name.as_deref()) {
+                let node = &mut self.nodes[index].1;
+                node.last_emitted = Some(*last);
+                node.high = Some(node.high.map_or(*last, |h| h.max(*last)));
+            }
+        }
+    }
+
+    /// Whether a record of `node` with this raw serial belongs to an event already
+    /// emitted (at or below the node's high-water mark, allowing for serial wrap).
+    pub fn already_emitted(&self, node: Option<&str>, serial: u64) -> bool {
+        let Some((_, state)) = self.nodes.iter().find(|(n, _)| n.as_deref() == node) else {
+            return false;
+        };
+        let Some(last) = state.last_emitted else {
+            return false;
+        };
+        let raw_last = last & (WRAP - 1);
+        if serial >= WRAP {
+            return serial <= last;
+        }
+        // Within half the serial space behind the mark counts as behind it.
+        raw_last.wrapping_sub(serial) & (WRAP - 1) < WRAP / 2
+    }
+
     /// Events (not records) waiting in memory, over all nodes.
     pub fn in_flight(&self) -> usize {
         self.nodes.iter().map(|(_, n)| n.pending.len()).sum()
@@ -599,6 +637,30 @@ mod tests {
         ]);
         assert_eq!(serials(&out), vec![973, 3, 4]);
         assert_eq!((stats.lost, stats.late), (0, 0));
+    }
+
+    #[test]
+    fn high_water_marks_survive_a_restart() {
+        let mut r = Reassembler::default();
+        let user = |serial: u32| {
+            rec(&format!(
+                "type=USER_ACCT msg=audit(1.000:{serial}): pid=1 msg='res=success'"
+            ))
+        };
+        r.push(user(7), 0, &mut |_| {});
+        r.tick(1_000, &mut |_| {});
+        let marks = r.high_water();
+        assert_eq!(marks, vec![(None, 7)]);
+        let mut fresh = Reassembler::default();
+        fresh.restore_high_water(&marks);
+        assert!(fresh.already_emitted(None, 7));
+        assert!(fresh.already_emitted(None, 3));
+        assert!(!fresh.already_emitted(None, 8));
+        assert!(!fresh.already_emitted(Some("other"), 3));
+        let mut out = Vec::new();
+        fresh.push(user(8), 0, &mut |o| out.push(o));
+        fresh.push(user(7), 0, &mut |o| out.push(o));
+        assert!(matches!(&out[..], [Output::Event(e), Output::Late(_)] if e.id().serial == 8));
     }
 
     #[test]

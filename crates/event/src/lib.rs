@@ -35,7 +35,7 @@ pub enum EventType {
 }
 
 /// `succeeded` or `failed`, as auditevent spells them.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Succeeded,
@@ -52,7 +52,7 @@ pub struct Metadata {
 }
 
 /// `source`: where the actor came from.
-#[derive(Clone, PartialEq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Debug, Serialize, serde::Deserialize)]
 pub struct Source {
     #[serde(rename = "type")]
     pub kind: String,

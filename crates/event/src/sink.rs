@@ -38,6 +38,12 @@ pub trait Sink: Send {
     fn reopen(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
+    /// For a file: its inode and length now, for a checkpoint. Output that can be cut
+    /// back to a checkpoint is written exactly once across a crash; other sinks (pipes,
+    /// stdout) cannot take back what they wrote and are at least once.
+    fn mark(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// Appends to a regular file created with mode 0640, with optional size rotation.
@@ -119,6 +125,35 @@ impl Sink for FileSink {
         self.file = open_append(&self.path)?;
         self.size = self.file.metadata().map_err(at(&self.path))?.len();
         Ok(())
+    }
+
+    fn mark(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = self.file.metadata().ok()?;
+        Some((meta.ino(), self.size))
+    }
+}
+
+impl FileSink {
+    /// Cuts the file at `path` back to `length` if it is still the file with `inode`:
+    /// what lies beyond a checkpoint will be written again. Returns the bytes removed.
+    pub fn truncate_to_mark(path: &Path, inode: u64, length: u64) -> Result<u64, SinkError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(at(path)(e)),
+        };
+        if meta.ino() != inode || meta.len() <= length {
+            return Ok(0);
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(at(path))?;
+        file.set_len(length).map_err(at(path))?;
+        file.sync_all().map_err(at(path))?;
+        Ok(meta.len() - length)
     }
 }
 

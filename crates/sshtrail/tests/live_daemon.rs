@@ -54,6 +54,11 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path) -> Daemon {
+        Daemon::start_nth(dir, 1)
+    }
+
+    /// Starts the daemon on `dir` and waits for its `nth` start event in the output.
+    fn start_nth(dir: &Path, nth: usize) -> Daemon {
         let output = dir.join("events.json");
         let child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
             .args(["run", "--output"])
@@ -96,6 +101,12 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// `kill -9`: no chance to write anything more.
+    fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn stop(mut self) -> Vec<Value> {
@@ -263,6 +274,132 @@ fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
             .filter(|e| e["data"]["action"] == "daemon-stopped")
             .count(),
         1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Events whose process arguments contain `marker`.
+fn with_marker<'a>(events: &'a [Value], marker: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| {
+            e["metadata"]["extra"]["process_args"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(marker)))
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
+    if !require_live("kill_9_and_restart") || !testbed_up() {
+        return;
+    }
+    let _lock = kernel_audit_lock();
+    let key = format!("sshtrail-live-kill-{}", std::process::id());
+    let _rule = AuditRule::add(&[
+        "-A",
+        "exit,always",
+        "-F",
+        "arch=b64",
+        "-S",
+        "execve",
+        "-F",
+        "auid>=1000",
+        "-F",
+        "auid!=-1",
+        "-k",
+        &key,
+    ]);
+    let dir = std::env::temp_dir().join(format!("sshtrail-live-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
+
+    let daemon = Daemon::start(&dir);
+    // A: a whole session before the crash.
+    let (ok, out_a) = ssh(&format!(
+        "tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo before-{key}'"
+    ));
+    assert!(ok);
+    let (ses_a, _, _) = session_facts(&out_a);
+    daemon.wait_for(|events| {
+        events
+            .iter()
+            .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses_a.as_str())
+    });
+    // B: begins before the crash, runs a command after the restart.
+    let script = repo().join("scripts/testbed/client.sh");
+    let mut long = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". {} && tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo during-{key}; sleep 8; /bin/echo after-{key}'",
+            script.display()
+        ))
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("long session");
+    let during = format!("during-{key}");
+    daemon.wait_for(|events| !with_marker(events, &during).is_empty());
+    std::thread::sleep(Duration::from_millis(1500)); // past a checkpoint or two
+    daemon.crash();
+
+    // C: a whole session while the daemon is down.
+    let (ok, out_c) = ssh(&format!(
+        "tb_ssh_key 127.0.0.1 22830 sshtrail-carol carol '{report}; /bin/echo down-{key}'"
+    ));
+    assert!(ok);
+    let (ses_c, _, _) = session_facts(&out_c);
+
+    let daemon = Daemon::start_nth(&dir, 2);
+    let long_out = long.wait_with_output().expect("long session ends");
+    let (ses_b, ip_b, port_b) = session_facts(&String::from_utf8_lossy(&long_out.stdout));
+    let after = format!("after-{key}");
+    daemon.wait_for(|events| {
+        [&ses_a, &ses_b, &ses_c].iter().all(|ses| {
+            events
+                .iter()
+                .filter(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+                .count()
+                == 1
+        }) && !with_marker(events, &after).is_empty()
+    });
+    let events = daemon.stop();
+
+    for (marker, ses) in [
+        (format!("before-{key}"), &ses_a),
+        (format!("during-{key}"), &ses_b),
+        (format!("after-{key}"), &ses_b),
+        (format!("down-{key}"), &ses_c),
+    ] {
+        let found = with_marker(&events, &marker);
+        assert_eq!(found.len(), 1, "{marker}: exactly once across the crash");
+        assert_eq!(found[0]["metadata"]["auditId"], ses.as_str(), "{marker}");
+        assert_eq!(
+            found[0]["metadata"]["extra"]["correlation"], "joined",
+            "{marker}"
+        );
+    }
+    let after_event = with_marker(&events, &after)[0];
+    assert_eq!(after_event["source"]["value"], ip_b.as_str());
+    assert_eq!(after_event["source"]["extra"]["port"], port_b.as_str());
+    for ses in [&ses_a, &ses_b, &ses_c] {
+        for kind in ["UserLogin", "UserLogout"] {
+            let n = events
+                .iter()
+                .filter(|e| e["type"] == kind && e["metadata"]["auditId"] == ses.as_str())
+                .count();
+            assert_eq!(n, 1, "one {kind} for session {ses}");
+        }
+    }
+    let restarted = events
+        .iter()
+        .filter(|e| e["data"]["action"] == "daemon-started" && e["data"]["resumed"] == true)
+        .count();
+    assert_eq!(
+        restarted, 1,
+        "the restart says it resumed (and for how long it was down)"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,8 +8,9 @@
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
+use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
-use sshtrail::source::journald::JournalFollower;
+use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::audit_fact;
 use sshtrail::track::from_sshd::sshd_fact;
 use sshtrail::track::system::audit_system_action;
@@ -21,6 +22,7 @@ use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::{FifoSink, FileSink, Rotation, Sink, StdoutSink};
 use sshtrail_event::{Host, Outcome};
 use sshtrail_sshd::{Format, Framer, TimeZone};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -108,7 +110,8 @@ impl RunArgs {
 
 /// Raw input from the sources, in the order each source read it.
 enum Input {
-    AuditLine(Vec<u8>),
+    /// A line and, for the file source, the position just after it.
+    AuditLine(Vec<u8>, Option<FilePosition>),
     AuditGap {
         lost: FilePosition,
         resumed_at: FilePosition,
@@ -152,6 +155,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reopen))?;
 
+    // A checkpoint that cannot be read is reported and set aside, never fatal: the
+    // daemon must keep recording.
+    let (previous, checkpoint_problem) = match checkpoint::load(&state_dir) {
+        Ok(previous) => (previous, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    if let Some(mark) = previous.as_ref().and_then(|c| c.output) {
+        // What was written after the checkpoint will be written again, once.
+        let removed = FileSink::truncate_to_mark(&output, mark.inode, mark.length)?;
+        if removed > 0 {
+            tracing::info!(removed, "output cut back to the last checkpoint");
+        }
+    }
     let mut sink = open_sink(&output, &args)?;
     let host = this_host();
     let (tx, rx) = sync_channel::<Input>(4096);
@@ -163,7 +179,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .audit_log_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/var/log/audit"));
-            spawn_audit_dir_source(dir, tx.clone(), Arc::clone(&shutdown))?;
+            let resume = previous
+                .as_ref()
+                .and_then(|c| c.audit.as_ref())
+                .map(|a| a.resume);
+            spawn_audit_dir_source(dir, resume, tx.clone(), Arc::clone(&shutdown))?;
         }
     }
     let sshd_format = match args.sshd_source.as_deref().unwrap_or("journald") {
@@ -181,7 +201,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         }
         _ => {
-            spawn_journald_source(tx.clone(), Arc::clone(&shutdown));
+            let cursor = previous.as_ref().and_then(|c| c.journald_cursor.clone());
+            spawn_journald_source(cursor, tx.clone(), Arc::clone(&shutdown));
             Format::JournalJson
         }
     };
@@ -198,12 +219,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         names: SystemNames::new(),
         host,
         sink: sink.as_mut(),
+        state_dir: state_dir.clone(),
+        positions: Positions::default(),
     };
-    pipeline.system("daemon-started", Outcome::Succeeded, serde_json::Map::new())?;
+    let mut started = serde_json::Map::new();
+    if let Some(problem) = checkpoint_problem {
+        tracing::error!("{problem}; starting without it");
+        started.insert("checkpoint_problem".into(), problem.into());
+    }
+    if let Some(previous) = previous {
+        pipeline.restore(previous, &mut started);
+    }
+    pipeline.system("daemon-started", Outcome::Succeeded, started)?;
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
     pipeline.system("daemon-stopped", Outcome::Succeeded, serde_json::Map::new())?;
-    pipeline.sink.sync()?;
+    pipeline.checkpoint()?;
     result?;
     Ok(ExitCode::SUCCESS)
 }
@@ -215,6 +246,42 @@ struct Pipeline<'s> {
     names: SystemNames,
     host: Host,
     sink: &'s mut dyn Sink,
+    state_dir: PathBuf,
+    positions: Positions,
+}
+
+/// Source positions, kept so that a checkpoint commits only what the sink has.
+#[derive(Default)]
+struct Positions {
+    /// End of the last audit line handled.
+    audit_read: Option<FilePosition>,
+    /// The restored checkpoint's audit position, until a line has been read.
+    audit_restored: Option<AuditPosition>,
+    /// Until this position is passed, re-read records of events already written are
+    /// skipped.
+    replay_until: Option<FilePosition>,
+    replay_skipped: u64,
+    /// Start of the first record of each event still being assembled, in read order.
+    in_flight: BTreeMap<u64, FilePosition>,
+    in_flight_by_event: HashMap<(Option<String>, u64), u64>,
+    next_order: u64,
+    journald_cursor: Option<String>,
+}
+
+impl Positions {
+    /// Where reading must resume so that every event not yet written is read again.
+    fn audit_resume(&self) -> Option<FilePosition> {
+        self.in_flight.values().next().copied().or(self.audit_read)
+    }
+
+    fn event_done(&mut self, node: Option<&str>, serial: u64) {
+        if let Some(order) = self
+            .in_flight_by_event
+            .remove(&(node.map(str::to_string), serial))
+        {
+            self.in_flight.remove(&order);
+        }
+    }
 }
 
 impl Pipeline<'_> {
@@ -242,8 +309,8 @@ impl Pipeline<'_> {
             if reopen.swap(false, Ordering::Relaxed) {
                 self.sink.reopen()?;
             }
-            if last_sync.elapsed() >= Duration::from_millis(200) {
-                self.sink.sync()?;
+            if last_sync.elapsed() >= Duration::from_secs(1) {
+                self.checkpoint()?;
                 last_sync = Instant::now();
             }
         }
@@ -252,10 +319,15 @@ impl Pipeline<'_> {
 
     fn handle(&mut self, input: Input) -> anyhow::Result<()> {
         match input {
-            Input::AuditLine(line) => match parse_line(&line) {
-                Ok(record) => self.push_record(record)?,
-                Err(e) => tracing::debug!(kind = e.kind(), "audit line skipped: {e}"),
-            },
+            Input::AuditLine(line, end) => {
+                match parse_line(&line) {
+                    Ok(record) => self.audit_record(record, line.len(), end)?,
+                    Err(e) => tracing::debug!(kind = e.kind(), "audit line skipped: {e}"),
+                }
+                if end.is_some() {
+                    self.positions.audit_read = end;
+                }
+            }
             Input::AuditTooLong(len) => tracing::warn!(len, "over-long audit line skipped"),
             Input::AuditGap { lost, resumed_at } => {
                 let mut details = serde_json::Map::new();
@@ -265,6 +337,9 @@ impl Pipeline<'_> {
                 self.system("audit-log-gap", Outcome::Failed, details)?;
             }
             Input::SshdLine(line) => {
+                if let Some(cursor) = cursor_of(&line) {
+                    self.positions.journald_cursor = Some(cursor.to_string());
+                }
                 if let Ok(framed) = self.framer.frame(&line) {
                     if framed.is_sshd() {
                         if let Some(fact) = sshd_fact(&framed) {
@@ -284,6 +359,43 @@ impl Pipeline<'_> {
         Ok(())
     }
 
+    /// One record from the audit source, with the position just after its line.
+    fn audit_record(
+        &mut self,
+        record: Record,
+        line_len: usize,
+        end: Option<FilePosition>,
+    ) -> anyhow::Result<()> {
+        if let Some(end) = end {
+            let positions = &mut self.positions;
+            if let Some(until) = positions.replay_until {
+                let passed = end.inode == until.inode && end.offset >= until.offset;
+                if passed {
+                    positions.replay_until = None;
+                }
+                if self
+                    .reassembler
+                    .already_emitted(record.node(), record.serial())
+                {
+                    positions.replay_skipped += 1;
+                    return Ok(());
+                }
+            }
+            let key = (record.node().map(str::to_string), record.serial());
+            if !positions.in_flight_by_event.contains_key(&key) {
+                let start = FilePosition {
+                    inode: end.inode,
+                    offset: end.offset.saturating_sub(line_len as u64 + 1),
+                };
+                let order = positions.next_order;
+                positions.next_order += 1;
+                positions.in_flight.insert(order, start);
+                positions.in_flight_by_event.insert(key, order);
+            }
+        }
+        self.push_record(record)
+    }
+
     fn push_record(&mut self, record: Record) -> anyhow::Result<()> {
         let mut outputs = Vec::new();
         self.reassembler
@@ -297,6 +409,7 @@ impl Pipeline<'_> {
     fn audit_output(&mut self, output: Output) -> anyhow::Result<()> {
         match output {
             Output::Event(event) => {
+                self.positions.event_done(event.node(), event.id().serial);
                 if let Some((action, details)) = audit_system_action(event.records()) {
                     self.system(action, Outcome::Succeeded, details)?;
                 }
@@ -320,6 +433,52 @@ impl Pipeline<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Makes the output durable, then records how far every source is covered by it.
+    fn checkpoint(&mut self) -> anyhow::Result<()> {
+        self.flush_tracker()?;
+        self.sink.sync()?;
+        let positions = &self.positions;
+        let audit = match (positions.audit_resume(), positions.audit_read) {
+            (Some(resume), Some(read_until)) => Some(AuditPosition {
+                resume,
+                read_until,
+                high_water: self.reassembler.high_water(),
+            }),
+            _ => positions.audit_restored.clone(),
+        };
+        let mut checkpoint = Checkpoint::new(now_ms());
+        checkpoint.audit = audit;
+        checkpoint.journald_cursor = positions.journald_cursor.clone();
+        checkpoint.tracker = self.tracker.snapshot();
+        checkpoint.output = self
+            .sink
+            .mark()
+            .map(|(inode, length)| OutputMark { inode, length });
+        checkpoint::save(&self.state_dir, &checkpoint)?;
+        Ok(())
+    }
+
+    /// Takes up where the previous run's checkpoint left off.
+    fn restore(
+        &mut self,
+        previous: Checkpoint,
+        started: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+        let down_ms = now_ms().saturating_sub(previous.saved_at_ms);
+        started.insert("resumed".into(), true.into());
+        started.insert("downtime_seconds".into(), (down_ms as f64 / 1000.0).into());
+        if let Some(audit) = &previous.audit {
+            self.reassembler.restore_high_water(&audit.high_water);
+            self.positions.replay_until = Some(audit.read_until);
+        }
+        self.positions.audit_restored = previous.audit;
+        self.positions.journald_cursor = previous.journald_cursor;
+        if let Err(e) = self.tracker.restore(previous.tracker) {
+            tracing::error!("session table in the checkpoint unreadable: {e}");
+            started.insert("sessions_restored".into(), false.into());
+        }
     }
 
     fn flush_tracker(&mut self) -> anyhow::Result<()> {
@@ -382,17 +541,18 @@ fn open_sink(output: &Path, args: &RunArgs) -> anyhow::Result<Box<dyn Sink>> {
 
 fn spawn_audit_dir_source(
     dir: PathBuf,
+    resume: Option<FilePosition>,
     tx: SyncSender<Input>,
     shutdown: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
-    let mut tailer = AuditDirTailer::open(&dir, "audit.log", None, false, MAX_RECORD_LEN)
+    let mut tailer = AuditDirTailer::open(&dir, "audit.log", resume, false, MAX_RECORD_LEN)
         .with_context(|| format!("opening {}/audit.log", dir.display()))?;
     std::thread::Builder::new()
         .name("audit-file".into())
         .spawn(move || {
             while !shutdown.load(Ordering::Relaxed) {
                 let input = match tailer.next_item() {
-                    Ok(TailItem::Line(line, _)) => Input::AuditLine(line),
+                    Ok(TailItem::Line(line, end)) => Input::AuditLine(line, Some(end)),
                     Ok(TailItem::TooLong { len, .. }) => Input::AuditTooLong(len),
                     Ok(TailItem::Gap { lost, resumed_at }) => Input::AuditGap { lost, resumed_at },
                     Ok(TailItem::Idle) => {
@@ -420,7 +580,7 @@ fn spawn_plugin_source(tx: SyncSender<Input>) {
         loop {
             let input = match lines.next_line() {
                 Ok(Some(sshtrail_audit::lines::Line::Text(line))) => {
-                    Input::AuditLine(line.to_vec())
+                    Input::AuditLine(line.to_vec(), None)
                 }
                 Ok(Some(sshtrail_audit::lines::Line::TooLong { len })) => Input::AuditTooLong(len),
                 Ok(None) => return,
@@ -433,9 +593,12 @@ fn spawn_plugin_source(tx: SyncSender<Input>) {
     });
 }
 
-fn spawn_journald_source(tx: SyncSender<Input>, shutdown: Arc<AtomicBool>) {
+fn spawn_journald_source(
+    mut cursor: Option<String>,
+    tx: SyncSender<Input>,
+    shutdown: Arc<AtomicBool>,
+) {
     std::thread::spawn(move || {
-        let mut cursor: Option<String> = None;
         while !shutdown.load(Ordering::Relaxed) {
             let mut follower = match JournalFollower::spawn(cursor.as_deref()) {
                 Ok(follower) => follower,

@@ -6,7 +6,7 @@ use sshtrail_event::{AuditEvent, EventType, Host, Outcome, Source};
 use std::collections::BTreeMap;
 
 /// Who a session's events are attributed to: copied into every event of the session.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub subjects: BTreeMap<String, String>,
     pub source: Source,

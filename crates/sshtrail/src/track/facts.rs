@@ -101,7 +101,7 @@ impl SshdFact {
 }
 
 /// What an audit event means for session tracking.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AuditRole {
     /// A `LOGIN` record: process `pid` (running `exe`) got login session `ses` for `auid`.
     SessionStart {
@@ -116,7 +116,7 @@ pub enum AuditRole {
 }
 
 /// One coalesced audit event, reduced to what the tracker and the event builder use.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuditFact {
     pub time_ms: u64,
     /// RFC 3339 of the record time (events carry the source's time, never ours).

@@ -75,6 +75,7 @@ pub struct Stats {
     pub non_ssh_events: u64,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Session {
     pid: u32,
     /// Who the events are attributed to; `None` while the sshd login is awaited.
@@ -91,13 +92,14 @@ struct Session {
     addr: Option<String>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct WaitingLogin {
     login: Login,
     until: u64,
 }
 
 /// Per-connection memory before authentication, for the failed-login counting rule.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Connection {
     last_ms: u64,
     failures: u32,
@@ -106,9 +108,32 @@ struct Connection {
 }
 
 /// A login that never got an audit session: kept so its logout can still be written.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct SshdOnly {
     identity: Identity,
     start_ms: u64,
+}
+
+#[derive(serde::Serialize)]
+struct StateRef<'a> {
+    sessions: &'a HashMap<u32, Session>,
+    ses_by_pid: &'a HashMap<u32, u32>,
+    waiting_logins: &'a HashMap<u32, WaitingLogin>,
+    connections: &'a HashMap<u32, Connection>,
+    sshd_only: &'a HashMap<u32, SshdOnly>,
+    non_ssh_sessions: &'a HashMap<u32, u64>,
+    monitor_of: &'a HashMap<u32, u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct State {
+    sessions: HashMap<u32, Session>,
+    ses_by_pid: HashMap<u32, u32>,
+    waiting_logins: HashMap<u32, WaitingLogin>,
+    connections: HashMap<u32, Connection>,
+    sshd_only: HashMap<u32, SshdOnly>,
+    non_ssh_sessions: HashMap<u32, u64>,
+    monitor_of: HashMap<u32, u32>,
 }
 
 pub struct Tracker {
@@ -145,6 +170,35 @@ impl Tracker {
 
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Everything the tracker knows about open sessions and connections, for a
+    /// checkpoint. Call it after [`Tracker::drain`]: events not yet drained are not in it.
+    pub fn snapshot(&self) -> serde_json::Value {
+        let state = StateRef {
+            sessions: &self.sessions,
+            ses_by_pid: &self.ses_by_pid,
+            waiting_logins: &self.waiting_logins,
+            connections: &self.connections,
+            sshd_only: &self.sshd_only,
+            non_ssh_sessions: &self.non_ssh_sessions,
+            monitor_of: &self.monitor_of,
+        };
+        serde_json::to_value(state).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Takes back a [`Tracker::snapshot`]; a snapshot that does not fit (another version,
+    /// damaged) is refused and the tracker starts empty.
+    pub fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), serde_json::Error> {
+        let state: State = serde_json::from_value(snapshot)?;
+        self.sessions = state.sessions;
+        self.ses_by_pid = state.ses_by_pid;
+        self.waiting_logins = state.waiting_logins;
+        self.connections = state.connections;
+        self.sshd_only = state.sshd_only;
+        self.non_ssh_sessions = state.non_ssh_sessions;
+        self.monitor_of = state.monitor_of;
+        Ok(())
     }
 
     /// Events ready to be written, in order.

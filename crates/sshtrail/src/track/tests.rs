@@ -380,3 +380,35 @@ fn a_session_that_ends_before_its_login_line_arrives_is_still_joined() {
         .iter()
         .all(|e| e["metadata"]["extra"]["correlation"] == "joined"));
 }
+
+#[test]
+fn a_session_begun_before_a_restart_is_still_attributed_after_it() {
+    let mut before = tracker();
+    before.on_sshd(SshdFact::Accepted(login(1_000)));
+    before.on_audit(session_start(1_000));
+    before.on_audit(audit(1_010, 101, AuditRole::Action));
+    events(&mut before);
+    let snapshot = serde_json::to_string(&before.snapshot()).unwrap();
+    drop(before);
+
+    let mut after = tracker();
+    after
+        .restore(serde_json::from_str(&snapshot).unwrap())
+        .unwrap();
+    after.on_audit(audit(5_000, 102, AuditRole::Action));
+    after.on_audit(audit(5_010, 103, AuditRole::SessionEnd { pid: PID }));
+    let out = events(&mut after);
+    assert_eq!(
+        kinds(&out),
+        vec!["UserAction/29", "UserAction/29", "UserLogout/29"]
+    );
+    assert_eq!(out[0]["metadata"]["extra"]["correlation"], "joined");
+    assert_eq!(out[0]["source"]["extra"]["port"], "59145");
+    assert_eq!(
+        out[2]["data"]["actions"], 4,
+        "counts carry over the restart"
+    );
+    assert!(tracker()
+        .restore(serde_json::json!({"nonsense": 1}))
+        .is_err());
+}

@@ -1,0 +1,152 @@
+//! The daemon's checkpoint: where each source resumes, what the tracker knew, and how
+//! much of the output was durable when it was written.
+//!
+//! Saved only after the sink has made everything before it durable, by writing a new
+//! file, syncing it, renaming it over the old one and syncing the directory, so that a
+//! crash at any instant leaves either the old checkpoint or the new one, whole.
+
+use crate::source::audit_dir::FilePosition;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "checkpoint.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: not a checkpoint this version of sshtrail can read: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+}
+
+/// Where the audit log file source stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPosition {
+    /// Where to start reading again: the first record of the oldest event still being
+    /// assembled (or the end of what was read, when none was).
+    pub resume: FilePosition,
+    /// The end of the last line handled: records re-read up to here whose event was
+    /// already written are skipped.
+    pub read_until: FilePosition,
+    /// Per node, the serial of the last event written.
+    pub high_water: Vec<(Option<String>, u64)>,
+}
+
+/// How far the output file was durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputMark {
+    pub inode: u64,
+    pub length: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub version: u32,
+    /// Wall-clock time of the save (ms since the epoch): the start of any downtime.
+    pub saved_at_ms: u64,
+    pub audit: Option<AuditPosition>,
+    pub journald_cursor: Option<String>,
+    pub tracker: serde_json::Value,
+    pub output: Option<OutputMark>,
+}
+
+impl Checkpoint {
+    pub fn new(saved_at_ms: u64) -> Checkpoint {
+        Checkpoint {
+            version: VERSION,
+            saved_at_ms,
+            audit: None,
+            journald_cursor: None,
+            tracker: serde_json::Value::Null,
+            output: None,
+        }
+    }
+}
+
+fn at(path: &Path) -> impl FnOnce(io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Atomically replaces the checkpoint in `dir`.
+pub fn save(dir: &Path, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+    let path = dir.join(FILE_NAME);
+    let tmp = dir.join(format!("{FILE_NAME}.tmp"));
+    let bytes = serde_json::to_vec(checkpoint).map_err(|e| CheckpointError::Unreadable {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut file = File::create(&tmp).map_err(at(&tmp))?;
+    file.write_all(&bytes).map_err(at(&tmp))?;
+    file.sync_all().map_err(at(&tmp))?;
+    fs::rename(&tmp, &path).map_err(at(&path))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(at(dir))?;
+    Ok(())
+}
+
+/// The checkpoint in `dir`, if there is one.
+pub fn load(dir: &Path) -> Result<Option<Checkpoint>, CheckpointError> {
+    let path = dir.join(FILE_NAME);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(at(&path)(e)),
+    };
+    let checkpoint: Checkpoint =
+        serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Unreadable {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    if checkpoint.version != VERSION {
+        return Err(CheckpointError::Unreadable {
+            path,
+            reason: format!("version {}", checkpoint.version),
+        });
+    }
+    Ok(Some(checkpoint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_damage() {
+        let dir = std::env::temp_dir().join(format!("sshtrail-ckpt-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        assert_eq!(load(&dir).unwrap(), None);
+        let mut checkpoint = Checkpoint::new(42);
+        checkpoint.journald_cursor = Some("s=1;i=2".into());
+        checkpoint.audit = Some(AuditPosition {
+            resume: FilePosition {
+                inode: 7,
+                offset: 10,
+            },
+            read_until: FilePosition {
+                inode: 7,
+                offset: 99,
+            },
+            high_water: vec![(None, 5)],
+        });
+        save(&dir, &checkpoint).unwrap();
+        assert_eq!(load(&dir).unwrap(), Some(checkpoint));
+        fs::write(dir.join(FILE_NAME), b"{\"version\":1,").unwrap();
+        assert!(matches!(
+            load(&dir),
+            Err(CheckpointError::Unreadable { .. })
+        ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

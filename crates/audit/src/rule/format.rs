@@ -166,7 +166,8 @@ fn all_syscalls(rule: &RuleData) -> bool {
 }
 
 fn write_syscalls(out: &mut String, rule: &RuleData, list: u32, arch: Arch) {
-    if matches!(list, FILTER_USER | FILTER_TASK | FILTER_EXCLUDE) {
+    // auditctl 3.0 prints syscalls only for the lists that filter on them.
+    if matches!(list, FILTER_USER | FILTER_TASK | FILTER_EXCLUDE | FILTER_FS) {
         return;
     }
     if all_syscalls(rule) {

@@ -83,6 +83,12 @@ pub fn split_words(line: &str) -> Result<Vec<String>, RuleError> {
 #[derive(Clone, Copy, Debug)]
 pub struct RuleParser {
     native: Arch,
+    is_dir: fn(&str) -> bool,
+}
+
+/// Whether `path` is a directory on this machine.
+fn is_dir_here(path: &str) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 impl Default for RuleParser {
@@ -136,7 +142,16 @@ struct Builder {
 
 impl RuleParser {
     pub fn new(native: Arch) -> RuleParser {
-        RuleParser { native }
+        RuleParser {
+            native,
+            is_dir: is_dir_here,
+        }
+    }
+
+    /// The same parser deciding `-w` watches with `is_dir` instead of this machine's
+    /// file system (to read rules written for another machine).
+    pub fn with_dir_probe(self, is_dir: fn(&str) -> bool) -> RuleParser {
+        RuleParser { is_dir, ..self }
     }
 
     /// The architecture `b64` means here.
@@ -313,12 +328,15 @@ impl RuleParser {
         b.verb = Some(verb);
         b.rule.flags = FILTER_EXIT;
         b.rule.action = ACTION_ALWAYS;
-        // A trailing slash asks for a directory watch (the whole subtree); auditctl
-        // sends it as a dir field without the slash.
-        match path.strip_suffix('/') {
-            Some(dir) if !dir.is_empty() => push_string(&mut b.rule, F_DIR, OP_EQ, dir.as_bytes()),
-            _ => push_string(&mut b.rule, F_WATCH, OP_EQ, path.as_bytes()),
-        }
+        // auditctl 3.0 drops a trailing slash and looks at the file system: a directory
+        // gets a dir watch (its whole subtree), anything else (including a path that
+        // does not exist yet) a path watch.
+        let path = match path.strip_suffix('/') {
+            Some(p) if !p.is_empty() => p,
+            _ => path,
+        };
+        let field = if (self.is_dir)(path) { F_DIR } else { F_WATCH };
+        push_string(&mut b.rule, field, OP_EQ, path.as_bytes())
     }
 
     fn syscalls(&self, b: &mut Builder, value: &str) -> Result<(), RuleError> {
@@ -476,8 +494,8 @@ impl RuleParser {
                 return Err(RuleError::Syntax("-p is only for -w watches".into()));
             }
             // Without -S a rule applies to every syscall; auditctl sets the full mask on
-            // every list but filesystem (the kernel ignores it on user, task, exclude).
-            if list != FILTER_FS && !b.syscalls {
+            // every list (the kernel ignores it outside exit).
+            if !b.syscalls {
                 b.rule.mask = [u32::MAX; BITMASK_WORDS];
             }
             if list == FILTER_EXCLUDE && !b.keys.is_empty() {

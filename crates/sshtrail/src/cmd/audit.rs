@@ -16,6 +16,13 @@ pub enum AuditCommand {
     /// Parse auditd log lines into JSON: one object per record, or per event with
     /// --coalesce. A line that is not a record prints {"error": …, "line": n}.
     Parse(ParseArgs),
+    /// The kernel audit status over netlink, as JSON (the values `auditctl -s` shows).
+    Status,
+    /// The kernel's audit rules over netlink, in auditctl's syntax.
+    Rules {
+        #[command(subcommand)]
+        command: super::kernel::RulesCommand,
+    },
 }
 
 #[derive(Args)]
@@ -35,6 +42,8 @@ pub struct ParseArgs {
 pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Parse(args) => parse(args),
+        AuditCommand::Status => super::kernel::status(),
+        AuditCommand::Rules { command } => super::kernel::rules(command),
     }
 }
 

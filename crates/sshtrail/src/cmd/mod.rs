@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod coalesced;
+pub mod kernel;
 pub mod replay;
 pub mod run;
 pub mod sshd;

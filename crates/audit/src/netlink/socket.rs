@@ -1,0 +1,267 @@
+//! A raw `NETLINK_AUDIT` socket: open, bind, send one message, receive one datagram.
+//!
+//! Everything unsafe in the client lives here, in small calls whose arguments are
+//! checked sizes of owned buffers.
+
+use super::NetlinkError;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// `NETLINK_AUDIT`, the audit protocol number.
+const NETLINK_AUDIT: libc::c_int = 9;
+/// `SOL_NETLINK` and its `NETLINK_ADD_MEMBERSHIP` option.
+const SOL_NETLINK: libc::c_int = 270;
+const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
+
+/// Length of `struct nlmsghdr`.
+pub const HEADER_LEN: usize = 16;
+
+/// An open audit netlink socket. Closing is dropping it.
+#[derive(Debug)]
+pub struct Socket {
+    fd: OwnedFd,
+}
+
+/// Who sent a datagram: the kernel is port 0; anything else is another process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sender {
+    pub pid: u32,
+    pub groups: u32,
+}
+
+impl Socket {
+    /// Opens and binds a socket (the kernel picks our port id).
+    pub fn open() -> Result<Socket, NetlinkError> {
+        // SAFETY: plain socket(2) call; the returned fd is checked and owned below.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_AUDIT,
+            )
+        };
+        if fd < 0 {
+            return Err(NetlinkError::Io("socket", io::Error::last_os_error()));
+        }
+        // SAFETY: fd is a fresh descriptor nobody else owns.
+        let sock = Socket { fd: unsafe { OwnedFd::from_raw_fd(fd) } };
+        let addr = sockaddr(0, 0);
+        // SAFETY: addr is a valid sockaddr_nl and the length is its size.
+        let rc = unsafe {
+            libc::bind(
+                sock.fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(NetlinkError::Io("bind", io::Error::last_os_error()));
+        }
+        Ok(sock)
+    }
+
+    /// Joins a multicast group (1 = `AUDIT_NLGRP_READLOG`; needs CAP_AUDIT_READ).
+    pub fn join_group(&self, group: u32) -> Result<(), NetlinkError> {
+        self.set_int(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group as libc::c_int)
+            .map_err(|e| NetlinkError::Io("join multicast group", e))
+    }
+
+    /// Asks for a receive buffer of `bytes`: SO_RCVBUFFORCE goes past the system's
+    /// rmem_max (needs CAP_NET_ADMIN), SO_RCVBUF otherwise. Returns what the kernel
+    /// granted (it doubles the request for bookkeeping).
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<usize, NetlinkError> {
+        let want = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        if self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want).is_err() {
+            self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUF, want)
+                .map_err(|e| NetlinkError::Io("SO_RCVBUF", e))?;
+        }
+        self.get_int(libc::SOL_SOCKET, libc::SO_RCVBUF)
+            .map(|v| v.max(0) as usize)
+            .map_err(|e| NetlinkError::Io("SO_RCVBUF", e))
+    }
+
+    /// Sets how long one receive may block (`None`: forever).
+    pub fn set_receive_timeout(&self, timeout: Option<Duration>) -> Result<(), NetlinkError> {
+        let tv = match timeout {
+            Some(t) => libc::timeval {
+                tv_sec: t.as_secs().min(i32::MAX as u64) as libc::time_t,
+                tv_usec: libc::suseconds_t::from(t.subsec_micros().max(u32::from(t.is_zero())) as i32),
+            },
+            None => libc::timeval { tv_sec: 0, tv_usec: 0 },
+        };
+        // SAFETY: tv is a valid timeval and the length is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(NetlinkError::Io("SO_RCVTIMEO", io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    /// Sends one message to the kernel.
+    pub fn send(&self, message: &[u8]) -> Result<(), NetlinkError> {
+        let addr = sockaddr(0, 0);
+        loop {
+            // SAFETY: message and addr are valid for the lengths given.
+            let rc = unsafe {
+                libc::sendto(
+                    self.fd.as_raw_fd(),
+                    message.as_ptr().cast(),
+                    message.len(),
+                    0,
+                    (&addr as *const libc::sockaddr_nl).cast(),
+                    std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+                )
+            };
+            if rc >= 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(NetlinkError::Io("send", err));
+            }
+        }
+    }
+
+    /// Receives one datagram into `buf`; returns its length (truncated datagrams are
+    /// reported with their full length, `MSG_TRUNC`) and the sender.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, Sender)> {
+        loop {
+            let mut addr = sockaddr(0, 0);
+            let mut addr_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            // SAFETY: buf and addr are valid writable buffers of the lengths given.
+            let rc = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_TRUNC,
+                    (&mut addr as *mut libc::sockaddr_nl).cast(),
+                    &mut addr_len,
+                )
+            };
+            if rc >= 0 {
+                let sender = Sender { pid: addr.nl_pid, groups: addr.nl_groups };
+                return Ok((rc as usize, sender));
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    fn set_int(&self, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+        // SAFETY: value is a valid c_int and the length is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn get_int(&self, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: value and len are valid writable locations of the sizes given.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                name,
+                (&mut value as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(value)
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+fn sockaddr(pid: u32, groups: u32) -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr.nl_pid = pid;
+    addr.nl_groups = groups;
+    addr
+}
+
+/// One netlink message: header fields and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub msg_type: u16,
+    pub flags: u16,
+    pub seq: u32,
+    pub pid: u32,
+    pub payload: &'a [u8],
+}
+
+/// Builds a request message.
+pub fn build(msg_type: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    let len = HEADER_LEN + payload.len();
+    let mut out = Vec::with_capacity(align(len));
+    out.extend_from_slice(&(len as u32).to_ne_bytes());
+    out.extend_from_slice(&msg_type.to_ne_bytes());
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    out.extend_from_slice(payload);
+    out.resize(align(len), 0);
+    out
+}
+
+fn align(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// Splits a datagram into messages.
+///
+/// Kernel quirk: audit records sent to the daemon or multicast carry an `nlmsg_len`
+/// that may not match the datagram (older kernels set it to the payload length without
+/// the header, or leave out padding). A datagram holds one audit record, so when the
+/// first header's length does not fit the datagram, the rest of the datagram is taken
+/// as that one message's payload instead of failing or reading past it.
+pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
+    let mut out = Vec::new();
+    let mut rest = datagram;
+    while rest.len() >= HEADER_LEN {
+        let word = |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let len = word(0) as usize;
+        let msg_type = u16::from_ne_bytes([rest[4], rest[5]]);
+        let flags = u16::from_ne_bytes([rest[6], rest[7]]);
+        let (seq, pid) = (word(8), word(12));
+        let fits = len >= HEADER_LEN && len <= rest.len();
+        let end = if fits { len } else { rest.len() };
+        out.push(Message { msg_type, flags, seq, pid, payload: &rest[HEADER_LEN..end] });
+        if !fits {
+            break;
+        }
+        rest = &rest[align(end).min(rest.len())..];
+    }
+    out
+}

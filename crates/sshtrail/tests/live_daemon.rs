@@ -73,7 +73,9 @@ impl Daemon {
         daemon.wait_for(|events| {
             events
                 .iter()
-                .any(|e| e["data"]["action"] == "daemon-started")
+                .filter(|e| e["data"]["action"] == "daemon-started")
+                .count()
+                >= nth
         });
         // The journald follower starts at "now": give it a moment to be reading.
         std::thread::sleep(Duration::from_millis(500));
@@ -171,7 +173,7 @@ fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
 
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
     let logins = [
-        ("key", "sshtrail-alice", "sshtrail-alice", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo marker-key-{key}'")),
+        ("key", "sshtrail-alice", "sshtrail-alice", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo marker-key-{key} --password=hunter2-{key}'")),
         ("password-v6", "sshtrail-bob", "sshtrail-bob", format!("tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo marker-password-v6-{key}'")),
         ("certificate", "sshtrail-carol", "carol@sshtrail-test", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-carol carol '{report}; /bin/echo marker-certificate-{key}'")),
     ];
@@ -256,6 +258,21 @@ fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
         assert_eq!(logouts_for(&events, ses), 1, "{name}: one UserLogout");
     }
 
+    let secret = format!("hunter2-{key}");
+    assert!(
+        events.iter().all(|e| !e.to_string().contains(&secret)),
+        "a password typed on a command line never reaches the trail"
+    );
+    let key_action = events
+        .iter()
+        .find(|e| {
+            e["metadata"]["extra"]["process_args"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "--password=***"))
+        })
+        .expect("the masked argument");
+    assert_eq!(key_action["metadata"]["extra"]["redacted"], true);
+
     let eve: Vec<&Value> = events
         .iter()
         .filter(|e| e["subjects"]["loggedAs"] == hostile)
@@ -330,7 +347,7 @@ fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
     });
     // B: begins before the crash, runs a command after the restart.
     let script = repo().join("scripts/testbed/client.sh");
-    let mut long = Command::new("bash")
+    let long = Command::new("bash")
         .arg("-c")
         .arg(format!(
             ". {} && tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo during-{key}; sleep 8; /bin/echo after-{key}'",

@@ -10,8 +10,9 @@ use super::open_inputs;
 use anyhow::Context;
 use clap::Args;
 use sshtrail::track::facts::{AuditFact, SshdFact};
-use sshtrail::track::from_audit::audit_fact;
+use sshtrail::track::from_audit::{audit_fact, redact_fact};
 use sshtrail::track::from_sshd::sshd_fact;
+use sshtrail::track::redact::Redactor;
 use sshtrail::track::system::audit_system_action;
 use sshtrail::track::{build, Config, Tracker};
 use sshtrail_audit::interpret::NoNames;
@@ -49,6 +50,9 @@ pub struct ReplayArgs {
     /// How long (ms of event time) one side of a login waits for the other.
     #[arg(long, default_value_t = 10_000)]
     join_deadline_ms: u64,
+    /// Mask secrets in command lines, as the daemon does.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    redact: bool,
 }
 
 /// A fact from either side, with its event time, for merging.
@@ -70,6 +74,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let mut host = Host::default();
     let mut facts: Vec<(u64, Fact)> = Vec::new();
 
+    let redactor = args.redact.then(Redactor::default);
     if args.audit_logs.is_empty() && args.sshd_logs.is_empty() {
         read_audit(SAMPLE_AUDIT.as_bytes(), &mut host, &mut facts)?;
         read_sshd(SAMPLE_SSHD.as_bytes(), format, &tz, &mut host, &mut facts)?;
@@ -96,7 +101,12 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         tracker.tick(time);
         match fact {
             Fact::Sshd(fact) => tracker.on_sshd(fact),
-            Fact::Audit(fact) => tracker.on_audit(*fact),
+            Fact::Audit(mut fact) => {
+                if let Some(redactor) = &redactor {
+                    redact_fact(&mut fact, redactor);
+                }
+                tracker.on_audit(*fact)
+            }
             Fact::System(mut event) => {
                 event.target = build_target(&host);
                 out.write_all(&event.to_line())?;

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
-use sshtrail::track::from_audit::audit_fact;
+use sshtrail::track::from_audit::{audit_fact, redact_fact};
 use sshtrail::track::from_sshd::sshd_fact;
+use sshtrail::track::redact::Redactor;
 use sshtrail::track::system::audit_system_action;
 use sshtrail::track::{build, Config as TrackerConfig, Tracker};
 use sshtrail_audit::interpret::SystemNames;
@@ -77,6 +78,14 @@ pub struct RunArgs {
     /// How long (ms) one side of a login waits for the other. [default: 10000]
     #[arg(long)]
     join_deadline_ms: Option<u64>,
+    /// Mask secrets in command lines (`--password=…`, `--token X`, `*_SECRET_*=…`, URL
+    /// passwords, bearer tokens). [default: true]
+    #[arg(long)]
+    redact: Option<bool>,
+    /// More words that mark an argument as secret, comma-separated (added to password,
+    /// passwd, passphrase, secret, token, apikey, accesskey, privatekey, credential).
+    #[arg(long, value_delimiter = ',')]
+    redact_keywords: Option<Vec<String>>,
 }
 
 impl RunArgs {
@@ -102,7 +111,9 @@ impl RunArgs {
             output_max_bytes,
             output_keep,
             state_dir,
-            join_deadline_ms
+            join_deadline_ms,
+            redact,
+            redact_keywords
         );
         Ok(self)
     }
@@ -221,6 +232,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sink: sink.as_mut(),
         state_dir: state_dir.clone(),
         positions: Positions::default(),
+        redactor: args
+            .redact
+            .unwrap_or(true)
+            .then(|| Redactor::new(args.redact_keywords.as_deref().unwrap_or(&[]))),
     };
     let mut started = serde_json::Map::new();
     if let Some(problem) = checkpoint_problem {
@@ -248,6 +263,7 @@ struct Pipeline<'s> {
     sink: &'s mut dyn Sink,
     state_dir: PathBuf,
     positions: Positions,
+    redactor: Option<Redactor>,
 }
 
 /// Source positions, kept so that a checkpoint commits only what the sink has.
@@ -413,7 +429,10 @@ impl Pipeline<'_> {
                 if let Some((action, details)) = audit_system_action(event.records()) {
                     self.system(action, Outcome::Succeeded, details)?;
                 }
-                let fact = audit_fact(event.records(), &self.names);
+                let mut fact = audit_fact(event.records(), &self.names);
+                if let Some(redactor) = &self.redactor {
+                    redact_fact(&mut fact, redactor);
+                }
                 self.tracker.on_audit(fact);
             }
             Output::Lost {
@@ -428,7 +447,10 @@ impl Pipeline<'_> {
             }
             Output::Late(record) | Output::Overflow(record) => {
                 let records = [record];
-                let fact = audit_fact(&records, &self.names);
+                let mut fact = audit_fact(&records, &self.names);
+                if let Some(redactor) = &self.redactor {
+                    redact_fact(&mut fact, redactor);
+                }
                 self.tracker.on_audit(fact);
             }
         }

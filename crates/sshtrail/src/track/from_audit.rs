@@ -2,6 +2,7 @@
 
 use super::build::rfc3339;
 use super::facts::{AuditFact, AuditRole};
+use super::redact::Redactor;
 use serde_json::{json, Map, Value};
 use sshtrail_audit::coalesce::{coalesce, CoalescedEvent, Outcome as AuditOutcome};
 use sshtrail_audit::interpret::{uid_name, NameResolver};
@@ -112,4 +113,19 @@ fn action_extra(event: &CoalescedEvent<'_>) -> Map<String, Value> {
     extra.insert("sequence".into(), event.sequence.into());
     extra.insert("record_type".into(), event.record_type.to_string().into());
     extra
+}
+
+/// Masks secrets in the fact's `process_args`; marks the fact `redacted` when any was.
+pub fn redact_fact(fact: &mut AuditFact, redactor: &Redactor) {
+    let Some(Value::Array(args)) = fact.extra.get("process_args") else {
+        return;
+    };
+    let mut strings: Vec<String> = args
+        .iter()
+        .map(|a| a.as_str().unwrap_or_default().to_string())
+        .collect();
+    if redactor.redact(&mut strings) {
+        fact.extra.insert("process_args".into(), json!(strings));
+        fact.extra.insert("redacted".into(), true.into());
+    }
 }

@@ -20,6 +20,7 @@ pub mod build;
 pub mod facts;
 pub mod from_audit;
 pub mod from_sshd;
+pub mod redact;
 pub mod system;
 
 use build::{Identity, Logout};

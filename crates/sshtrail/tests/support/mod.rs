@@ -15,6 +15,7 @@ pub fn require_live(test: &str) -> bool {
         .unwrap_or(false);
     let auditd = Command::new("pgrep")
         .args(["-x", "auditd"])
+        .stdout(std::process::Stdio::null())
         .status()
         .map(|s| s.success())
         .unwrap_or(false);

@@ -47,8 +47,24 @@ impl Redactor {
         Redactor { keywords }
     }
 
-    /// Masks secrets in place; returns whether anything was masked.
+    /// Masks secrets in place; returns whether anything was masked. An argument that is
+    /// itself a command line (`sh -c '… --password=x …'`, which is how `ssh host 'cmd'`
+    /// runs) is masked word by word too.
     pub fn redact(&self, args: &mut [String]) -> bool {
+        let mut masked = self.redact_words(args);
+        for arg in args.iter_mut() {
+            if arg.contains(' ') {
+                let mut words: Vec<String> = arg.split(' ').map(str::to_string).collect();
+                if self.redact_words(&mut words) {
+                    *arg = words.join(" ");
+                    masked = true;
+                }
+            }
+        }
+        masked
+    }
+
+    fn redact_words(&self, args: &mut [String]) -> bool {
         let mut masked = false;
         let mut mask_next = false;
         for arg in args.iter_mut() {
@@ -61,7 +77,9 @@ impl Redactor {
                 }
             }
             if let Some((name, _)) = arg.split_once('=') {
-                if self.names_secret(name) {
+                // A "name" with a space is a command line: its words are looked at one
+                // by one instead.
+                if !name.contains(' ') && self.names_secret(name) {
                     *arg = format!("{name}={MASK}");
                     masked = true;
                     continue;
@@ -163,6 +181,22 @@ mod tests {
         assert_eq!(
             redacted(&["x", "--api-key", "k1"]),
             ["x", "--api-key", "***"]
+        );
+    }
+
+    #[test]
+    fn secrets_inside_a_shell_command_argument_are_masked() {
+        assert_eq!(
+            redacted(&[
+                "bash",
+                "-c",
+                "cd /x; mysql --password=hunter2 db; psql --token t1"
+            ]),
+            [
+                "bash",
+                "-c",
+                "cd /x; mysql --password=*** db; psql --token ***"
+            ]
         );
     }
 

@@ -76,14 +76,59 @@ pub fn delete_args(line: &str) -> Vec<String> {
         .collect()
 }
 
+/// Deletes a rule `auditctl -l` listed. A `-w` line can stand for three kernel rules:
+/// a path watch, a dir watch, or an exit rule written with `-F dir=`/`-F path=` and
+/// `-F perm=` (auditctl prints those as watches too, with the path as given, so `-W`
+/// cannot delete them): try each.
+pub fn auditctl_delete(line: &str) -> Result<(), String> {
+    let (ok, _, err) = auditctl(&delete_args(line));
+    if ok {
+        return Ok(());
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let watch = words.first() == Some(&"-w") && words.len() >= 2;
+    for field in ["dir", "path"].into_iter().filter(|_| watch) {
+        let mut args = vec!["-d".to_string(), "always,exit".to_string()];
+        args.extend(["-F".to_string(), format!("{field}={}", words[1])]);
+        for pair in words[2..].chunks(2) {
+            match pair {
+                ["-p", p] => args.extend(["-F".to_string(), format!("perm={p}")]),
+                ["-k", k] => args.extend(["-F".to_string(), format!("key={k}")]),
+                _ => {}
+            }
+        }
+        if auditctl(&args).0 {
+            return Ok(());
+        }
+    }
+    // auditctl prints a watch-like rule whose perm comes before its path as
+    // " -p x-w /path …", which it cannot read back: delete the kernel rule that prints
+    // as this line instead.
+    delete_listed_with_client(line).map_err(|e| format!("{err}; {e}"))
+}
+
+/// Deletes, through the netlink client, the kernel rules that print as `line`.
+pub fn delete_listed_with_client(line: &str) -> Result<(), String> {
+    use sshtrail_audit::rule::{format_rule, native_arch};
+    let mut client = sshtrail_audit::netlink::AuditClient::open().map_err(|e| e.to_string())?;
+    let rules = client.list_rules().map_err(|e| e.to_string())?;
+    let matching: Vec<_> = rules.iter().filter(|r| format_rule(r, native_arch()) == line).collect();
+    if matching.is_empty() {
+        return Err(format!("no kernel rule prints as {line}"));
+    }
+    for rule in matching {
+        client.delete_rule(rule).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Deletes, with auditctl, every rule carrying `key` when dropped (also on panic).
 pub struct KeyCleanup(pub String);
 
 impl Drop for KeyCleanup {
     fn drop(&mut self) {
         for line in listed_with_key(&self.0) {
-            let (ok, _, err) = auditctl(&delete_args(&line));
-            if !ok {
+            if let Err(err) = auditctl_delete(&line) {
                 eprintln!("cleanup: could not delete {line}: {err}");
             }
         }

@@ -86,6 +86,11 @@ pub struct RunArgs {
     /// passwd, passphrase, secret, token, apikey, accesskey, privatekey, credential).
     #[arg(long, value_delimiter = ',')]
     redact_keywords: Option<Vec<String>>,
+    /// Check the configuration, print `configuration ok` and exit (0, or 2 naming the
+    /// bad key).
+    #[arg(long)]
+    #[serde(skip)]
+    check_config: bool,
 }
 
 impl RunArgs {
@@ -115,7 +120,25 @@ impl RunArgs {
             redact,
             redact_keywords
         );
+        self.validate()?;
         Ok(self)
+    }
+
+    /// Checks what clap cannot check for values that came from the file.
+    fn validate(&self) -> Result<(), String> {
+        let one_of = |key: &str, value: &Option<String>, allowed: &[&str]| match value {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(format!(
+                "config key `{key}`: `{v}` is not one of {}",
+                allowed.join(", ")
+            )),
+            _ => Ok(()),
+        };
+        one_of("audit-source", &self.audit_source, &["file", "plugin"])?;
+        one_of(
+            "sshd-source",
+            &self.sshd_source,
+            &["journald", "syslog", "fifo"],
+        )
     }
 }
 
@@ -156,6 +179,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if args.check_config {
+        println!("configuration ok");
+        return Ok(ExitCode::SUCCESS);
+    }
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
 

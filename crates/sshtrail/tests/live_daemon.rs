@@ -420,3 +420,77 @@ fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn auditd_rotating_its_log_under_load_loses_and_repeats_nothing() {
+    if !require_live("auditd_rotation") || !testbed_up() {
+        return;
+    }
+    let _lock = kernel_audit_lock();
+    let key = format!("sshtrail-live-rotate-{}", std::process::id());
+    let _rule = AuditRule::add(&[
+        "-A",
+        "exit,always",
+        "-F",
+        "arch=b64",
+        "-S",
+        "execve",
+        "-F",
+        "auid>=1000",
+        "-F",
+        "auid!=-1",
+        "-k",
+        &key,
+    ]);
+    let dir = std::env::temp_dir().join(format!("sshtrail-live-rotate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let daemon = Daemon::start(&dir);
+
+    const RUNS: usize = 300;
+    let script = repo().join("scripts/testbed/client.sh");
+    let session = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". {} && tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice \
+             'echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT; \
+              for i in $(seq {RUNS}); do /bin/true rot-{key}-$i; done'",
+            script.display()
+        ))
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("session");
+    // Rotate three times while the commands run.
+    let first = format!("rot-{key}-1");
+    daemon.wait_for(|events| !with_marker(events, &first).is_empty());
+    for _ in 0..3 {
+        let status = Command::new("sh")
+            .args(["-c", "kill -USR1 $(pidof auditd)"])
+            .status()
+            .expect("signal auditd");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = session.wait_with_output().expect("session ends");
+    let (ses, _, _) = session_facts(&String::from_utf8_lossy(&out.stdout));
+    let events = daemon.wait_for(|events| {
+        events
+            .iter()
+            .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+    });
+    let events_after_stop = daemon.stop();
+    assert!(events_after_stop.len() >= events.len());
+    for i in 1..=RUNS {
+        let marker = format!("rot-{key}-{i}");
+        let found = with_marker(&events_after_stop, &marker);
+        assert_eq!(found.len(), 1, "{marker} exactly once across rotations");
+        assert_eq!(found[0]["metadata"]["auditId"], ses.as_str());
+    }
+    let lost = events_after_stop
+        .iter()
+        .filter(|e| e["data"]["action"] == "audit-log-gap")
+        .count();
+    assert_eq!(lost, 0, "rotation is followed, not a gap");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,7 +70,9 @@ fn add_and_delete_through_the_client() {
     let rules = [
         format!("-a always,exit -F arch=b64 -S openat -F dir=/etc -F success=0 -k {key}"),
         format!("-w /etc/shadow -p wa -k {key}"),
-        format!("-a always,exit -F arch=b32 -S chown,fchown -F auid>=1000 -F auid!=unset -F key={key}"),
+        format!(
+            "-a always,exit -F arch=b32 -S chown,fchown -F auid>=1000 -F auid!=unset -F key={key}"
+        ),
     ];
     let mut added = Vec::new();
     for text in &rules {
@@ -83,7 +85,10 @@ fn add_and_delete_through_the_client() {
     let listed = listed_with_key(key);
     // auditctl prints what it was given, normalized (-k on syscall rules as -F key=,
     // unset as -1); run the same text through auditctl's own listing form.
-    let expected: Vec<String> = added.iter().map(|r| format_rule(r, parser.native())).collect();
+    let expected: Vec<String> = added
+        .iter()
+        .map(|r| format_rule(r, parser.native()))
+        .collect();
     assert_eq!(listed, expected);
     // Adding the same rule again: the kernel says it exists.
     let again = client.add_rule(&added[0]).unwrap_err();

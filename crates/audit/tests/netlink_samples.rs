@@ -67,8 +67,13 @@ fn debian_sample_rules_load_like_auditctl() {
             let is_rule = matches!(words[0].as_str(), "-a" | "-A" | "-w");
             if !is_rule {
                 // Settings and -D: parsed, never applied here.
-                let cmd = parser.parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-                assert!(!matches!(cmd, Command::Add(_) | Command::Delete(_)), "{line}");
+                let cmd = parser
+                    .parse_line(line)
+                    .unwrap_or_else(|e| panic!("{line}: {e}"));
+                assert!(
+                    !matches!(cmd, Command::Add(_) | Command::Delete(_)),
+                    "{line}"
+                );
                 settings += 1;
                 continue;
             }
@@ -83,7 +88,11 @@ fn debian_sample_rules_load_like_auditctl() {
             let ours = match parser.parse_args(&args) {
                 Err(e) => Err(e.to_string()),
                 Ok(Command::Add(rule)) => {
-                    if !keyed && before.iter().any(|l| *l == sshtrail_audit::rule::format_rule(&rule, parser.native())) {
+                    if !keyed
+                        && before.iter().any(|l| {
+                            *l == sshtrail_audit::rule::format_rule(&rule, parser.native())
+                        })
+                    {
                         eprintln!("host already has {line}; not touching it");
                         continue;
                     }
@@ -91,14 +100,20 @@ fn debian_sample_rules_load_like_auditctl() {
                         Err(e) => Err(e.to_string()),
                         Ok(()) => {
                             let lines = new_lines(&before);
-                            client.delete_rule(&rule).unwrap_or_else(|e| panic!("delete {line}: {e}"));
+                            client
+                                .delete_rule(&rule)
+                                .unwrap_or_else(|e| panic!("delete {line}: {e}"));
                             Ok(lines)
                         }
                     }
                 }
                 Ok(other) => panic!("{line}: parsed as {other:?}"),
             };
-            assert_eq!(new_lines(&before), Vec::<String>::new(), "{line}: left behind");
+            assert_eq!(
+                new_lines(&before),
+                Vec::<String>::new(),
+                "{line}: left behind"
+            );
 
             // Through auditctl.
             let (ok, _, err) = auditctl(&args);
@@ -120,10 +135,16 @@ fn debian_sample_rules_load_like_auditctl() {
                     compared += 1;
                 }
                 (Err(a), Err(b)) => {
-                    eprintln!("refused by both: {line}\n  ours: {a}\n  auditctl: {}", b.trim());
+                    eprintln!(
+                        "refused by both: {line}\n  ours: {a}\n  auditctl: {}",
+                        b.trim()
+                    );
                     refused += 1;
                 }
-                _ => panic!("{}: {line}\n  ours {ours:?}\n  auditctl {theirs:?}", file.display()),
+                _ => panic!(
+                    "{}: {line}\n  ours {ours:?}\n  auditctl {theirs:?}",
+                    file.display()
+                ),
             }
         }
     }

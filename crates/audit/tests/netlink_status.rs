@@ -32,7 +32,10 @@ fn status_equals_auditctl_s() {
         ("rate_limit", ours.rate_limit),
         ("backlog_limit", ours.backlog_limit),
         ("backlog_wait_time", ours.backlog_wait_time),
-        ("loginuid_immutable", u32::from(features.loginuid_immutable())),
+        (
+            "loginuid_immutable",
+            u32::from(features.loginuid_immutable()),
+        ),
     ] {
         assert_eq!(u64::from(v), value(&theirs, name), "{name}");
     }
@@ -63,13 +66,25 @@ fn set_backlog_limit_is_seen_by_auditctl() {
     let before = client.status().unwrap();
     let _restore = RestoreBacklog(before.backlog_limit);
     let want = before.backlog_limit + 7;
-    let change = Status { backlog_limit: want, ..Status::default() };
+    let change = Status {
+        backlog_limit: want,
+        ..Status::default()
+    };
     client.set_status(&change, STATUS_BACKLOG_LIMIT).unwrap();
     assert_eq!(value(&auditctl_status(), "backlog_limit"), u64::from(want));
     // Only the masked value changed.
     let after = client.status().unwrap();
-    assert_eq!((after.enabled, after.failure, after.pid), (before.enabled, before.failure, before.pid));
-    let back = Status { backlog_limit: before.backlog_limit, ..Status::default() };
+    assert_eq!(
+        (after.enabled, after.failure, after.pid),
+        (before.enabled, before.failure, before.pid)
+    );
+    let back = Status {
+        backlog_limit: before.backlog_limit,
+        ..Status::default()
+    };
     client.set_status(&back, STATUS_BACKLOG_LIMIT).unwrap();
-    assert_eq!(value(&auditctl_status(), "backlog_limit"), u64::from(before.backlog_limit));
+    assert_eq!(
+        value(&auditctl_status(), "backlog_limit"),
+        u64::from(before.backlog_limit)
+    );
 }

@@ -4,9 +4,7 @@
 //! test data; the test skips when that directory is absent.
 
 use sshtrail_audit::interpret::Arch;
-use sshtrail_audit::rule::{
-    format_rule, split_words, Command, RuleData, RuleParser, HEADER_LEN,
-};
+use sshtrail_audit::rule::{format_rule, split_words, Command, RuleData, RuleParser, HEADER_LEN};
 use std::path::PathBuf;
 
 fn testdata() -> Option<PathBuf> {

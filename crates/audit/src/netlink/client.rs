@@ -127,7 +127,10 @@ impl AuditClient {
     pub fn unicast() -> Result<AuditClient, NetlinkError> {
         let mut client = AuditClient::open()?;
         client.sock.set_receive_buffer(DEFAULT_RECEIVE_BUFFER)?;
-        let status = Status { pid: std::process::id(), ..Status::default() };
+        let status = Status {
+            pid: std::process::id(),
+            ..Status::default()
+        };
         client.set_status(&status, STATUS_PID)?;
         client.mode = Mode::Unicast;
         Ok(client)
@@ -178,7 +181,10 @@ impl AuditClient {
             p.get(i * 4..i * 4 + 4)
                 .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
         };
-        Ok(TtyStatus { enabled: word(0), log_passwd: word(1) })
+        Ok(TtyStatus {
+            enabled: word(0),
+            log_passwd: word(1),
+        })
     }
 
     /// Every rule in the kernel, in list order.
@@ -240,14 +246,22 @@ impl AuditClient {
     pub fn close(mut self) -> Result<(), NetlinkError> {
         if self.mode == Mode::Unicast {
             self.mode = Mode::Control;
-            let status = Status { pid: 0, ..Status::default() };
+            let status = Status {
+                pid: 0,
+                ..Status::default()
+            };
             self.set_status(&status, STATUS_PID)?;
         }
         Ok(())
     }
 
     /// Sends a request and collects the replies it expects.
-    fn request(&mut self, msg_type: u16, payload: &[u8], expect: Expect) -> Result<Vec<Vec<u8>>, NetlinkError> {
+    fn request(
+        &mut self,
+        msg_type: u16,
+        payload: &[u8],
+        expect: Expect,
+    ) -> Result<Vec<Vec<u8>>, NetlinkError> {
         self.seq = self.seq.wrapping_add(1).max(1);
         let seq = self.seq;
         // Replies to GET and LIST come from a kernel thread and may arrive after the
@@ -256,7 +270,8 @@ impl AuditClient {
             Expect::Ack => NLM_F_REQUEST | NLM_F_ACK,
             _ => NLM_F_REQUEST,
         };
-        self.sock.send(&socket::build(msg_type, flags, seq, payload))?;
+        self.sock
+            .send(&socket::build(msg_type, flags, seq, payload))?;
         let deadline = Instant::now() + REPLY_TIMEOUT;
         let mut replies = Vec::new();
         loop {
@@ -302,7 +317,12 @@ impl AuditClient {
                 self.stats.enobufs += 1;
                 return Ok(Vec::new());
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Ok(Vec::new());
             }
             Err(e) => return Err(NetlinkError::Io("receive", e)),
@@ -339,7 +359,10 @@ impl AuditClient {
                     if self.pending.len() >= MAX_PENDING {
                         self.stats.pending_dropped += 1;
                     } else {
-                        self.pending.push_back(RawRecord { msg_type: t, payload: m.payload.to_vec() });
+                        self.pending.push_back(RawRecord {
+                            msg_type: t,
+                            payload: m.payload.to_vec(),
+                        });
                     }
                 }
             }
@@ -354,7 +377,10 @@ impl Drop for AuditClient {
         // notice on the next send, but records in between would be lost).
         if self.mode == Mode::Unicast {
             self.mode = Mode::Control;
-            let status = Status { pid: 0, ..Status::default() };
+            let status = Status {
+                pid: 0,
+                ..Status::default()
+            };
             let _ = self.set_status(&status, STATUS_PID);
         }
     }

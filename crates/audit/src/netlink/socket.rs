@@ -45,7 +45,9 @@ impl Socket {
             return Err(NetlinkError::Io("socket", io::Error::last_os_error()));
         }
         // SAFETY: fd is a fresh descriptor nobody else owns.
-        let sock = Socket { fd: unsafe { OwnedFd::from_raw_fd(fd) } };
+        let sock = Socket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        };
         let addr = sockaddr(0, 0);
         // SAFETY: addr is a valid sockaddr_nl and the length is its size.
         let rc = unsafe {
@@ -72,7 +74,10 @@ impl Socket {
     /// granted (it doubles the request for bookkeeping).
     pub fn set_receive_buffer(&self, bytes: usize) -> Result<usize, NetlinkError> {
         let want = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        if self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want).is_err() {
+        if self
+            .set_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want)
+            .is_err()
+        {
             self.set_int(libc::SOL_SOCKET, libc::SO_RCVBUF, want)
                 .map_err(|e| NetlinkError::Io("SO_RCVBUF", e))?;
         }
@@ -86,9 +91,14 @@ impl Socket {
         let tv = match timeout {
             Some(t) => libc::timeval {
                 tv_sec: t.as_secs().min(i32::MAX as u64) as libc::time_t,
-                tv_usec: libc::suseconds_t::from(t.subsec_micros().max(u32::from(t.is_zero())) as i32),
+                tv_usec: libc::suseconds_t::from(
+                    t.subsec_micros().max(u32::from(t.is_zero())) as i32
+                ),
             },
-            None => libc::timeval { tv_sec: 0, tv_usec: 0 },
+            None => libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
         };
         // SAFETY: tv is a valid timeval and the length is its size.
         let rc = unsafe {
@@ -149,7 +159,10 @@ impl Socket {
                 )
             };
             if rc >= 0 {
-                let sender = Sender { pid: addr.nl_pid, groups: addr.nl_groups };
+                let sender = Sender {
+                    pid: addr.nl_pid,
+                    groups: addr.nl_groups,
+                };
                 return Ok((rc as usize, sender));
             }
             let err = io::Error::last_os_error();
@@ -250,14 +263,21 @@ pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
     let mut out = Vec::new();
     let mut rest = datagram;
     while rest.len() >= HEADER_LEN {
-        let word = |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let word =
+            |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
         let len = word(0) as usize;
         let msg_type = u16::from_ne_bytes([rest[4], rest[5]]);
         let flags = u16::from_ne_bytes([rest[6], rest[7]]);
         let (seq, pid) = (word(8), word(12));
         let fits = len >= HEADER_LEN && len <= rest.len();
         let end = if fits { len } else { rest.len() };
-        out.push(Message { msg_type, flags, seq, pid, payload: &rest[HEADER_LEN..end] });
+        out.push(Message {
+            msg_type,
+            flags,
+            seq,
+            pid,
+            payload: &rest[HEADER_LEN..end],
+        });
         if !fits {
             break;
         }

@@ -99,7 +99,12 @@ impl Features {
                 .get(i * 4..i * 4 + 4)
                 .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
         };
-        Features { version: word(0), mask: word(1), features: word(2), lock: word(3) }
+        Features {
+            version: word(0),
+            mask: word(1),
+            features: word(2),
+            lock: word(3),
+        }
     }
 
     /// Whether a task's login uid can no longer be changed once set.

@@ -494,3 +494,85 @@ fn auditd_rotating_its_log_under_load_loses_and_repeats_nothing() {
     assert_eq!(lost, 0, "rotation is followed, not a gap");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn twenty_concurrent_sessions_each_get_their_own_commands() {
+    if !require_live("twenty_concurrent") || !testbed_up() {
+        return;
+    }
+    let _lock = kernel_audit_lock();
+    let key = format!("sshtrail-live-twenty-{}", std::process::id());
+    let _rule = AuditRule::add(&[
+        "-A",
+        "exit,always",
+        "-F",
+        "arch=b64",
+        "-S",
+        "execve",
+        "-F",
+        "auid>=1000",
+        "-F",
+        "auid!=-1",
+        "-k",
+        &key,
+    ]);
+    let dir = std::env::temp_dir().join(format!("sshtrail-live-twenty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let daemon = Daemon::start(&dir);
+
+    let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
+    let handles: Vec<_> = (0..20)
+        .map(|n| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let (user, call) = if n % 2 == 0 {
+                    ("sshtrail-alice", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; sleep 1; /bin/echo conc-{n}-{key}'"))
+                } else {
+                    ("sshtrail-bob", format!("tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; sleep 1; /bin/echo conc-{n}-{key}'"))
+                };
+                // sshd's MaxStartups may refuse a connection when many arrive at once.
+                for _ in 0..5 {
+                    let (ok, out) = ssh(&call);
+                    if ok {
+                        return (n, user, session_facts(&out));
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                panic!("session {n} never got in");
+            })
+        })
+        .collect();
+    let sessions: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("session thread"))
+        .collect();
+    daemon.wait_for(|events| {
+        sessions.iter().all(|(_, _, (ses, _, _))| {
+            events
+                .iter()
+                .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+        })
+    });
+    let events = daemon.stop();
+    for (n, user, (ses, ip, port)) in &sessions {
+        let marker = format!("conc-{n}-{key}");
+        let found = with_marker(&events, &marker);
+        assert_eq!(found.len(), 1, "{marker}");
+        let action = found[0];
+        assert_eq!(action["metadata"]["auditId"], ses.as_str(), "{marker}");
+        assert_eq!(action["subjects"]["loggedAs"], *user, "{marker}");
+        assert_eq!(action["source"]["value"], ip.as_str(), "{marker}");
+        assert_eq!(action["source"]["extra"]["port"], port.as_str(), "{marker}");
+        assert_eq!(
+            action["metadata"]["extra"]["correlation"], "joined",
+            "{marker}"
+        );
+        let logins = events
+            .iter()
+            .filter(|e| e["type"] == "UserLogin" && e["metadata"]["auditId"] == ses.as_str())
+            .count();
+        assert_eq!(logins, 1, "{marker}: one login");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

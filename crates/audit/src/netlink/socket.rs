@@ -14,6 +14,10 @@ const NETLINK_AUDIT: libc::c_int = 9;
 const SOL_NETLINK: libc::c_int = 270;
 const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
 
+/// The first message type that is an audit record rather than a control message
+/// (`AUDIT_FIRST_USER_MSG`).
+pub const FIRST_RECORD_TYPE: u16 = 1100;
+
 /// Length of `struct nlmsghdr`.
 pub const HEADER_LEN: usize = 16;
 
@@ -254,11 +258,14 @@ fn align(n: usize) -> usize {
 
 /// Splits a datagram into messages.
 ///
-/// Kernel quirk: audit records sent to the daemon or multicast carry an `nlmsg_len`
-/// that may not match the datagram (older kernels set it to the payload length without
-/// the header, or leave out padding). A datagram holds one audit record, so when the
-/// first header's length does not fit the datagram, the rest of the datagram is taken
-/// as that one message's payload instead of failing or reading past it.
+/// Kernel quirk: the `nlmsg_len` of an audit *record* cannot be trusted. Records sent
+/// to the registered daemon (unicast) carry the payload length without the 16-byte
+/// header (seen on this machine's 6.1 kernel: every unicast record came 16 bytes
+/// short), while multicast copies are right. The kernel puts exactly one record in a
+/// datagram, so a record (type 1100 and up: not a reply to a request) takes the whole
+/// rest of the datagram as its payload, whatever its header says. Replies to requests
+/// (several per datagram for rule listings) follow `nlmsg_len`; a length that does not
+/// fit the datagram ends the split there instead of reading past it.
 pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
     let mut out = Vec::new();
     let mut rest = datagram;
@@ -269,7 +276,7 @@ pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
         let msg_type = u16::from_ne_bytes([rest[4], rest[5]]);
         let flags = u16::from_ne_bytes([rest[6], rest[7]]);
         let (seq, pid) = (word(8), word(12));
-        let fits = len >= HEADER_LEN && len <= rest.len();
+        let fits = len >= HEADER_LEN && len <= rest.len() && msg_type < FIRST_RECORD_TYPE;
         let end = if fits { len } else { rest.len() };
         out.push(Message {
             msg_type,

@@ -131,6 +131,7 @@ fn the_plugin_source_reads_records_on_stdin() {
         .arg(&output)
         .arg("--state-dir")
         .arg(dir.join("state"))
+        .args(["--metrics-listen", "off"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,9 +1,9 @@
 //! The daemon tailing an audit log full of hostile lines (garbage, non-UTF-8, truncated
-//! records, a 300 KB line) between real records: it stays up, skips the bad lines and
+//! records, a 2 MB line) between real records: it stays up, skips the bad lines and
 //! still reports every real event exactly once. Needs no root: the log is a temporary
 //! directory that the test writes like auditd would.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +27,11 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         .expect("mkfifo")
         .success());
     let output = dir.join("events.json");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        probe.local_addr().expect("addr").port()
+    };
+    let metrics_addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
         .args(["run", "--audit-log-dir"])
         .arg(&audit_dir)
@@ -36,6 +41,7 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         .arg(&output)
         .arg("--state-dir")
         .arg(dir.join("state"))
+        .args(["--metrics-listen", &metrics_addr])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -50,7 +56,7 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         b"type=SYSCALL msg=audit(".to_vec(),
         b"type=SYSCALL msg=audit(1.1:): x".to_vec(),
         b"type=\x1b[31mEVIL msg=audit(1.1:1): a=b".to_vec(),
-        vec![b'x'; 300_000],
+        vec![b'x'; 2_000_000],
         b"node= type= msg=".to_vec(),
     ];
     {
@@ -87,6 +93,38 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(child.try_wait().expect("status").is_none(), "still running");
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&metrics_addr).expect("metrics endpoint");
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes())
+            .expect("request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        answer
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+    assert!(get("/readyz").starts_with("HTTP/1.1 200"));
+    let metrics = get("/metrics");
+    let value = |line_start: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        value("sshtrail_audit_parse_errors_total{kind=\"missing_type\"}") > 0,
+        "{metrics}"
+    );
+    assert!(
+        value("sshtrail_audit_parse_errors_total{kind=\"too_long\"}") >= 1,
+        "{metrics}"
+    );
+    assert!(
+        value("sshtrail_events_written_total{type=\"UserAction\"}") > 0,
+        "{metrics}"
+    );
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

@@ -65,6 +65,7 @@ impl Daemon {
             .arg(&output)
             .arg("--state-dir")
             .arg(dir.join("state"))
+            .args(["--metrics-listen", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
+use sshtrail::metrics::{self, Metrics};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
@@ -31,7 +32,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Every setting is a flag and a key of the `--config` TOML file (same name); a flag
 /// given on the command line wins over the file.
@@ -86,6 +87,9 @@ pub struct RunArgs {
     /// passwd, passphrase, secret, token, apikey, accesskey, privatekey, credential).
     #[arg(long, value_delimiter = ',')]
     redact_keywords: Option<Vec<String>>,
+    /// Address for /metrics, /healthz and /readyz (`off`: none). [default: 127.0.0.1:9834]
+    #[arg(long)]
+    metrics_listen: Option<String>,
     /// Check the configuration, print `configuration ok` and exit (0, or 2 naming the
     /// bad key).
     #[arg(long)]
@@ -118,7 +122,8 @@ impl RunArgs {
             state_dir,
             join_deadline_ms,
             redact,
-            redact_keywords
+            redact_keywords,
+            metrics_listen
         );
         self.validate()?;
         Ok(self)
@@ -208,6 +213,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let mut sink = open_sink(&output, &args)?;
     let host = this_host();
+    let metrics = Arc::new(Metrics::default());
+    let listen = args.metrics_listen.as_deref().unwrap_or("127.0.0.1:9834");
+    let metrics_problem = match listen {
+        "off" => None,
+        address => match std::net::TcpListener::bind(address) {
+            Ok(listener) => {
+                if let Ok(bound) = listener.local_addr() {
+                    tracing::info!(%bound, "metrics listening");
+                }
+                metrics::serve(listener, Arc::clone(&metrics))?;
+                None
+            }
+            // The trail matters more than its metrics: report and carry on.
+            Err(e) => Some(format!("metrics-listen {address}: {e}")),
+        },
+    };
     let (tx, rx) = sync_channel::<Input>(4096);
 
     match args.audit_source.as_deref().unwrap_or("file") {
@@ -263,7 +284,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .redact
             .unwrap_or(true)
             .then(|| Redactor::new(args.redact_keywords.as_deref().unwrap_or(&[]))),
+        metrics: Arc::clone(&metrics),
     };
+    if let Some(problem) = metrics_problem {
+        tracing::error!("{problem}");
+        let mut details = serde_json::Map::new();
+        details.insert("error".into(), problem.into());
+        pipeline.system("metrics-unavailable", Outcome::Failed, details)?;
+    }
     let mut started = serde_json::Map::new();
     if let Some(problem) = checkpoint_problem {
         tracing::error!("{problem}; starting without it");
@@ -273,6 +301,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         pipeline.restore(previous, &mut started);
     }
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
+    metrics.ready.store(true, Ordering::Relaxed);
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
     pipeline.system("daemon-stopped", Outcome::Succeeded, serde_json::Map::new())?;
@@ -291,6 +320,7 @@ struct Pipeline<'s> {
     state_dir: PathBuf,
     positions: Positions,
     redactor: Option<Redactor>,
+    metrics: Arc<Metrics>,
 }
 
 /// Source positions, kept so that a checkpoint commits only what the sink has.
@@ -349,6 +379,7 @@ impl Pipeline<'_> {
             }
             self.tracker.tick(now);
             self.flush_tracker()?;
+            self.publish_stats(now);
             if reopen.swap(false, Ordering::Relaxed) {
                 self.sink.reopen()?;
             }
@@ -363,15 +394,27 @@ impl Pipeline<'_> {
     fn handle(&mut self, input: Input) -> anyhow::Result<()> {
         match input {
             Input::AuditLine(line, end) => {
+                self.metrics.audit_records.fetch_add(1, Ordering::Relaxed);
                 match parse_line(&line) {
-                    Ok(record) => self.audit_record(record, line.len(), end)?,
-                    Err(e) => tracing::debug!(kind = e.kind(), "audit line skipped: {e}"),
+                    Ok(record) => {
+                        self.metrics
+                            .last_event_time_ms
+                            .fetch_max(record.timestamp().as_millis(), Ordering::Relaxed);
+                        self.audit_record(record, line.len(), end)?
+                    }
+                    Err(e) => {
+                        self.metrics.parse_error(e.kind());
+                        tracing::debug!(kind = e.kind(), "audit line skipped: {e}");
+                    }
                 }
                 if end.is_some() {
                     self.positions.audit_read = end;
                 }
             }
-            Input::AuditTooLong(len) => tracing::warn!(len, "over-long audit line skipped"),
+            Input::AuditTooLong(len) => {
+                self.metrics.parse_error("too_long");
+                tracing::warn!(len, "over-long audit line skipped");
+            }
             Input::AuditGap { lost, resumed_at } => {
                 let mut details = serde_json::Map::new();
                 details.insert("lost_inode".into(), lost.inode.into());
@@ -383,7 +426,14 @@ impl Pipeline<'_> {
                 if let Some(cursor) = cursor_of(&line) {
                     self.positions.journald_cursor = Some(cursor.to_string());
                 }
-                if let Ok(framed) = self.framer.frame(&line) {
+                self.metrics.sshd_lines.fetch_add(1, Ordering::Relaxed);
+                let framed = self.framer.frame(&line);
+                if framed.is_err() {
+                    self.metrics
+                        .sshd_lines_unframed
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                if let Ok(framed) = framed {
                     if framed.is_sshd() {
                         if let Some(fact) = sshd_fact(&framed) {
                             self.tracker.on_sshd(fact);
@@ -484,6 +534,26 @@ impl Pipeline<'_> {
         Ok(())
     }
 
+    /// Copies the pipeline's counters to where the metrics endpoint reads them.
+    fn publish_stats(&self, now: u64) {
+        let m = &self.metrics;
+        let set = |a: &std::sync::atomic::AtomicU64, v: u64| a.store(v, Ordering::Relaxed);
+        set(&m.heartbeat_ms, now);
+        let audit = self.reassembler.stats();
+        set(&m.audit_events_lost, audit.lost);
+        set(&m.audit_records_late, audit.late);
+        set(
+            &m.audit_records_replayed_skipped,
+            self.positions.replay_skipped,
+        );
+        let track = self.tracker.stats();
+        set(&m.giveup_no_sshd_login, track.giveup_no_sshd_login);
+        set(&m.giveup_no_audit_login, track.giveup_no_audit_login);
+        set(&m.giveup_buffer_full, track.giveup_buffer_full);
+        set(&m.giveup_too_many_sessions, track.giveup_too_many_sessions);
+        set(&m.non_ssh_events, track.non_ssh_events);
+    }
+
     /// Makes the output durable, then records how far every source is covered by it.
     fn checkpoint(&mut self) -> anyhow::Result<()> {
         self.flush_tracker()?;
@@ -506,6 +576,9 @@ impl Pipeline<'_> {
             .mark()
             .map(|(inode, length)| OutputMark { inode, length });
         checkpoint::save(&self.state_dir, &checkpoint)?;
+        self.metrics
+            .checkpoint_ms
+            .store(checkpoint.saved_at_ms, Ordering::Relaxed);
         Ok(())
     }
 
@@ -533,6 +606,8 @@ impl Pipeline<'_> {
     fn flush_tracker(&mut self) -> anyhow::Result<()> {
         for event in self.tracker.drain() {
             self.sink.write_line(&event.to_line())?;
+            self.metrics
+                .event_written(event_type_name(event.event_type));
         }
         Ok(())
     }
@@ -545,14 +620,23 @@ impl Pipeline<'_> {
     ) -> anyhow::Result<()> {
         let event = build::system_action(&self.host, now_ms(), action, outcome, details);
         self.sink.write_line(&event.to_line())?;
+        self.metrics.event_written("SystemAction");
         Ok(())
     }
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    metrics::now_ms()
+}
+
+fn event_type_name(event_type: sshtrail_event::EventType) -> &'static str {
+    use sshtrail_event::EventType;
+    match event_type {
+        EventType::UserLogin => "UserLogin",
+        EventType::UserAction => "UserAction",
+        EventType::UserLogout => "UserLogout",
+        EventType::SystemAction => "SystemAction",
+    }
 }
 
 /// `target`: `NODE_NAME` or the kernel's host name, and /etc/machine-id.

@@ -292,3 +292,67 @@ pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header(len: u32, msg_type: u16, seq: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_ne_bytes());
+        h.extend_from_slice(&msg_type.to_ne_bytes());
+        h.extend_from_slice(&0u16.to_ne_bytes());
+        h.extend_from_slice(&seq.to_ne_bytes());
+        h.extend_from_slice(&0u32.to_ne_bytes());
+        h
+    }
+
+    #[test]
+    fn unicast_record_with_short_length_keeps_its_whole_payload() {
+        // As this kernel sends them to the daemon: nlmsg_len = payload length only.
+        let payload =
+            b"audit(1795435291.450:59943): argc=2 a0=\"/bin/true\" a1=\"sshtrail-unicast-1\"";
+        let mut d = header(payload.len() as u32, 1309, 0);
+        d.extend_from_slice(payload);
+        let msgs = split(&d);
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].msg_type, 1309);
+        assert_eq!(msgs[0].payload, payload);
+    }
+
+    #[test]
+    fn replies_split_on_their_lengths() {
+        let mut d = header(16 + 5, 1013, 7);
+        d.extend_from_slice(b"abcde\0\0\0");
+        d.extend(header(16 + 4, 1013, 7));
+        d.extend_from_slice(b"wxyz");
+        d.extend(header(16 + 4, NLMSG_DONE_TYPE, 7));
+        d.extend_from_slice(&0u32.to_ne_bytes());
+        let msgs = split(&d);
+        let got: Vec<_> = msgs.iter().map(|m| (m.msg_type, m.payload)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1013, &b"abcde"[..]),
+                (1013, &b"wxyz"[..]),
+                (NLMSG_DONE_TYPE, &0u32.to_ne_bytes()[..])
+            ]
+        );
+        // A lying length stops the split without reading past the datagram.
+        let mut bad = header(9999, 1000, 1);
+        bad.extend_from_slice(b"xy");
+        assert_eq!(split(&bad)[0].payload, b"xy");
+    }
+
+    const NLMSG_DONE_TYPE: u16 = 3;
+
+    proptest! {
+        #[test]
+        fn hostile_datagrams_never_panic(d in proptest::collection::vec(any::<u8>(), 0..200)) {
+            // Every message's header and payload lie inside the datagram.
+            let total: usize = split(&d).iter().map(|m| m.payload.len() + HEADER_LEN).sum();
+            prop_assert!(total <= d.len());
+        }
+    }
+}

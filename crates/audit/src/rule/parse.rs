@@ -231,6 +231,7 @@ impl RuleParser {
                 "S" => self.syscalls(&mut b, value)?,
                 "F" => self.field(&mut b, value)?,
                 "C" => compare(&mut b, value)?,
+                "k" if delete_all && b.verb.is_none() => b.keys.push(value.to_string()),
                 "k" => key(&mut b, value)?,
                 "p" => b.perm = Some(perm_bits(value)?),
                 "b" => control = Some(Command::BacklogLimit(number("-b", value)?)),

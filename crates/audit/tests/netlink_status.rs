@@ -42,6 +42,9 @@ fn status_equals_auditctl_s() {
     assert!(u64::from(ours.lost) <= value(&theirs, "lost"));
     assert!(u64::from(ours.backlog_wait_time_actual) <= value(&theirs, "backlog_wait_time_actual"));
     assert!(ours.enabled <= 2 && ours.failure <= 2);
+    // TTY auditing of this test process: off unless pam_tty_audit turned it on.
+    let tty = client.tty_status().unwrap();
+    assert!(tty.enabled <= 1 && tty.log_passwd <= 1, "{tty:?}");
 }
 
 /// Puts the backlog limit back even if the test fails.

@@ -226,16 +226,13 @@ impl AuditClient {
         }
         let deadline = Instant::now() + timeout;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            self.sock.set_receive_timeout(Some(left))?;
-            if !self.receive_datagram(None)?.is_empty() {
-                // Replies are not expected here; records went to `pending`.
-            }
+            // Replies are not expected here; records go to `pending`.
+            let (_, got_datagram) = self.receive_datagram(None, deadline)?;
             if let Some(r) = self.pending.pop_front() {
                 return Ok(Some(r));
+            }
+            if !got_datagram {
+                return Ok(None);
             }
         }
     }
@@ -275,12 +272,11 @@ impl AuditClient {
         let deadline = Instant::now() + REPLY_TIMEOUT;
         let mut replies = Vec::new();
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let (got, got_datagram) = self.receive_datagram(Some(seq), deadline)?;
+            if !got_datagram {
                 return Err(NetlinkError::NoReply(request_name(msg_type)));
             }
-            self.sock.set_receive_timeout(Some(left))?;
-            for reply in self.receive_datagram(Some(seq))? {
+            for reply in got {
                 match reply {
                     Reply::Error(0) => {
                         if matches!(expect, Expect::Ack) {
@@ -308,34 +304,44 @@ impl AuditClient {
         }
     }
 
-    /// Reads one datagram. Replies to `seq` are returned; records go to `pending`.
-    /// A timeout returns nothing.
-    fn receive_datagram(&mut self, seq: Option<u32>) -> Result<Vec<Reply>, NetlinkError> {
-        let (len, sender) = match self.sock.recv(&mut self.buf) {
-            Ok(r) => r,
-            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                self.stats.enobufs += 1;
-                return Ok(Vec::new());
+    /// Reads one datagram, waiting until `deadline`. Replies to `seq` are returned;
+    /// records go to `pending`. The flag is false when the deadline passed with
+    /// nothing to read.
+    fn receive_datagram(
+        &mut self,
+        seq: Option<u32>,
+        deadline: Instant,
+    ) -> Result<(Vec<Reply>, bool), NetlinkError> {
+        let (len, sender) = loop {
+            match self.sock.recv(&mut self.buf) {
+                Ok(r) => break r,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    // The socket overflowed: the kernel dropped records meant for us.
+                    // Count it and go on; what follows is intact.
+                    self.stats.enobufs += 1;
+                    return Ok((Vec::new(), true));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok((Vec::new(), false));
+                    }
+                    self.sock
+                        .wait_readable(left)
+                        .map_err(|e| NetlinkError::Io("poll", e))?;
+                }
+                Err(e) => return Err(NetlinkError::Io("receive", e)),
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(NetlinkError::Io("receive", e)),
         };
         // Only the kernel (port 0) may speak on this socket; anything else could forge
         // records or replies.
         if sender.pid != 0 {
             self.stats.foreign += 1;
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         }
         if len > self.buf.len() {
             self.stats.truncated += 1;
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         }
         let mut replies = Vec::new();
         for m in socket::split(&self.buf[..len]) {
@@ -367,7 +373,7 @@ impl AuditClient {
                 }
             }
         }
-        Ok(replies)
+        Ok((replies, true))
     }
 }
 

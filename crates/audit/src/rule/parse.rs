@@ -391,6 +391,14 @@ impl RuleParser {
         }
         let list = b.rule.flags & FILTER_MASK;
         let bad = |why: &str| Err(RuleError::Syntax(format!("-F {pair}: {why}")));
+        // The kernel's exclude list only sees the record type and the task's identity.
+        let exclude_ok = matches!(
+            field,
+            F_MSGTYPE | F_PID | F_UID..=F_LOGINUID | F_SUBJ_USER..=F_SUBJ_CLR | F_EXE
+        );
+        if list == FILTER_EXCLUDE && !exclude_ok {
+            return bad("only msgtype, *uid, *gid, pid, subj* and exe work on the exclude list");
+        }
         if is_string_field(field) {
             if op != OP_EQ && op != OP_NE {
                 return bad("only = and != compare strings");

@@ -83,6 +83,41 @@ fn multicast_beside_auditd_receives_our_exec() {
     }
     assert!(found, "{seen} records arrived, none of our exec");
     assert_eq!(client.stats().foreign, 0);
+    // The client asked for a large buffer (SO_RCVBUFFORCE as root): the kernel reports
+    // twice what was granted.
+    let granted = client.set_receive_buffer(8 << 20).unwrap();
+    assert!(granted >= 8 << 20, "receive buffer {granted}");
+}
+
+#[test]
+fn overflow_of_a_small_buffer_is_counted_as_enobufs() {
+    if !can_run() {
+        return;
+    }
+    let _lock = kernel_lock();
+    let key = "sshtrail-netlink-enobufs";
+    let _cleanup = KeyCleanup(key.into());
+    let mut client = AuditClient::multicast().unwrap();
+    // The smallest buffer the kernel allows holds a couple of records.
+    client.set_receive_buffer(0).unwrap();
+    add_exec_rule(key);
+    let marker = format!("sshtrail-enobufs-{}", std::process::id());
+    let (seen, _) = exec_until_seen(&mut client, &marker, Duration::from_secs(2));
+    if seen == 0 {
+        eprintln!("skipped: the multicast group delivered nothing here");
+        return;
+    }
+    // Fill the buffer without reading: 30 execs make well over 100 records.
+    for _ in 0..30 {
+        std::process::Command::new("/bin/true").status().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    while client
+        .receive(Duration::from_millis(200))
+        .unwrap()
+        .is_some()
+    {}
+    assert!(client.stats().enobufs >= 1, "{:?}", client.stats());
 }
 
 /// Puts auditd back as it ran: same command line, registered again.

@@ -145,6 +145,11 @@ impl AuditClient {
         self.sock.set_receive_buffer(bytes)
     }
 
+    /// The port id of this client's socket (the kernel sends to it).
+    pub fn port_id(&self) -> Result<u32, NetlinkError> {
+        self.sock.port_id()
+    }
+
     pub fn stats(&self) -> ReceiveStats {
         self.stats
     }
@@ -408,5 +413,26 @@ fn request_name(msg_type: u16) -> &'static str {
         AUDIT_GET_FEATURE => "get features",
         AUDIT_TTY_GET => "get tty status",
         _ => "request",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datagrams_from_other_processes_are_dropped() {
+        let mut client = AuditClient::open().unwrap();
+        let port = client.port_id().unwrap();
+        let forger = Socket::open().unwrap();
+        // A forged record: right format, wrong sender.
+        let fake = socket::build(1309, 0, 0, b"audit(1.000:1): argc=1 a0=\"forged\"");
+        if let Err(e) = forger.send_to(&fake, port) {
+            eprintln!("skipped: cannot send to another netlink port here ({e})");
+            return;
+        }
+        let got = client.receive(Duration::from_millis(300)).unwrap();
+        assert_eq!(got, None);
+        assert_eq!(client.stats().foreign, 1);
     }
 }

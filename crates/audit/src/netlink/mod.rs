@@ -30,8 +30,9 @@ mod status;
 
 pub use client::{AuditClient, Mode, RawRecord, ReceiveStats, TtyStatus, AUDIT_NLGRP_READLOG};
 pub use status::{
-    Features, Status, STATUS_BACKLOG_LIMIT, STATUS_BACKLOG_WAIT_TIME, STATUS_ENABLED,
-    STATUS_FAILURE, STATUS_LOST, STATUS_PID, STATUS_RATE_LIMIT,
+    Features, Status, STATUS_BACKLOG_LIMIT, STATUS_BACKLOG_WAIT_TIME,
+    STATUS_BACKLOG_WAIT_TIME_ACTUAL, STATUS_ENABLED, STATUS_FAILURE, STATUS_LOST, STATUS_PID,
+    STATUS_RATE_LIMIT,
 };
 
 /// Why a netlink operation failed.

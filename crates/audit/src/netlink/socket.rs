@@ -113,7 +113,13 @@ impl Socket {
 
     /// Sends one message to the kernel.
     pub fn send(&self, message: &[u8]) -> Result<(), NetlinkError> {
-        let addr = sockaddr(0, 0);
+        self.send_to(message, 0)
+    }
+
+    /// Sends one message to a port (0: the kernel; another port: a process, which
+    /// needs CAP_NET_ADMIN and is only used by tests of the sender check).
+    pub fn send_to(&self, message: &[u8], port: u32) -> Result<(), NetlinkError> {
+        let addr = sockaddr(port, 0);
         loop {
             // SAFETY: message and addr are valid for the lengths given.
             let rc = unsafe {
@@ -167,6 +173,24 @@ impl Socket {
                 return Err(err);
             }
         }
+    }
+
+    /// The port id the kernel gave this socket.
+    pub fn port_id(&self) -> Result<u32, NetlinkError> {
+        let mut addr = sockaddr(0, 0);
+        let mut len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: addr and len are valid writable locations of the sizes given.
+        let rc = unsafe {
+            libc::getsockname(
+                self.fd.as_raw_fd(),
+                (&mut addr as *mut libc::sockaddr_nl).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(NetlinkError::Io("getsockname", io::Error::last_os_error()));
+        }
+        Ok(addr.nl_pid)
     }
 
     fn set_int(&self, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {

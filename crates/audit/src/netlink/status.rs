@@ -11,6 +11,8 @@ pub const STATUS_RATE_LIMIT: u32 = 0x08;
 pub const STATUS_BACKLOG_LIMIT: u32 = 0x10;
 pub const STATUS_BACKLOG_WAIT_TIME: u32 = 0x20;
 pub const STATUS_LOST: u32 = 0x40;
+/// Resets `backlog_wait_time_actual`.
+pub const STATUS_BACKLOG_WAIT_TIME_ACTUAL: u32 = 0x80;
 
 /// The kernel's audit status, as `auditctl -s` shows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

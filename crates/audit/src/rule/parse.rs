@@ -34,6 +34,8 @@ pub enum Command {
     BacklogWaitTime(u32),
     /// `--reset-lost`.
     ResetLost,
+    /// `--reset_backlog_wait_time_actual`.
+    ResetBacklogWaitTimeActual,
     /// `--loginuid-immutable`: lasts until reboot.
     LoginuidImmutable,
     /// `-c` / `-i`: continue past errors while loading a file.
@@ -196,6 +198,10 @@ impl RuleParser {
                 }
                 "--loginuid-immutable" => {
                     control = Some(Command::LoginuidImmutable);
+                    continue;
+                }
+                "--reset_backlog_wait_time_actual" => {
+                    control = Some(Command::ResetBacklogWaitTimeActual);
                     continue;
                 }
                 "--reset-lost" => {

@@ -7,8 +7,9 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sshtrail_audit::netlink::{
-    AuditClient, Status, STATUS_BACKLOG_LIMIT, STATUS_BACKLOG_WAIT_TIME, STATUS_ENABLED,
-    STATUS_FAILURE, STATUS_LOST, STATUS_RATE_LIMIT,
+    AuditClient, Status, STATUS_BACKLOG_LIMIT, STATUS_BACKLOG_WAIT_TIME,
+    STATUS_BACKLOG_WAIT_TIME_ACTUAL, STATUS_ENABLED, STATUS_FAILURE, STATUS_LOST,
+    STATUS_RATE_LIMIT,
 };
 use sshtrail_audit::rule::{format_rule, Command, RuleData, RuleParser};
 use std::io::Write;
@@ -221,6 +222,9 @@ fn apply(client: &mut AuditClient, parser: &RuleParser, cmd: &Command) -> anyhow
             },
         )?,
         Command::ResetLost => set(client, STATUS_LOST, Status::default())?,
+        Command::ResetBacklogWaitTimeActual => {
+            set(client, STATUS_BACKLOG_WAIT_TIME_ACTUAL, Status::default())?
+        }
         Command::LoginuidImmutable => {
             anyhow::bail!(
                 "--loginuid-immutable lasts until reboot; sshtrail does not set it (use auditctl)"

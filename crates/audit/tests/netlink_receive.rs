@@ -218,3 +218,65 @@ fn unicast_as_the_daemon_with_auditd_stopped() {
     // _restart (dropped after this) starts auditd again and waits for it to register;
     // _cleanup deletes the rule.
 }
+
+/// Measurement, not a check (run with `-- --ignored --nocapture`): a multicast reader
+/// beside auditd while two threads call an audited cheap syscall (`getppid`) for one
+/// second. Prints records/s read, ENOBUFS, and the kernel's lost counter change.
+#[test]
+#[ignore]
+fn multicast_flood_measurement() {
+    if !can_run() {
+        return;
+    }
+    let _lock = kernel_lock();
+    let key = "sshtrail-netlink-flood";
+    let _cleanup = KeyCleanup(key.into());
+    let mut client = AuditClient::multicast().unwrap();
+    let mut control = AuditClient::open().unwrap();
+    let text = format!("-a always,exit -F arch=b64 -S getppid -F key={key}");
+    let Command::Add(rule) = RuleParser::default().parse_line(&text).unwrap() else {
+        panic!()
+    };
+    let lost_before = control.status().unwrap().lost;
+    control.add_rule(&rule).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, calls) = (stop.clone(), calls.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // SAFETY: getppid has no preconditions.
+                    unsafe { libc::getppid() };
+                    calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut records = 0u64;
+    while started.elapsed() < Duration::from_secs(1) {
+        if client.receive(Duration::from_millis(50)).unwrap().is_some() {
+            records += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    control.delete_rule(&rule).unwrap();
+    while client
+        .receive(Duration::from_millis(200))
+        .unwrap()
+        .is_some()
+    {
+        records += 1;
+    }
+    let lost_after = control.status().unwrap().lost;
+    eprintln!(
+        "getppid calls {}, records read {records}, ENOBUFS {}, kernel lost +{}",
+        calls.load(std::sync::atomic::Ordering::Relaxed),
+        client.stats().enobufs,
+        lost_after.wrapping_sub(lost_before)
+    );
+}

@@ -136,7 +136,7 @@ fn syntax_errors_name_the_problem() {
         ("-k lonely", "needs a rule"),
         ("-w '/unterminated", "quote"),
         ("-e 3", "0, 1 or 2"),
-        ("-a never,exclude -F path=/etc/passwd", "path and dir"),
+        ("-a never,exclude -F path=/etc/passwd", "exclude list"),
         ("-a never,exclude -F success=1", "exclude list"),
     ] {
         match p.parse_line(line) {

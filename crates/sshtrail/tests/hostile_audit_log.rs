@@ -46,7 +46,15 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start");
-    std::thread::sleep(Duration::from_millis(500));
+    // A first start reads from the end of the log: write only once the daemon runs.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .contains("daemon-started")
+    {
+        assert!(Instant::now() < deadline, "daemon did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     let real =
         std::fs::read(repo().join("crates/audit/tests/data/ssh-login.log")).expect("fixture");

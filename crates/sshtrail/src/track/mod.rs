@@ -357,6 +357,11 @@ impl Tracker {
     }
 
     fn start_session(&mut self, ses: u32, pid: u32, fact: &AuditFact) {
+        // Session ids restart at 1 after a reboot (and logs can hold several boots): a
+        // new LOGIN for an id still held settles the old session first, never drops it.
+        if self.sessions.contains_key(&ses) {
+            self.settle_reused(ses, fact.time_ms);
+        }
         self.make_room();
         let waiting = self.waiting_logins.remove(&pid);
         self.ses_by_pid.insert(pid, ses);
@@ -539,6 +544,24 @@ impl Tracker {
         }
         // Otherwise sshd's side may still be on its way (journald can lag the audit
         // log by seconds): the logout waits for the join or the deadline.
+    }
+
+    /// Writes out everything an older session with this id still holds.
+    fn settle_reused(&mut self, ses: u32, time_ms: u64) {
+        if self
+            .sessions
+            .get(&ses)
+            .is_some_and(|s| s.identity.is_none())
+        {
+            self.stats.giveup_no_sshd_login += 1;
+            self.attribute_audit_only(ses);
+        }
+        self.end_session(ses, time_ms, "session id reused");
+        if let Some(old) = self.sessions.remove(&ses) {
+            if self.ses_by_pid.get(&old.pid) == Some(&ses) {
+                self.ses_by_pid.remove(&old.pid);
+            }
+        }
     }
 
     /// Writes the logout of an ended session once it knows whom to attribute it to.

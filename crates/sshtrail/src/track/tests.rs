@@ -412,3 +412,25 @@ fn a_session_begun_before_a_restart_is_still_attributed_after_it() {
         .restore(serde_json::json!({"nonsense": 1}))
         .is_err());
 }
+
+#[test]
+fn a_reused_session_id_settles_the_old_session_instead_of_dropping_it() {
+    // Session ids restart after a reboot; a burst of events can also bring the next
+    // LOGIN for an id before any deadline passed.
+    let mut t = tracker();
+    for round in 0..3u64 {
+        let base = 1_000 + round * 100;
+        t.on_audit(session_start(base));
+        t.on_audit(audit(base + 1, 200 + round * 10, AuditRole::Action));
+        t.on_audit(audit(
+            base + 2,
+            201 + round * 10,
+            AuditRole::SessionEnd { pid: PID },
+        ));
+    }
+    t.finish();
+    let out = events(&mut t);
+    let count = |kind: &str| out.iter().filter(|e| e["type"] == kind).count();
+    assert_eq!(count("UserAction"), 9, "every action of every round");
+    assert_eq!(count("UserLogout"), 3, "one logout per round");
+}

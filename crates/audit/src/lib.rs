@@ -11,10 +11,14 @@
 //! 2. [`interpret`]: raw field values → what they mean (hex strings decoded, syscall
 //!    numbers named per architecture, uids named, socket addresses decoded, …), driven
 //!    by the tables in [`tables`] that are generated from this machine's audit tools.
-//! 3. `reassemble`: records → events, grouped by (node, serial), completed on EOE, on
+//! 3. [`reassemble`]: records → events, grouped by (node, serial), completed on EOE, on
 //!    shape, or on timeout, emitted in serial order with lost serials counted.
-//! 4. `coalesce`: an event → one normalized object (who did what to which object,
+//! 4. [`coalesce`]: an event → one normalized object (who did what to which object,
 //!    how), in the JSON shape go-libaudit's `aucoalesce` users know.
+//!
+//! Beside the pipeline, [`netlink`] talks to the kernel's audit system directly (status,
+//! rules, receiving records as the audit daemon or beside it) and [`rule`] translates
+//! rules between auditctl's syntax and the kernel's wire format, both ways.
 //!
 //! ```
 //! use sshtrail_audit::parse::parse_line;

@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Linux audit records: parse captured logs.
+    /// Linux audit: parse captured logs; kernel status and rules over netlink.
     Audit {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,

@@ -13,7 +13,6 @@ use sshtrail_event::Outcome;
 const UNSET: u32 = u32::MAX;
 
 pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact {
-    let event = coalesce(records, resolver);
     let login = records
         .iter()
         .find(|r| r.record_type() == RecordType::LOGIN);
@@ -22,6 +21,23 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
         .and_then(|r| r.value("ses"))
         .and_then(|v| v.parse::<u32>().ok())
         .filter(|ses| *ses != UNSET);
+    if ses.is_none() {
+        // Outside any login session: the tracker ignores it, so skip coalescing it.
+        let timestamp = records.first().map(Record::timestamp).unwrap_or_default();
+        return AuditFact {
+            time_ms: timestamp.as_millis(),
+            logged_at: rfc3339(timestamp.as_millis()),
+            node: records.first().and_then(Record::node).map(str::to_string),
+            sequence: records.first().map_or(0, Record::serial),
+            ses: None,
+            role: AuditRole::Action,
+            auid_name: None,
+            addr: None,
+            outcome: Outcome::Succeeded,
+            extra: Map::new(),
+        };
+    }
+    let event = coalesce(records, resolver);
     let record_pid = |r: &Record| r.value("pid").and_then(|v| v.parse::<u32>().ok());
     let role = if let Some(login) = login {
         AuditRole::SessionStart {

@@ -32,6 +32,9 @@ use std::collections::HashMap;
 /// default); connection notes older than this are of no further use.
 const CONNECTION_KEEP_MS: u64 = 600_000;
 
+/// How often (tracker time) ended sessions and stale connections are swept out.
+const SWEEP_EVERY_MS: u64 = 1_000;
+
 /// Waits and bounds.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -148,6 +151,10 @@ pub struct Tracker {
     non_ssh_sessions: HashMap<u32, u64>,
     /// User child PID → the monitor PID that owns the session.
     monitor_of: HashMap<u32, u32>,
+    /// No wait ends before this (so that `tick` need not look at every session).
+    next_deadline_ms: u64,
+    /// When ended sessions and old connections were last swept out.
+    last_sweep_ms: u64,
     out: Vec<AuditEvent>,
     stats: Stats,
 }
@@ -164,6 +171,8 @@ impl Tracker {
             sshd_only: HashMap::new(),
             non_ssh_sessions: HashMap::new(),
             monitor_of: HashMap::new(),
+            next_deadline_ms: u64::MAX,
+            last_sweep_ms: 0,
             out: Vec::new(),
             stats: Stats::default(),
         }
@@ -199,6 +208,8 @@ impl Tracker {
         self.sshd_only = state.sshd_only;
         self.non_ssh_sessions = state.non_ssh_sessions;
         self.monitor_of = state.monitor_of;
+        // Deadlines of restored sessions: the next tick looks at all of them.
+        self.next_deadline_ms = 0;
         Ok(())
     }
 
@@ -298,7 +309,27 @@ impl Tracker {
     }
 
     /// Lets time pass: gives up on joins whose deadline has passed, forgets old sessions.
+    /// Cheap when nothing is due: it runs for every line the daemon reads.
     pub fn tick(&mut self, now_ms: u64) {
+        if now_ms >= self.next_deadline_ms {
+            self.expire(now_ms);
+        }
+        if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS || now_ms == u64::MAX {
+            self.last_sweep_ms = now_ms;
+            self.connections
+                .retain(|_, c| now_ms.saturating_sub(c.last_ms) < CONNECTION_KEEP_MS);
+            let keep = self.config.ended_keep_ms;
+            self.sessions.retain(|_, s| {
+                s.ended_ms
+                    .is_none_or(|end| now_ms.saturating_sub(end) < keep)
+            });
+            self.non_ssh_sessions
+                .retain(|_, seen| now_ms.saturating_sub(*seen) < keep.max(86_400_000));
+        }
+    }
+
+    /// Gives up on every wait that has run out, and finds the next deadline.
+    fn expire(&mut self, now_ms: u64) {
         let expired: Vec<u32> = self
             .sessions
             .iter()
@@ -321,15 +352,9 @@ impl Tracker {
                 self.emit_sshd_only_login(waiting.login);
             }
         }
-        self.connections
-            .retain(|_, c| now_ms.saturating_sub(c.last_ms) < CONNECTION_KEEP_MS);
-        let keep = self.config.ended_keep_ms;
-        self.sessions.retain(|_, s| {
-            s.ended_ms
-                .is_none_or(|end| now_ms.saturating_sub(end) < keep)
-        });
-        self.non_ssh_sessions
-            .retain(|_, seen| now_ms.saturating_sub(*seen) < keep.max(86_400_000));
+        let sessions = self.sessions.values().filter_map(|s| s.waiting_until);
+        let logins = self.waiting_logins.values().map(|w| w.until);
+        self.next_deadline_ms = sessions.chain(logins).min().unwrap_or(u64::MAX);
     }
 
     /// End of input: every wait ends now.
@@ -352,6 +377,7 @@ impl Tracker {
         }
         self.make_room();
         let until = login.time_ms.saturating_add(self.config.join_deadline_ms);
+        self.next_deadline_ms = self.next_deadline_ms.min(until);
         self.waiting_logins
             .insert(login.pid, WaitingLogin { login, until });
     }
@@ -365,6 +391,8 @@ impl Tracker {
         self.make_room();
         let waiting = self.waiting_logins.remove(&pid);
         self.ses_by_pid.insert(pid, ses);
+        let until = fact.time_ms.saturating_add(self.config.join_deadline_ms);
+        self.next_deadline_ms = self.next_deadline_ms.min(until);
         self.sessions.insert(
             ses,
             Session {

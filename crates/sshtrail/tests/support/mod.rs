@@ -13,12 +13,7 @@ pub fn require_live(test: &str) -> bool {
         .output()
         .map(|o| o.stdout.starts_with(b"0"))
         .unwrap_or(false);
-    let auditd = Command::new("pgrep")
-        .args(["-x", "auditd"])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let auditd = auditd_alive();
     if root && auditd {
         return true;
     }
@@ -27,6 +22,26 @@ pub fn require_live(test: &str) -> bool {
     }
     eprintln!("{test}: skipped (needs root and a running auditd)");
     false
+}
+
+/// Whether the kernel's registered audit daemon is a live process (not a zombie).
+fn auditd_alive() -> bool {
+    let Ok(out) = Command::new("auditctl").arg("-s").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(pid) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pid "))
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|p| *p != 0)
+    else {
+        return false;
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_string()))
+        .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
 /// Serializes tests that change kernel audit state, across test binaries.

@@ -59,6 +59,10 @@ impl Daemon {
 
     /// Starts the daemon on `dir` and waits for its `nth` start event in the output.
     fn start_nth(dir: &Path, nth: usize) -> Daemon {
+        Daemon::start_with(dir, nth, &[])
+    }
+
+    fn start_with(dir: &Path, nth: usize, extra: &[&str]) -> Daemon {
         let output = dir.join("events.json");
         let child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
             .args(["run", "--output"])
@@ -66,6 +70,7 @@ impl Daemon {
             .arg("--state-dir")
             .arg(dir.join("state"))
             .args(["--metrics-listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -43,10 +43,16 @@ pub struct RunArgs {
     #[arg(long)]
     #[serde(skip)]
     config: Option<PathBuf>,
-    /// Where audit records come from: `file` (tail the audit log directory) or `plugin`
-    /// (records on standard input, from auditd's plugin framework). [default: file]
-    #[arg(long, value_parser = ["file", "plugin"])]
+    /// Where audit records come from: `file` (tail the audit log directory), `plugin`
+    /// (records on standard input, from auditd's plugin framework) or `netlink` (from
+    /// the kernel directly; see --netlink-mode). [default: file]
+    #[arg(long, value_parser = ["file", "plugin", "netlink"])]
     audit_source: Option<String>,
+    /// With `--audit-source netlink`: `multicast` reads beside auditd (the kernel's
+    /// read-log group), `unicast` registers sshtrail as the audit daemon (no auditd may
+    /// run). [default: multicast]
+    #[arg(long, value_parser = ["multicast", "unicast"])]
+    netlink_mode: Option<String>,
     /// The audit log directory the `file` source tails. [default: /var/log/audit]
     #[arg(long)]
     audit_log_dir: Option<PathBuf>,
@@ -111,6 +117,7 @@ impl RunArgs {
             ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = file.$field; } )* };
         }
         fill!(
+            netlink_mode,
             audit_source,
             audit_log_dir,
             sshd_source,
@@ -138,7 +145,16 @@ impl RunArgs {
             )),
             _ => Ok(()),
         };
-        one_of("audit-source", &self.audit_source, &["file", "plugin"])?;
+        one_of(
+            "audit-source",
+            &self.audit_source,
+            &["file", "plugin", "netlink"],
+        )?;
+        one_of(
+            "netlink-mode",
+            &self.netlink_mode,
+            &["multicast", "unicast"],
+        )?;
         one_of(
             "sshd-source",
             &self.sshd_source,
@@ -151,6 +167,10 @@ impl RunArgs {
 enum Input {
     /// A line and, for the file source, the position just after it.
     AuditLine(Vec<u8>, Option<FilePosition>),
+    /// A record from netlink: its type and payload.
+    AuditNetlink(u16, Vec<u8>),
+    /// The netlink socket overflowed this many times since the last report.
+    NetlinkOverflow(u64),
     AuditGap {
         lost: FilePosition,
         resumed_at: FilePosition,
@@ -233,6 +253,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     match args.audit_source.as_deref().unwrap_or("file") {
         "plugin" => spawn_plugin_source(tx.clone()),
+        "netlink" => {
+            let unicast = args.netlink_mode.as_deref() == Some("unicast");
+            spawn_netlink_source(unicast, tx.clone(), Arc::clone(&shutdown))?;
+        }
         _ => {
             let dir = args
                 .audit_log_dir
@@ -410,6 +434,18 @@ impl Pipeline<'_> {
                 if end.is_some() {
                     self.positions.audit_read = end;
                 }
+            }
+            Input::AuditNetlink(msg_type, payload) => {
+                self.metrics.audit_records.fetch_add(1, Ordering::Relaxed);
+                match sshtrail_audit::parse_netlink(msg_type, &payload) {
+                    Ok(record) => self.audit_record(record, 0, None)?,
+                    Err(e) => self.metrics.parse_error(e.kind()),
+                }
+            }
+            Input::NetlinkOverflow(times) => {
+                let mut details = serde_json::Map::new();
+                details.insert("socket_overflows".into(), times.into());
+                self.system("audit-records-lost", Outcome::Failed, details)?;
             }
             Input::AuditTooLong(len) => {
                 self.metrics.parse_error("too_long");
@@ -702,6 +738,53 @@ fn spawn_audit_dir_source(
                     return;
                 }
             }
+        })?;
+    Ok(())
+}
+
+fn spawn_netlink_source(
+    unicast: bool,
+    tx: SyncSender<Input>,
+    shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    use sshtrail_audit::netlink::AuditClient;
+    let mut client = if unicast {
+        AuditClient::unicast().context("registering as the audit daemon (is auditd running?)")?
+    } else {
+        AuditClient::multicast().context("joining the kernel's audit read-log group")?
+    };
+    std::thread::Builder::new()
+        .name("audit-netlink".into())
+        .spawn(move || {
+            let mut overflows_seen = 0;
+            while !shutdown.load(Ordering::Relaxed) {
+                let input = match client.receive(Duration::from_millis(200)) {
+                    // Netlink replies and control messages are below the record range.
+                    Ok(Some(raw)) if raw.msg_type >= 1100 => {
+                        Input::AuditNetlink(raw.msg_type, raw.payload)
+                    }
+                    Ok(_) => {
+                        let overflows = client.stats().enobufs;
+                        if overflows > overflows_seen {
+                            let new = overflows - overflows_seen;
+                            overflows_seen = overflows;
+                            Input::NetlinkOverflow(new)
+                        } else {
+                            continue;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Input::SourceFailed(format!("netlink: {e}")));
+                        std::thread::sleep(Duration::from_secs(1));
+                        continue;
+                    }
+                };
+                if tx.send(input).is_err() {
+                    break;
+                }
+            }
+            // Unregisters a unicast daemon so that auditd can take over again.
+            let _ = client.close();
         })?;
     Ok(())
 }

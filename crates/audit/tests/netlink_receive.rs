@@ -185,6 +185,8 @@ fn unicast_as_the_daemon_with_auditd_stopped() {
         None
     };
 
+    // auditd's exit switched auditing off (its `-s enable` default): on again.
+    netlink_support::ensure_auditing_enabled();
     let mut daemon = AuditClient::unicast().unwrap();
     assert_eq!(control.status().unwrap().pid, std::process::id());
     // A second registration is refused while we hold the role (even from this process).

@@ -11,7 +11,26 @@ use std::process::Command;
 pub fn kernel_lock() -> File {
     let file = File::create("/tmp/sshtrail-kernel-audit.lock").expect("lock file");
     file.lock().expect("lock");
+    ensure_auditing_enabled();
     file
+}
+
+/// Turns kernel auditing on (1, never 2) if it is off. auditd started with `-s enable`
+/// (the default) switches auditing off again when it exits, so a test that stopped or
+/// restarted auditd can leave it off for every test after it.
+pub fn ensure_auditing_enabled() {
+    let off = Command::new("auditctl")
+        .arg("-s")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "enabled 0")
+        })
+        .unwrap_or(false);
+    if off {
+        let _ = Command::new("auditctl").args(["-e", "1"]).status();
+    }
 }
 
 /// Whether the kernel audit tests can run here (auditctl works, so we are root with

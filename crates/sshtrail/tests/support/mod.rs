@@ -48,6 +48,20 @@ fn auditd_alive() -> bool {
 pub fn kernel_audit_lock() -> File {
     let file = File::create("/tmp/sshtrail-kernel-audit.lock").expect("lock file");
     file.lock().expect("lock");
+    // auditd started with `-s enable` (its default) switches auditing off when it exits,
+    // so a test that stopped or restarted auditd can leave it off: on again (1, never 2).
+    let off = Command::new("auditctl")
+        .arg("-s")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "enabled 0")
+        })
+        .unwrap_or(false);
+    if off {
+        let _ = Command::new("auditctl").args(["-e", "1"]).status();
+    }
     file
 }
 

@@ -134,6 +134,50 @@ impl Drop for Daemon {
     }
 }
 
+/// What every live daemon test needs: the preconditions checked, the kernel lock held,
+/// an execve rule for logged-in users with the test's own key (deleted on drop), and an
+/// empty working directory.
+struct LiveCase {
+    key: String,
+    dir: PathBuf,
+    _rule: AuditRule,
+    _lock: std::fs::File,
+}
+
+impl LiveCase {
+    fn new(test: &str, short: &str) -> Option<LiveCase> {
+        if !require_live(test) || !testbed_up() {
+            return None;
+        }
+        let lock = kernel_audit_lock();
+        let key = format!("sshtrail-live-{short}-{}", std::process::id());
+        let rule = AuditRule::add(&[
+            "-A",
+            "exit,always",
+            "-F",
+            "arch=b64",
+            "-S",
+            "execve",
+            "-F",
+            "auid>=1000",
+            "-F",
+            "auid!=-1",
+            "-k",
+            &key,
+        ]);
+        let dir =
+            std::env::temp_dir().join(format!("sshtrail-live-{short}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Some(LiveCase {
+            key,
+            dir,
+            _rule: rule,
+            _lock: lock,
+        })
+    }
+}
+
 /// What a session said about itself: (kernel session id, client ip, client port).
 fn session_facts(stdout: &str) -> (String, String, String) {
     let ses = stdout
@@ -153,28 +197,10 @@ fn session_facts(stdout: &str) -> (String, String, String) {
 
 #[test]
 fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
-    if !require_live("live_daemon") || !testbed_up() {
+    let Some(case) = LiveCase::new("live_daemon", "daemon") else {
         return;
-    }
-    let _lock = kernel_audit_lock();
-    let key = format!("sshtrail-live-daemon-{}", std::process::id());
-    let _rule = AuditRule::add(&[
-        "-A",
-        "exit,always",
-        "-F",
-        "arch=b64",
-        "-S",
-        "execve",
-        "-F",
-        "auid>=1000",
-        "-F",
-        "auid!=-1",
-        "-k",
-        &key,
-    ]);
-    let dir = std::env::temp_dir().join(format!("sshtrail-live-daemon-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
     let daemon = Daemon::start(&dir);
 
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
@@ -315,28 +341,10 @@ fn with_marker<'a>(events: &'a [Value], marker: &str) -> Vec<&'a Value> {
 
 #[test]
 fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
-    if !require_live("kill_9_and_restart") || !testbed_up() {
+    let Some(case) = LiveCase::new("kill_9_and_restart", "kill") else {
         return;
-    }
-    let _lock = kernel_audit_lock();
-    let key = format!("sshtrail-live-kill-{}", std::process::id());
-    let _rule = AuditRule::add(&[
-        "-A",
-        "exit,always",
-        "-F",
-        "arch=b64",
-        "-S",
-        "execve",
-        "-F",
-        "auid>=1000",
-        "-F",
-        "auid!=-1",
-        "-k",
-        &key,
-    ]);
-    let dir = std::env::temp_dir().join(format!("sshtrail-live-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
 
     let daemon = Daemon::start(&dir);
@@ -429,28 +437,10 @@ fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
 
 #[test]
 fn auditd_rotating_its_log_under_load_loses_and_repeats_nothing() {
-    if !require_live("auditd_rotation") || !testbed_up() {
+    let Some(case) = LiveCase::new("auditd_rotation", "rotate") else {
         return;
-    }
-    let _lock = kernel_audit_lock();
-    let key = format!("sshtrail-live-rotate-{}", std::process::id());
-    let _rule = AuditRule::add(&[
-        "-A",
-        "exit,always",
-        "-F",
-        "arch=b64",
-        "-S",
-        "execve",
-        "-F",
-        "auid>=1000",
-        "-F",
-        "auid!=-1",
-        "-k",
-        &key,
-    ]);
-    let dir = std::env::temp_dir().join(format!("sshtrail-live-rotate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
     let daemon = Daemon::start(&dir);
 
     const RUNS: usize = 300;
@@ -503,28 +493,10 @@ fn auditd_rotating_its_log_under_load_loses_and_repeats_nothing() {
 
 #[test]
 fn twenty_concurrent_sessions_each_get_their_own_commands() {
-    if !require_live("twenty_concurrent") || !testbed_up() {
+    let Some(case) = LiveCase::new("twenty_concurrent", "twenty") else {
         return;
-    }
-    let _lock = kernel_audit_lock();
-    let key = format!("sshtrail-live-twenty-{}", std::process::id());
-    let _rule = AuditRule::add(&[
-        "-A",
-        "exit,always",
-        "-F",
-        "arch=b64",
-        "-S",
-        "execve",
-        "-F",
-        "auid>=1000",
-        "-F",
-        "auid!=-1",
-        "-k",
-        &key,
-    ]);
-    let dir = std::env::temp_dir().join(format!("sshtrail-live-twenty-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
     let daemon = Daemon::start(&dir);
 
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";

@@ -37,6 +37,11 @@ pub struct Metrics {
     pub checkpoint_ms: AtomicU64,
     pub last_event_time_ms: AtomicU64,
     pub ready: AtomicBool,
+    /// The kernel's own counters (`auditctl -s`), when sshtrail may read them: records
+    /// the kernel dropped since boot, and records queued for the audit daemon now.
+    pub kernel_lost: AtomicU64,
+    pub kernel_backlog: AtomicU64,
+    pub kernel_status_known: AtomicBool,
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
     events_written: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -153,6 +158,18 @@ impl Metrics {
             "type",
             &self.events_written,
         );
+        if self.kernel_status_known.load(Ordering::Relaxed) {
+            let _ = writeln!(
+                out,
+                "# HELP sshtrail_kernel_audit_lost Records the kernel dropped since boot (auditctl -s lost).\n# TYPE sshtrail_kernel_audit_lost gauge\nsshtrail_kernel_audit_lost {}",
+                load(&self.kernel_lost)
+            );
+            let _ = writeln!(
+                out,
+                "# HELP sshtrail_kernel_audit_backlog Records queued for the audit daemon now.\n# TYPE sshtrail_kernel_audit_backlog gauge\nsshtrail_kernel_audit_backlog {}",
+                load(&self.kernel_backlog)
+            );
+        }
         let now = now_ms();
         let age = |at: u64| {
             if at == 0 {
@@ -177,6 +194,28 @@ impl Metrics {
     fn healthy(&self) -> bool {
         now_ms().saturating_sub(self.heartbeat_ms.load(Ordering::Relaxed)) < STALE_AFTER_MS
     }
+}
+
+/// Reads the kernel's audit status every few seconds into `metrics` (needs the right to
+/// query audit status; without it the kernel gauges are simply absent).
+pub fn poll_kernel_status(metrics: Arc<Metrics>) {
+    let _ = std::thread::Builder::new()
+        .name("kernel-status".into())
+        .spawn(move || loop {
+            match sshtrail_audit::netlink::AuditClient::open().and_then(|mut c| c.status()) {
+                Ok(status) => {
+                    metrics
+                        .kernel_lost
+                        .store(u64::from(status.lost), Ordering::Relaxed);
+                    metrics
+                        .kernel_backlog
+                        .store(u64::from(status.backlog), Ordering::Relaxed);
+                    metrics.kernel_status_known.store(true, Ordering::Relaxed);
+                }
+                Err(_) => metrics.kernel_status_known.store(false, Ordering::Relaxed),
+            }
+            std::thread::sleep(Duration::from_secs(5));
+        });
 }
 
 /// Serves the endpoints on `listener` from a thread of its own.

@@ -133,6 +133,18 @@ fn hostile_lines_are_skipped_and_real_events_still_reported() {
         value("sshtrail_events_written_total{type=\"UserAction\"}") > 0,
         "{metrics}"
     );
+    // As root the kernel's own counters are there too (read over netlink).
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        assert!(metrics.contains("sshtrail_kernel_audit_lost "), "{metrics}");
+        assert!(
+            metrics.contains("sshtrail_kernel_audit_backlog "),
+            "{metrics}"
+        );
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

@@ -243,6 +243,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     tracing::info!(%bound, "metrics listening");
                 }
                 metrics::serve(listener, Arc::clone(&metrics))?;
+                metrics::poll_kernel_status(Arc::clone(&metrics));
                 None
             }
             // The trail matters more than its metrics: report and carry on.

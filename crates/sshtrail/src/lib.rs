@@ -6,6 +6,7 @@
 //! * [`source`]: readers for the inputs (the audit log directory, …);
 //! * [`track`]: the session tracker that joins sshd logins with audit sessions.
 pub mod checkpoint;
+pub mod geoip;
 pub mod metrics;
 pub mod source;
 pub mod track;

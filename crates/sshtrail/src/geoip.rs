@@ -1,0 +1,1 @@
+//! GeoIP lookups of source addresses (being written).

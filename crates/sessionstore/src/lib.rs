@@ -88,7 +88,7 @@ pub use error::Error;
 pub use file::FileStore;
 pub use id::{validate_id, MAX_ID_LEN};
 pub use none::NoneStore;
-pub use s3::{create_bucket, Credentials, S3Store};
+pub use s3::{connect, create_bucket, Credentials, S3Store};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

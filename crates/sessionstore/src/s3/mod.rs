@@ -1,7 +1,7 @@
 //! The `s3` backend: a local spool for live logs, a persistent upload queue, and a small
 //! SigV4 client (see the crate documentation for the URL keys and the durability story).
 
-mod client;
+pub mod client;
 mod creds;
 mod job;
 pub mod sigv4;
@@ -19,7 +19,7 @@ pub use url::S3Config;
 
 use crate::file::{meta_json, parse_meta, sort_listing};
 use crate::{fsutil, validate_id, Error, Options, SessionMeta, ShutdownReport, Store, StoreStats};
-use client::Client;
+pub use client::{Client, ListedPart};
 use spool::Spool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -52,6 +52,12 @@ fn build_client(url: &str, options: &Options) -> Result<Client, Error> {
         creds,
         options.request_timeout.unwrap_or(Duration::from_secs(300)),
     )
+}
+
+/// A low-level client for the bucket a URL names (same keys and credentials as the store):
+/// for tools and tests that need to look at objects directly (HEAD, ListParts).
+pub fn connect(url: &str, options: &Options) -> Result<Client, Error> {
+    build_client(url, options)
 }
 
 /// Creates the bucket a URL names (an existing bucket of ours is fine). For tests and first

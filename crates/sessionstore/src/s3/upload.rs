@@ -312,14 +312,18 @@ impl Shared {
                 match self.retrying("ListParts", || self.client.list_parts(key, &uid)) {
                     Ok(listed) => {
                         // The server is the authority on what it holds: keep exactly the
-                        // parts it lists with the size we would send.
-                        rec.parts.clear();
+                        // parts it lists with the size we would send. Its ETag wins; if it
+                        // lists none, the one we recorded serves; with neither, the part is
+                        // sent again (CompleteMultipartUpload needs every ETag).
+                        let recorded = std::mem::take(&mut rec.parts);
                         for p in listed {
-                            if (1..=count).contains(&p.number) {
-                                let (a, b) = rec.part_range(p.number);
-                                if p.size == b - a {
-                                    rec.parts.insert(p.number, p.etag);
-                                }
+                            if !(1..=count).contains(&p.number) {
+                                continue;
+                            }
+                            let (a, b) = rec.part_range(p.number);
+                            let etag = p.etag.or_else(|| recorded.get(&p.number).cloned());
+                            if let (true, Some(etag)) = (p.size == b - a, etag) {
+                                rec.parts.insert(p.number, etag);
                             }
                         }
                         {

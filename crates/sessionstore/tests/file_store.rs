@@ -2,9 +2,9 @@
 
 mod support;
 
+use sshtrail_sessionstore::{open, Error, Options};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use sshtrail_sessionstore::{open, Error, Options};
 use support::meta;
 
 #[test]
@@ -35,14 +35,26 @@ fn file_store_keeps_logs_and_sidecars() {
 
     let log_path = dir.join("host1-boot1-7.sshlog");
     let meta_path = dir.join("host1-boot1-7.meta.json");
-    assert_eq!(std::fs::read(&log_path).unwrap(), b"first records;more records");
+    assert_eq!(
+        std::fs::read(&log_path).unwrap(),
+        b"first records;more records"
+    );
     for p in [&log_path, &meta_path] {
-        assert_eq!(std::fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o640, "{p:?}");
+        assert_eq!(
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o777,
+            0o640,
+            "{p:?}"
+        );
     }
 
     let mut other = meta("host1-boot1-3", 3);
     other.start = "2026-11-23T09:00:00Z".into();
-    store.open_local(&other.id).unwrap().unwrap().write_all(b"abc").unwrap();
+    store
+        .open_local(&other.id)
+        .unwrap()
+        .unwrap()
+        .write_all(b"abc")
+        .unwrap();
     store.finish(&other).unwrap();
 
     let list = store.list().unwrap();
@@ -69,16 +81,41 @@ use std::io::Read;
 #[test]
 fn ids_that_could_escape_are_rejected_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = open(&format!("file://{}", tmp.path().display()), &Options::default()).unwrap();
+    let store = open(
+        &format!("file://{}", tmp.path().display()),
+        &Options::default(),
+    )
+    .unwrap();
     let long = "x".repeat(129);
-    for id in ["../x", "/etc/passwd", "", long.as_str(), ".hidden", "a/b", "..", "a\nb"] {
+    for id in [
+        "../x",
+        "/etc/passwd",
+        "",
+        long.as_str(),
+        ".hidden",
+        "a/b",
+        "..",
+        "a\nb",
+    ] {
         let err = store.open_local(id).unwrap_err();
         assert!(matches!(err, Error::InvalidId { .. }), "{id:?}: {err}");
         assert!(err.to_string().contains("invalid session id"), "{err}");
-        assert!(matches!(store.meta(id), Err(Error::InvalidId { .. })), "{id:?}");
-        assert!(matches!(store.open(id), Err(Error::InvalidId { .. })), "{id:?}");
-        assert!(matches!(store.write_meta(&meta(id, 0)), Err(Error::InvalidId { .. })));
-        assert!(matches!(store.finish(&meta(id, 0)), Err(Error::InvalidId { .. })));
+        assert!(
+            matches!(store.meta(id), Err(Error::InvalidId { .. })),
+            "{id:?}"
+        );
+        assert!(
+            matches!(store.open(id), Err(Error::InvalidId { .. })),
+            "{id:?}"
+        );
+        assert!(matches!(
+            store.write_meta(&meta(id, 0)),
+            Err(Error::InvalidId { .. })
+        ));
+        assert!(matches!(
+            store.finish(&meta(id, 0)),
+            Err(Error::InvalidId { .. })
+        ));
     }
     // Nothing was created outside (or inside) the directory.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
@@ -88,7 +125,11 @@ fn ids_that_could_escape_are_rejected_everywhere() {
 #[test]
 fn a_damaged_sidecar_does_not_hide_the_others() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = open(&format!("file://{}", tmp.path().display()), &Options::default()).unwrap();
+    let store = open(
+        &format!("file://{}", tmp.path().display()),
+        &Options::default(),
+    )
+    .unwrap();
     store.finish(&meta("good", 1)).unwrap();
     std::fs::write(tmp.path().join("bad.meta.json"), b"{not json").unwrap();
     let ids: Vec<String> = store.list().unwrap().into_iter().map(|m| m.id).collect();
@@ -120,7 +161,10 @@ fn bad_urls_say_what_is_wrong() {
     let e = err("s3://bucket/p?endpoint=http://127.0.0.1:9&colour=red");
     assert!(e.contains("unknown query key \"colour\""), "{e}");
     let e = err("s3://bucket/p?endpoint=http://127.0.0.1:9&access_key_id=a&secret_access_key=b&object_lock_mode=FOREVER&object_lock_retain_days=1");
-    assert!(e.contains("object_lock_mode") && e.contains("FOREVER"), "{e}");
+    assert!(
+        e.contains("object_lock_mode") && e.contains("FOREVER"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -137,9 +181,16 @@ fn s3_without_credentials_names_the_sources() {
     // A profile that is not in the file.
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("credentials");
-    std::fs::write(&f, "[default]\naws_access_key_id=A\naws_secret_access_key=B\n").unwrap();
+    std::fs::write(
+        &f,
+        "[default]\naws_access_key_id=A\naws_secret_access_key=B\n",
+    )
+    .unwrap();
     let e = match open(
-        &format!("s3://b?endpoint=http://127.0.0.1:9&credentials_file={}&profile=audit", f.display()),
+        &format!(
+            "s3://b?endpoint=http://127.0.0.1:9&credentials_file={}&profile=audit",
+            f.display()
+        ),
         &Options::default(),
     ) {
         Ok(_) => panic!("accepted"),
@@ -148,7 +199,10 @@ fn s3_without_credentials_names_the_sources() {
     assert!(e.contains("[audit]"), "{e}");
     // The default profile of the same file works (read-only store: no spool).
     let store = open(
-        &format!("s3://b?endpoint=http://127.0.0.1:9&credentials_file={}", f.display()),
+        &format!(
+            "s3://b?endpoint=http://127.0.0.1:9&credentials_file={}",
+            f.display()
+        ),
         &Options::default(),
     )
     .unwrap();

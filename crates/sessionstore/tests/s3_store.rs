@@ -62,7 +62,11 @@ fn small_session_is_one_put_with_metadata() {
     assert_eq!(stats.uploads_done, 1);
     assert_eq!(stats.parts_uploaded, 0, "below 5 MiB: a single PUT");
     assert!(stats.bytes_uploaded >= data.len() as u64);
-    assert!(spool_files(spool.path()).is_empty(), "spool emptied: {:?}", spool_files(spool.path()));
+    assert!(
+        spool_files(spool.path()).is_empty(),
+        "spool emptied: {:?}",
+        spool_files(spool.path())
+    );
 
     // Read back through a fresh, read-only store (what `sshtrail sessions` does).
     let reader = open(&url, &Options::default()).unwrap();
@@ -73,7 +77,10 @@ fn small_session_is_one_put_with_metadata() {
     assert!(matches!(reader.open("absent"), Err(Error::NotFound(_))));
 
     let client = connect(&url, &Options::default()).unwrap();
-    let h = client.head("host1/m1-b1-11.sshlog").unwrap().expect("log object");
+    let h = client
+        .head("host1/m1-b1-11.sshlog")
+        .unwrap()
+        .expect("log object");
     assert_eq!(header(&h, "x-amz-meta-user"), Some("alice"));
     assert_eq!(header(&h, "x-amz-meta-source-ip"), Some("192.0.2.7"));
     assert_eq!(header(&h, "x-amz-meta-host"), Some("web-1"));
@@ -91,7 +98,11 @@ fn large_session_is_a_multipart_upload_numbered_from_one() {
     server.bucket("logs");
     let spool = tempfile::tempdir().unwrap();
     // 5 MiB parts, 4 in flight, slowed to 15 MB/s so that the upload can be watched.
-    let url = server.url("logs", "", "part_size=5242880&concurrency=4&max_bandwidth=15000000");
+    let url = server.url(
+        "logs",
+        "",
+        "part_size=5242880&concurrency=4&max_bandwidth=15000000",
+    );
     let store = open(&url, &options(spool.path())).unwrap();
     let data = synthetic(2, 30_000_000);
     let m = meta("m1-b1-12", data.len() as u64);
@@ -130,7 +141,10 @@ fn large_session_is_a_multipart_upload_numbered_from_one() {
     assert_eq!(header(&h, "x-amz-meta-user"), Some("alice"));
     assert_eq!(header(&h, "x-amz-meta-source-ip"), Some("192.0.2.7"));
     let reader = open(&url, &Options::default()).unwrap();
-    assert!(read_all(reader.open(&m.id).unwrap()) == data, "content differs");
+    assert!(
+        read_all(reader.open(&m.id).unwrap()) == data,
+        "content differs"
+    );
     assert_eq!(reader.list().unwrap(), vec![m]);
 }
 
@@ -151,7 +165,11 @@ fn shutdown_deadline_leaves_the_upload_in_the_spool() {
 
     let started = std::time::Instant::now();
     let report = store.shutdown(Duration::from_millis(300));
-    assert!(started.elapsed() < Duration::from_secs(5), "shutdown overran: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown overran: {:?}",
+        started.elapsed()
+    );
     assert!(report.deadline_reached);
     assert_eq!(report.pending, vec![m.id.clone()]);
     assert!(spool.path().join("m1-b1-13.sshlog").exists());
@@ -160,19 +178,25 @@ fn shutdown_deadline_leaves_the_upload_in_the_spool() {
     // The next start picks it up (and the object is not visible before that).
     let reader = open(&server.url("logs", "", ""), &Options::default()).unwrap();
     assert!(reader.list().unwrap().is_empty());
-    let store = open(&server.url("logs", "", "part_size=5242880"), &options(spool.path())).unwrap();
+    let store = open(
+        &server.url("logs", "", "part_size=5242880"),
+        &options(spool.path()),
+    )
+    .unwrap();
     let report = store.shutdown(Duration::from_secs(60));
     assert!(report.is_clean(), "{report:?}");
-    assert!(read_all(reader.open(&m.id).unwrap()) == data, "content differs");
+    assert!(
+        read_all(reader.open(&m.id).unwrap()) == data,
+        "content differs"
+    );
 }
 
 #[test]
 fn unreachable_endpoint_is_retried_and_reported() {
     // No server at all on this port.
     let port = support::free_port();
-    let url = format!(
-        "s3://logs?endpoint=http://127.0.0.1:{port}&access_key_id=a&secret_access_key=b"
-    );
+    let url =
+        format!("s3://logs?endpoint=http://127.0.0.1:{port}&access_key_id=a&secret_access_key=b");
     let spool = tempfile::tempdir().unwrap();
     let store = open(&url, &options(spool.path())).unwrap();
     write_session(store.as_ref(), "m1-b1-14", b"abc");
@@ -180,7 +204,10 @@ fn unreachable_endpoint_is_retried_and_reported() {
     wait_for(20, "two retries", || store.stats().upload_retries >= 2);
     let stats = store.stats();
     let last = stats.last_error.clone().unwrap();
-    assert!(last.contains("PutObject") && last.contains(&format!("127.0.0.1:{port}")), "{last}");
+    assert!(
+        last.contains("PutObject") && last.contains(&format!("127.0.0.1:{port}")),
+        "{last}"
+    );
     assert_eq!(stats.uploads_pending, 1);
 
     let err = store.list().unwrap_err();
@@ -217,9 +244,14 @@ fn bad_credentials_fail_clearly_and_keep_the_session() {
 
     write_session(store.as_ref(), "m1-b1-15", b"abc");
     store.finish(&meta("m1-b1-15", 3)).unwrap();
-    wait_for(20, "the upload to be given up", || store.stats().upload_failures == 1);
+    wait_for(20, "the upload to be given up", || {
+        store.stats().upload_failures == 1
+    });
     let stats = store.stats();
-    assert_eq!(stats.upload_retries, 2, "3 attempts at a permanent error: {stats:?}");
+    assert_eq!(
+        stats.upload_retries, 2,
+        "3 attempts at a permanent error: {stats:?}"
+    );
     assert!(stats.last_error.unwrap().contains("403"));
     let report = store.shutdown(Duration::from_secs(1));
     assert_eq!(report.pending, vec!["m1-b1-15".to_string()]);

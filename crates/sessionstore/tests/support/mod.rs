@@ -51,7 +51,10 @@ impl Server {
         }
         cmd.env("S3_ACCESS_KEY", ACCESS_KEY)
             .env("S3_SECRET_KEY", SECRET_KEY);
-        cmd.status().expect("run scripts/s3-server").code().unwrap_or(-1)
+        cmd.status()
+            .expect("run scripts/s3-server")
+            .code()
+            .unwrap_or(-1)
     }
 
     pub fn stop(&self) {
@@ -125,7 +128,10 @@ pub fn meta(id: &str, bytes: u64) -> sshtrail_sessionstore::SessionMeta {
 pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !cond() {
-        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < until,
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

@@ -524,6 +524,49 @@ mod tests {
     }
 
     #[test]
+    fn encryption_and_retention_go_on_object_creation() {
+        let cfg = super::super::url::parse(
+            "s3://b?sse=aws:kms&sse_kms_key_id=key-1&object_lock_mode=COMPLIANCE&object_lock_retain_days=30",
+        )
+        .unwrap();
+        let meta = SessionMeta {
+            id: "s1".into(),
+            user: "bob".into(),
+            digest: Some("sha256:ab".into()),
+            ..Default::default()
+        };
+        let h = log_headers(&cfg, &meta);
+        let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("x-amz-server-side-encryption").as_deref(),
+            Some("aws:kms")
+        );
+        assert_eq!(
+            get("x-amz-server-side-encryption-aws-kms-key-id").as_deref(),
+            Some("key-1")
+        );
+        assert_eq!(get("x-amz-object-lock-mode").as_deref(), Some("COMPLIANCE"));
+        let until = get("x-amz-object-lock-retain-until-date").unwrap();
+        let expect_day = time::rfc3339(time::now_unix() + 30 * 86_400);
+        assert_eq!(until[..10], expect_day[..10], "{until}");
+        assert_eq!(get("x-amz-meta-user").as_deref(), Some("bob"));
+        assert_eq!(get("x-amz-meta-digest").as_deref(), Some("sha256:ab"));
+        // The sidecar object gets the same protection.
+        let s = sidecar_headers(&cfg, "s1");
+        assert!(s
+            .iter()
+            .any(|(k, v)| k == "x-amz-object-lock-mode" && v == "COMPLIANCE"));
+        // Without options: no such headers.
+        let plain = log_headers(&super::super::url::parse("s3://b").unwrap(), &meta);
+        assert!(
+            !plain
+                .iter()
+                .any(|(k, _)| k.starts_with("x-amz-server-side")
+                    || k.starts_with("x-amz-object-lock"))
+        );
+    }
+
+    #[test]
     fn metadata_values_are_header_safe() {
         assert_eq!(meta_value("alice"), "alice");
         assert_eq!(meta_value("2026-11-23T10:00:00Z"), "2026-11-23T10:00:00Z");

@@ -41,6 +41,18 @@ pub(crate) fn build(payload: &[u8], prev: &ChainValue, out: &mut Vec<u8>) {
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
+/// Builds a frame around an already stored payload with the given flags, as is (no
+/// compression decision). For tests and fuzzing of the payload decoders.
+pub(crate) fn build_stored(stored: &[u8], flags: u8, prev: &ChainValue, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+    out.push(flags);
+    out.extend_from_slice(&prev[..LINK_LEN]);
+    out.extend_from_slice(stored);
+    let crc = crc32c::crc32c(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
 /// Outcome of reading one frame.
 pub(crate) enum Read1 {
     /// The input ended exactly at a frame boundary.

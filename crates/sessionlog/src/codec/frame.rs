@@ -156,6 +156,14 @@ pub(crate) fn payload<'a>(frame: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&
             "decompressed length {len} exceeds the {MAX_PAYLOAD}-byte limit"
         ));
     }
+    // LZ4 cannot expand more than about 255 times (one length byte per 255 output bytes), so
+    // a larger claim is a lie; refusing it keeps a tiny hostile frame from costing 16 MiB.
+    if len > block.len().saturating_mul(255).saturating_add(64) {
+        return Err(format!(
+            "decompressed length {len} is impossible for {} compressed bytes",
+            block.len()
+        ));
+    }
     scratch.clear();
     scratch.resize(len, 0);
     match lz4_flex::block::decompress_into(block, scratch) {

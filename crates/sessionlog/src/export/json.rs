@@ -53,9 +53,9 @@ pub fn json_lines<R: Read>(mut reader: Reader<R>, out: &mut dyn Write) -> Result
         // order); index and time go in front of it.
         let message = serde_json::to_string(&entry.message)?;
         let fields = message.strip_prefix('{').unwrap_or(&message);
-        write!(
+        writeln!(
             out,
-            "{{\"index\":{},\"time\":\"{}\",{fields}\n",
+            "{{\"index\":{},\"time\":\"{}\",{fields}",
             entry.index,
             rfc3339_ms(entry.time_ms)
         )?;

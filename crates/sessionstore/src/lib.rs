@@ -199,6 +199,9 @@ pub struct StoreStats {
     pub parts_reused: u64,
     /// Multipart uploads continued under their earlier upload id after a restart.
     pub uploads_resumed: u64,
+    /// Multipart uploads started afresh because the server no longer knew the upload
+    /// (`NoSuchUpload`).
+    pub uploads_restarted: u64,
     /// Failed reads (`list`, `meta`, `open`) that were tried again.
     pub read_retries: u64,
     /// The most recent error, for logs and health output.

@@ -217,3 +217,61 @@ fn killed_uploader_resumes_after_restart() {
         "spool emptied"
     );
 }
+
+#[test]
+fn server_that_forgot_the_upload_gets_a_new_one() {
+    // moto keeps everything in memory: restarted between two runs of the uploader, it is a
+    // server that lost the multipart upload the spool records. The bucket is made again (a
+    // real bucket does not vanish; only the upload is meant to be lost here). The next run
+    // asks ListParts under the recorded id, hears NoSuchUpload, and starts a new upload.
+    let Some(server) = Server::start_kind_or_skip("server_that_forgot_the_upload", "moto") else {
+        return;
+    };
+    server.bucket("logs");
+    let spool = tempfile::tempdir().unwrap();
+    let mut options = Options {
+        spool_dir: Some(spool.path().to_path_buf()),
+        ..Default::default()
+    };
+    options.retry.initial = Duration::from_millis(100);
+    options.retry.max = Duration::from_millis(500);
+    let slow = server.url(
+        "logs",
+        "",
+        "part_size=5242880&concurrency=2&max_bandwidth=4000000",
+    );
+    let store = open(&slow, &options).unwrap();
+    let data = synthetic(12, 12_000_000);
+    let m = support::meta("m1-b1-22", data.len() as u64);
+    let mut log = store.open_local(&m.id).unwrap().unwrap();
+    log.write_all(&data).unwrap();
+    log.sync_all().unwrap();
+    store.finish(&m).unwrap();
+    wait_for(60, "a first finished part", || {
+        record(spool.path(), &m.id).is_some_and(|r| !r.parts.is_empty())
+    });
+    let report = store.shutdown(Duration::ZERO);
+    assert_eq!(report.pending, vec![m.id.clone()]);
+    drop(store);
+    let old_upload = record(spool.path(), &m.id).unwrap().upload_id.unwrap();
+
+    server.stop();
+    server.restart();
+    server.bucket("logs");
+
+    let url = server.url("logs", "", "part_size=5242880");
+    let store = open(&url, &options).unwrap();
+    let report = store.shutdown(Duration::from_secs(60));
+    let stats = store.stats();
+    assert!(report.is_clean(), "{report:?} {stats:?}");
+    assert_eq!(stats.uploads_restarted, 1, "{stats:?}");
+    assert_eq!(stats.uploads_resumed, 0, "{stats:?}");
+    assert_eq!(stats.parts_uploaded, 3, "all parts again: {stats:?}");
+    assert_eq!(stats.uploads_done, 1);
+    let reader = open(&url, &Options::default()).unwrap();
+    assert!(
+        read_all(reader.open(&m.id).unwrap()) == data,
+        "stored object differs"
+    );
+    assert!(!old_upload.is_empty());
+}

@@ -353,10 +353,7 @@ impl Shared {
                         job::save(rec_path, rec)?;
                     }
                     Err(e) if e.s3_code() == Some("NoSuchUpload") => {
-                        tracing::warn!(key, upload_id = %uid, "server forgot the multipart upload; starting a new one");
-                        rec.upload_id = None;
-                        rec.parts.clear();
-                        job::save(rec_path, rec)?;
+                        self.restart_upload(rec, rec_path)?;
                     }
                     Err(e) => return Err(e),
                 }
@@ -376,9 +373,7 @@ impl Shared {
             match self.send_parts(rec, rec_path, file, key, &uid) {
                 Ok(()) => {}
                 Err(e) if e.s3_code() == Some("NoSuchUpload") => {
-                    rec.upload_id = None;
-                    rec.parts.clear();
-                    job::save(rec_path, rec)?;
+                    self.restart_upload(rec, rec_path)?;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -395,13 +390,24 @@ impl Shared {
                     if self.object_is_ours(key, &rec.id, rec.size)? {
                         return Ok(());
                     }
-                    rec.upload_id = None;
-                    rec.parts.clear();
-                    job::save(rec_path, rec)?;
+                    self.restart_upload(rec, rec_path)?;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The server forgot the upload: forget it too and start a new one.
+    fn restart_upload(
+        &self,
+        rec: &mut UploadRecord,
+        rec_path: &std::path::Path,
+    ) -> Result<(), Error> {
+        tracing::warn!(session = %rec.id, upload_id = ?rec.upload_id, "server no longer knows the multipart upload; starting a new one");
+        rec.upload_id = None;
+        rec.parts.clear();
+        lock(&self.stats).uploads_restarted += 1;
+        job::save(rec_path, rec)
     }
 
     fn object_is_ours(&self, key: &str, id: &str, size: u64) -> Result<bool, Error> {

@@ -21,22 +21,28 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// `s3s-fs` (persistent, checks signatures) or `moto` (in memory).
+    pub kind: &'static str,
 }
 
 impl Server {
     /// Starts a server, or returns `None` (test skipped) when s3s-fs is not installed, unless
     /// `SSHTRAIL_REQUIRE_LIVE=1` makes that a failure.
     pub fn start_or_skip(test: &str) -> Option<Server> {
+        Self::start_kind_or_skip(test, "s3s-fs")
+    }
+
+    pub fn start_kind_or_skip(test: &str, kind: &'static str) -> Option<Server> {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
-        let server = Server { dir, port };
+        let server = Server { dir, port, kind };
         match server.run("start") {
             0 => Some(server),
             3 => {
                 if std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
-                    panic!("{test}: s3s-fs is not installed and SSHTRAIL_REQUIRE_LIVE=1 (run scripts/install-deps)");
+                    panic!("{test}: {kind} is not installed and SSHTRAIL_REQUIRE_LIVE=1 (run scripts/install-deps)");
                 }
-                eprintln!("SKIP {test}: s3s-fs is not installed (run scripts/install-deps)");
+                eprintln!("SKIP {test}: {kind} is not installed (run scripts/install-deps)");
                 None
             }
             rc => panic!("{test}: scripts/s3-server start failed with {rc}"),
@@ -50,7 +56,8 @@ impl Server {
             cmd.arg(self.port.to_string());
         }
         cmd.env("S3_ACCESS_KEY", ACCESS_KEY)
-            .env("S3_SECRET_KEY", SECRET_KEY);
+            .env("S3_SECRET_KEY", SECRET_KEY)
+            .env("S3_SERVER_KIND", self.kind);
         cmd.status()
             .expect("run scripts/s3-server")
             .code()

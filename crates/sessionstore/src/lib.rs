@@ -151,6 +151,10 @@ pub struct Options {
     /// S3 write side: the local spool directory (the daemon passes `<state-dir>/spool`).
     /// Without it an S3 store is read-only (`list`/`meta`/`open`, as the CLI needs).
     pub spool_dir: Option<PathBuf>,
+    /// Use the spool only to find sessions not uploaded yet (the CLI beside a running daemon):
+    /// no upload thread, no writes, no spool lock. Only one process may upload from a spool;
+    /// a second writable open of the same spool fails.
+    pub spool_read_only: bool,
     /// S3 credentials; take precedence over the URL, environment and file.
     pub credentials: Option<Credentials>,
     /// Overrides the URL's `part_size`.

@@ -32,6 +32,7 @@ fn spool_files(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".lock") // the uploader's lock, not session data
         .collect();
     v.sort();
     v
@@ -285,4 +286,51 @@ fn encryption_and_retention_headers_are_signed_and_accepted() {
     assert_eq!(store.stats().parts_uploaded, 2);
     assert!(read_all(store.open("m1-b1-17").unwrap()) == large);
     assert_eq!(store.list().unwrap().len(), 2);
+}
+
+#[test]
+fn one_uploader_per_spool_and_a_read_only_view_of_it() {
+    let Some(server) = Server::start_or_skip("one_uploader_per_spool") else {
+        return;
+    };
+    server.bucket("logs");
+    let spool = tempfile::tempdir().unwrap();
+    let url = server.url("logs", "", "");
+    let daemon = open(&url, &options(spool.path())).unwrap();
+    let m = meta("m1-b1-18", 4);
+    write_session(daemon.as_ref(), &m.id, b"live");
+    daemon.write_meta(&m).unwrap();
+
+    // A second uploader on the same spool is refused.
+    let err = match open(&url, &options(spool.path())) {
+        Ok(_) => panic!("second writable open accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("spool_dir") && err.contains("in use"), "{err}");
+
+    // The CLI's view: finds the live session in the spool, uploads nothing, writes nothing.
+    let cli = open(
+        &url,
+        &Options {
+            spool_dir: Some(spool.path().to_path_buf()),
+            spool_read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(cli.meta(&m.id).unwrap(), m);
+    assert_eq!(read_all(cli.open(&m.id).unwrap()), b"live");
+    assert!(
+        cli.list().unwrap().is_empty(),
+        "list shows what is uploaded"
+    );
+    assert!(cli.open_local("m1-b1-19").is_err());
+    assert!(cli.shutdown(Duration::from_secs(1)).is_clean());
+
+    daemon.finish(&m).unwrap();
+    assert!(daemon.shutdown(Duration::from_secs(30)).is_clean());
+    assert_eq!(cli.list().unwrap(), vec![m]);
+    drop(daemon);
+    // The lock went with the store.
+    assert!(open(&url, &options(spool.path())).is_ok());
 }

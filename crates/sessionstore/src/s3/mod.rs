@@ -157,6 +157,31 @@ impl S3Store {
         }
     }
 
+    /// The upload record of a freshly finished session (the spool sidecar first, so that a
+    /// record never exists without it).
+    fn new_record(&self, spool: &Spool, meta: &SessionMeta) -> Result<(), Error> {
+        let id = &meta.id;
+        let log = spool.log(id);
+        let size = std::fs::metadata(&log)
+            .map_err(|e| Error::io("finish", &log, e))?
+            .len();
+        fsutil::write_atomic(&spool.meta(id), &meta_json(meta)?)?;
+        // S3 allows 10,000 parts: grow the part size for very large logs.
+        let part_size = self
+            .shared
+            .client
+            .config()
+            .part_size
+            .max(size.div_ceil(10_000));
+        let rec = UploadRecord {
+            id: id.clone(),
+            size,
+            part_size,
+            ..Default::default()
+        };
+        job::save(&spool.record(id), &rec)
+    }
+
     fn queue(&self, id: &str) {
         let mut q = lock_queue(&self.shared.queue);
         let id = id.to_owned();
@@ -188,22 +213,15 @@ impl Store for S3Store {
         let spool = self.spool()?;
         let id = &meta.id;
         let rec_path = spool.record(id);
-        if job::load(&rec_path)?.is_none() {
-            let log = spool.log(id);
-            let size = std::fs::metadata(&log)
-                .map_err(|e| Error::io("finish", &log, e))?
-                .len();
-            fsutil::write_atomic(&spool.meta(id), &meta_json(meta)?)?;
-            // S3 allows 10,000 parts: grow the part size for very large logs.
-            let cfg = self.shared.client.config();
-            let part_size = cfg.part_size.max(size.div_ceil(10_000));
-            let rec = UploadRecord {
-                id: id.clone(),
-                size,
-                part_size,
-                ..Default::default()
-            };
-            job::save(&rec_path, &rec)?;
+        match job::load(&rec_path)? {
+            // Finished again (a restarted daemon): the newer sidecar wins while it is not
+            // uploaded yet; the upload itself carries on.
+            Some(rec) => {
+                if !rec.meta_uploaded {
+                    fsutil::write_atomic(&spool.meta(id), &meta_json(meta)?)?;
+                }
+            }
+            None => self.new_record(spool, meta)?,
         }
         self.queue(id);
         Ok(())
@@ -224,7 +242,11 @@ impl Store for S3Store {
             if validate_id(id).is_err() {
                 continue; // deeper prefixes, strangers
             }
-            let bytes = self.read_retrying(|| self.shared.client.get_bytes(&key))?;
+            let bytes = match self.read_retrying(|| self.shared.client.get_bytes(&key)) {
+                Ok(b) => b,
+                Err(Error::S3 { status: 404, .. }) => continue, // deleted meanwhile
+                Err(e) => return Err(e),
+            };
             match parse_meta(&bytes, &format!("s3://{}/{key}", cfg.bucket)) {
                 Ok(m) => out.push(m),
                 Err(e) => tracing::warn!(key, error = %e, "skipping unreadable sidecar"),

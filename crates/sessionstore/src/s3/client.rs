@@ -471,3 +471,44 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(url: &str) -> Client {
+        let creds = Credentials {
+            access_key_id: "a".into(),
+            secret_access_key: "b".into(),
+            session_token: None,
+        };
+        Client::new(
+            super::super::url::parse(url).unwrap(),
+            creds,
+            Duration::from_secs(1),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn path_style_and_virtual_hosted_addressing() {
+        let p = client("s3://logs/pre?endpoint=http://127.0.0.1:9000");
+        assert_eq!(
+            p.host_and_path(Some("pre/a b.sshlog")),
+            (
+                "127.0.0.1:9000".to_string(),
+                "/logs/pre/a%20b.sshlog".to_string()
+            )
+        );
+        assert_eq!(p.host_and_path(None).1, "/logs");
+        let v = client("s3://logs/pre?region=eu-central-1");
+        assert_eq!(
+            v.host_and_path(Some("pre/x.sshlog")),
+            (
+                "logs.s3.eu-central-1.amazonaws.com".to_string(),
+                "/pre/x.sshlog".to_string()
+            )
+        );
+        assert_eq!(v.host_and_path(None).1, "/");
+    }
+}

@@ -277,3 +277,63 @@ fn server_that_forgot_the_upload_gets_a_new_one() {
     );
     assert!(!old_upload.is_empty());
 }
+
+#[test]
+fn killed_after_completing_is_not_sent_again() {
+    // The window between CompleteMultipartUpload and recording it: the spool still says "log
+    // not uploaded" under an upload id the server no longer knows (to S3, a completed upload
+    // id is NoSuchUpload, as is the made-up one below). The object is there, with this
+    // session's id and size, so nothing is sent again.
+    let Some(server) = Server::start_kind_or_skip("killed_after_completing", "moto") else {
+        return;
+    };
+    server.bucket("logs");
+    let url = server.url("logs", "", "part_size=5242880");
+    let spool = tempfile::tempdir().unwrap();
+    let options = Options {
+        spool_dir: Some(spool.path().to_path_buf()),
+        ..Default::default()
+    };
+    let data = synthetic(13, 6_000_000);
+    let m = support::meta("m1-b1-23", data.len() as u64);
+    let store = open(&url, &options).unwrap();
+    store
+        .open_local(&m.id)
+        .unwrap()
+        .unwrap()
+        .write_all(&data)
+        .unwrap();
+    store.finish(&m).unwrap();
+    assert!(store.shutdown(Duration::from_secs(60)).is_clean());
+    drop(store);
+
+    // Put the spool back as a crash right after CompleteMultipartUpload would leave it.
+    std::fs::write(spool.path().join(format!("{}.sshlog", m.id)), &data).unwrap();
+    std::fs::write(
+        spool.path().join(format!("{}.meta.json", m.id)),
+        serde_json::to_vec(&m).unwrap(),
+    )
+    .unwrap();
+    let rec = s3::UploadRecord {
+        id: m.id.clone(),
+        size: data.len() as u64,
+        part_size: 5_242_880,
+        upload_id: Some("completed-earlier".into()),
+        parts: [(1, "\"e1\"".to_string()), (2, "\"e2\"".to_string())].into(),
+        log_uploaded: false,
+        meta_uploaded: false,
+    };
+    std::fs::write(
+        spool.path().join(format!("{}{}", m.id, s3::RECORD_SUFFIX)),
+        serde_json::to_vec(&rec).unwrap(),
+    )
+    .unwrap();
+
+    let store = open(&url, &options).unwrap();
+    assert!(store.shutdown(Duration::from_secs(60)).is_clean());
+    let stats = store.stats();
+    assert_eq!(stats.parts_uploaded, 0, "{stats:?}");
+    assert_eq!(stats.uploads_restarted, 0, "{stats:?}");
+    assert_eq!(stats.uploads_done, 1, "{stats:?}");
+    assert!(read_all(store.open(&m.id).unwrap()) == data);
+}

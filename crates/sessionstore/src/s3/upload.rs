@@ -192,6 +192,11 @@ impl Shared {
                         job::save(rec_path, rec)?;
                     }
                     Err(e) if e.s3_code() == Some("NoSuchUpload") => {
+                        // Killed after CompleteMultipartUpload but before recording it? Then
+                        // the object is there and nothing needs sending again.
+                        if self.object_is_ours(key, &rec.id, rec.size)? {
+                            return Ok(());
+                        }
                         self.restart_upload(rec, rec_path)?;
                     }
                     Err(e) => return Err(e),

@@ -197,7 +197,9 @@ pub struct Options {
     /// Overrides the URL's `max_bandwidth` (bytes/s).
     pub max_bandwidth: Option<u64>,
     pub retry: RetryPolicy,
-    /// Per-request timeout (default 5 minutes).
+    /// Time limit of one S3 request (default 5 minutes), extended by the time a body needs
+    /// under `max_bandwidth`; a log streamed by `open` is limited only until its response
+    /// headers arrive.
     pub request_timeout: Option<Duration>,
 }
 

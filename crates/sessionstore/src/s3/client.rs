@@ -21,6 +21,8 @@ pub struct Client {
     agent: ureq::Agent,
     cfg: S3Config,
     creds: Credentials,
+    /// Limit for one request (see `deadline`).
+    timeout: Duration,
 }
 
 /// A request body: bytes in memory, optionally read through a throttle.
@@ -78,12 +80,17 @@ impl Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(timeout))
+            .timeout_recv_response(Some(timeout))
             .tls_config(tls.build())
             .user_agent("sshtrail-sessionstore")
             .build()
             .into();
-        Ok(Client { agent, cfg, creds })
+        Ok(Client {
+            agent,
+            cfg,
+            creds,
+            timeout,
+        })
     }
 
     pub fn config(&self) -> &S3Config {
@@ -112,6 +119,20 @@ impl Client {
         }
     }
 
+    /// Whole-request time limit. A body under `max_bandwidth` may legitimately take long (its
+    /// share of the budget is `max_bandwidth / concurrency`), so that time is added. A log
+    /// streamed by `get` has none, since it may take longer than any fixed limit (a stalled
+    /// server is still caught by the connect and response-header timeouts).
+    fn deadline(&self, body_len: usize) -> Option<Duration> {
+        let sending = match self.cfg.max_bandwidth {
+            Some(bw) => Duration::from_secs_f64(
+                body_len as f64 * self.cfg.concurrency as f64 / bw.max(1) as f64,
+            ),
+            None => Duration::ZERO,
+        };
+        Some(self.timeout + sending)
+    }
+
     /// Signs and sends one request; a non-2xx answer becomes [`Error::S3`].
     fn send(
         &self,
@@ -121,6 +142,21 @@ impl Client {
         query: &[(String, String)],
         extra: &[(String, String)],
         body: Body<'_>,
+    ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        self.send_with(op, method, key, query, extra, body, false)
+    }
+
+    /// `send`, where `streaming` lifts the whole-request limit (see `deadline`).
+    #[allow(clippy::too_many_arguments)]
+    fn send_with(
+        &self,
+        op: &'static str,
+        method: &str,
+        key: Option<&str>,
+        query: &[(String, String)],
+        extra: &[(String, String)],
+        body: Body<'_>,
+        streaming: bool,
     ) -> Result<ureq::http::Response<ureq::Body>, Error> {
         let (host, path) = self.host_and_path(key);
         let target = self.target(key);
@@ -176,19 +212,41 @@ impl Client {
             target: target.clone(),
             detail,
         };
+        let limit = if streaming { None } else { self.deadline(len) };
         let result = match body {
             Body::Empty => builder
                 .body(())
                 .map_err(|e| protocol(format!("building request: {e}")))
-                .map(|r| self.agent.run(r)),
+                .map(|r| {
+                    self.agent.run(
+                        self.agent
+                            .configure_request(r)
+                            .timeout_global(limit)
+                            .build(),
+                    )
+                }),
             Body::Bytes(b) => builder
                 .body(b)
                 .map_err(|e| protocol(format!("building request: {e}")))
-                .map(|r| self.agent.run(r)),
+                .map(|r| {
+                    self.agent.run(
+                        self.agent
+                            .configure_request(r)
+                            .timeout_global(limit)
+                            .build(),
+                    )
+                }),
             Body::Throttled(_, reader) => builder
                 .body(ureq::SendBody::from_reader(reader))
                 .map_err(|e| protocol(format!("building request: {e}")))
-                .map(|r| self.agent.run(r)),
+                .map(|r| {
+                    self.agent.run(
+                        self.agent
+                            .configure_request(r)
+                            .timeout_global(limit)
+                            .build(),
+                    )
+                }),
         }?;
         let mut resp = result.map_err(|e| Error::Transport {
             op,
@@ -402,7 +460,7 @@ impl Client {
 
     /// GetObject as a stream.
     pub fn get(&self, key: &str) -> Result<Box<dyn Read + Send>, Error> {
-        let resp = self.send("GetObject", "GET", Some(key), &[], &[], Body::Empty)?;
+        let resp = self.send_with("GetObject", "GET", Some(key), &[], &[], Body::Empty, true)?;
         Ok(Box::new(resp.into_body().into_reader()))
     }
 

@@ -27,6 +27,9 @@ fn file_store_keeps_logs_and_sidecars() {
     // Reopening (daemon restart) never truncates; writes append.
     drop(log);
     let mut log = store.open_local(&m.id).unwrap().unwrap();
+    // The daemon cuts a torn tail back to its checkpoint; later writes land at the new end.
+    log.write_all(b"torn").unwrap();
+    log.set_len(14).unwrap();
     log.write_all(b"more records").unwrap();
     log.sync_all().unwrap();
     m.end = Some("2026-11-23T10:05:00Z".into());

@@ -55,6 +55,9 @@ pub struct Checkpoint {
     pub journald_cursor: Option<String>,
     pub tracker: serde_json::Value,
     pub output: Option<OutputMark>,
+    /// The session logs open at the save, and how far each was durable.
+    #[serde(default)]
+    pub sessions: serde_json::Value,
 }
 
 impl Checkpoint {
@@ -66,6 +69,7 @@ impl Checkpoint {
             journald_cursor: None,
             tracker: serde_json::Value::Null,
             output: None,
+            sessions: serde_json::Value::Null,
         }
     }
 }

@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
+use sshtrail::enrich::add_geo;
+use sshtrail::geoip::GeoIp;
 use sshtrail::metrics::{self, Metrics};
+use sshtrail::sessions::{id::this_boot, Recorder};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
@@ -23,6 +26,7 @@ use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::{FifoSink, FileSink, Rotation, Sink, StdoutSink};
 use sshtrail_event::{Host, Outcome};
+use sshtrail_sessionstore::Options as StoreOptions;
 use sshtrail_sshd::{Format, Framer, TimeZone};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -93,6 +97,22 @@ pub struct RunArgs {
     /// passwd, passphrase, secret, token, apikey, accesskey, privatekey, credential).
     #[arg(long, value_delimiter = ',')]
     redact_keywords: Option<Vec<String>>,
+    /// Where session logs go: `none`, `file:///DIR` (one log per session plus a JSON
+    /// sidecar) or `s3://BUCKET/PREFIX?endpoint=…&region=…` (spooled under the state
+    /// directory, uploaded when the session ends). [default: none]
+    #[arg(long)]
+    session_storage: Option<String>,
+    /// On stop, how long to wait for session log uploads still running (what is left
+    /// stays in the spool and is uploaded after the next start). [default: 30]
+    #[arg(long)]
+    session_shutdown_seconds: Option<u64>,
+    /// A MaxMind-format GeoIP City or Country database: the country and city of each
+    /// source address go into UserLogin events and session metadata. [default: none]
+    #[arg(long)]
+    geoip_db: Option<PathBuf>,
+    /// A MaxMind-format ASN database, for the source address's network. [default: none]
+    #[arg(long)]
+    geoip_asn_db: Option<PathBuf>,
     /// Address for /metrics, /healthz and /readyz (`off`: none). [default: 127.0.0.1:9834]
     #[arg(long)]
     metrics_listen: Option<String>,
@@ -130,6 +150,10 @@ impl RunArgs {
             join_deadline_ms,
             redact,
             redact_keywords,
+            session_storage,
+            session_shutdown_seconds,
+            geoip_db,
+            geoip_asn_db,
             metrics_listen
         );
         self.validate()?;
@@ -202,6 +226,32 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => {
             eprintln!("sshtrail: --timezone (config key `timezone`): {e}");
             return Ok(ExitCode::from(2));
+        }
+    };
+    let geo = match &args.geoip_db {
+        Some(path) => match GeoIp::open(path, args.geoip_asn_db.as_deref()) {
+            Ok(geo) => Some(geo),
+            Err(e) => {
+                eprintln!("sshtrail: geoip-db: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let store = match args.session_storage.as_deref() {
+        None | Some("none") => None,
+        Some(url) => {
+            let options = StoreOptions {
+                spool_dir: Some(state_dir.join("spool")),
+                ..StoreOptions::default()
+            };
+            match sshtrail_sessionstore::open(url, &options) {
+                Ok(store) => Some(store),
+                Err(e) => {
+                    eprintln!("sshtrail: config key `session-storage`: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
         }
     };
     if args.check_config {
@@ -310,6 +360,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(true)
             .then(|| Redactor::new(args.redact_keywords.as_deref().unwrap_or(&[]))),
         metrics: Arc::clone(&metrics),
+        recorder: store.map(|store| Recorder::new(store, &this_boot())),
+        geo,
     };
     if let Some(problem) = metrics_problem {
         tracing::error!("{problem}");
@@ -329,7 +381,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     metrics.ready.store(true, Ordering::Relaxed);
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
-    pipeline.system("daemon-stopped", Outcome::Succeeded, serde_json::Map::new())?;
+    let mut stopped = serde_json::Map::new();
+    if let Some(recorder) = &pipeline.recorder {
+        let grace = Duration::from_secs(args.session_shutdown_seconds.unwrap_or(30));
+        let report = recorder.shutdown(grace);
+        stopped.insert("session_uploads_left".into(), report.pending.into());
+    }
+    pipeline.system("daemon-stopped", Outcome::Succeeded, stopped)?;
     pipeline.checkpoint()?;
     result?;
     Ok(ExitCode::SUCCESS)
@@ -346,6 +404,8 @@ struct Pipeline<'s> {
     positions: Positions,
     redactor: Option<Redactor>,
     metrics: Arc<Metrics>,
+    recorder: Option<Recorder>,
+    geo: Option<GeoIp>,
 }
 
 /// Source positions, kept so that a checkpoint commits only what the sink has.
@@ -589,12 +649,28 @@ impl Pipeline<'_> {
         set(&m.giveup_buffer_full, track.giveup_buffer_full);
         set(&m.giveup_too_many_sessions, track.giveup_too_many_sessions);
         set(&m.non_ssh_events, track.non_ssh_events);
+        if let Some(recorder) = &self.recorder {
+            let logs = recorder.stats();
+            set(&m.session_logs_opened, logs.logs_opened);
+            set(&m.session_logs_sealed, logs.logs_sealed);
+            set(&m.session_log_records, logs.records_written);
+            set(&m.session_log_failures, logs.write_failures);
+            set(&m.session_log_late_events, logs.late_events);
+            let store = recorder.store_stats();
+            set(&m.session_uploads_pending, store.uploads_pending);
+            set(&m.session_uploads_done, store.uploads_done);
+            set(&m.session_upload_retries, store.upload_retries);
+            set(&m.session_upload_failures, store.upload_failures);
+        }
     }
 
     /// Makes the output durable, then records how far every source is covered by it.
     fn checkpoint(&mut self) -> anyhow::Result<()> {
         self.flush_tracker()?;
         self.sink.sync()?;
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.sync()?;
+        }
         let positions = &self.positions;
         let audit = match (positions.audit_resume(), positions.audit_read) {
             (Some(resume), Some(read_until)) => Some(AuditPosition {
@@ -608,6 +684,9 @@ impl Pipeline<'_> {
         checkpoint.audit = audit;
         checkpoint.journald_cursor = positions.journald_cursor.clone();
         checkpoint.tracker = self.tracker.snapshot();
+        if let Some(recorder) = self.recorder.as_mut() {
+            checkpoint.sessions = recorder.snapshot();
+        }
         checkpoint.output = self
             .sink
             .mark()
@@ -638,13 +717,39 @@ impl Pipeline<'_> {
             tracing::error!("session table in the checkpoint unreadable: {e}");
             started.insert("sessions_restored".into(), false.into());
         }
+        if let Some(recorder) = self.recorder.as_mut() {
+            match recorder.restore(previous.sessions) {
+                Ok(reopened) => {
+                    started.insert("session_logs_reopened".into(), reopened.into());
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    started.insert("session_logs_reopened".into(), false.into());
+                }
+            }
+        }
     }
 
     fn flush_tracker(&mut self) -> anyhow::Result<()> {
-        for event in self.tracker.drain() {
+        let mut failures = Vec::new();
+        for mut event in self.tracker.drain() {
+            if let Some(geo) = &self.geo {
+                add_geo(geo, &mut event);
+            }
+            if let Some(recorder) = self.recorder.as_mut() {
+                if let Err(e) = recorder.record(&mut event) {
+                    tracing::error!("{e}");
+                    failures.push(e.to_string());
+                }
+            }
             self.sink.write_line(&event.to_line())?;
             self.metrics
                 .event_written(event_type_name(event.event_type));
+        }
+        for failure in failures {
+            let mut details = serde_json::Map::new();
+            details.insert("error".into(), failure.into());
+            self.system("session-log-failed", Outcome::Failed, details)?;
         }
         Ok(())
     }

@@ -53,6 +53,9 @@ pub struct Checkpoint {
     pub saved_at_ms: u64,
     pub audit: Option<AuditPosition>,
     pub journald_cursor: Option<String>,
+    /// Where the syslog file sshd source (`--sshd-source syslog`) resumes.
+    #[serde(default)]
+    pub sshd_file: Option<FilePosition>,
     pub tracker: serde_json::Value,
     pub output: Option<OutputMark>,
     /// The session logs open at the save, and how far each was durable.
@@ -67,6 +70,7 @@ impl Checkpoint {
             saved_at_ms,
             audit: None,
             journald_cursor: None,
+            sshd_file: None,
             tracker: serde_json::Value::Null,
             output: None,
             sessions: serde_json::Value::Null,

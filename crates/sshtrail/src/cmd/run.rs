@@ -200,7 +200,12 @@ enum Input {
         resumed_at: FilePosition,
     },
     AuditTooLong(u64),
-    SshdLine(String),
+    /// An sshd line and, for the syslog file source, the position just after it.
+    SshdLine(String, Option<FilePosition>),
+    SshdGap {
+        lost: FilePosition,
+        resumed_at: FilePosition,
+    },
     SourceFailed(String),
 }
 
@@ -327,7 +332,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let fifo = args.sshd_source.as_deref() == Some("fifo");
-            spawn_sshd_file_source(path, fifo, tx.clone(), Arc::clone(&shutdown))?;
+            let resume = previous.as_ref().and_then(|c| c.sshd_file);
+            spawn_sshd_file_source(path, fifo, resume, tx.clone(), Arc::clone(&shutdown))?;
             if fifo {
                 Format::Fifo
             } else {
@@ -424,6 +430,8 @@ struct Positions {
     in_flight_by_event: HashMap<(Option<String>, u64), u64>,
     next_order: u64,
     journald_cursor: Option<String>,
+    /// End of the last line handled from the syslog file sshd source.
+    sshd_file: Option<FilePosition>,
 }
 
 impl Positions {
@@ -519,9 +527,19 @@ impl Pipeline<'_> {
                 details.insert("resumed_inode".into(), resumed_at.inode.into());
                 self.system("audit-log-gap", Outcome::Failed, details)?;
             }
-            Input::SshdLine(line) => {
+            Input::SshdGap { lost, resumed_at } => {
+                let mut details = serde_json::Map::new();
+                details.insert("lost_inode".into(), lost.inode.into());
+                details.insert("lost_offset".into(), lost.offset.into());
+                details.insert("resumed_inode".into(), resumed_at.inode.into());
+                self.system("sshd-log-gap", Outcome::Failed, details)?;
+            }
+            Input::SshdLine(line, position) => {
                 if let Some(cursor) = cursor_of(&line) {
                     self.positions.journald_cursor = Some(cursor.to_string());
+                }
+                if position.is_some() {
+                    self.positions.sshd_file = position;
                 }
                 self.metrics.sshd_lines.fetch_add(1, Ordering::Relaxed);
                 let framed = self.framer.frame(&line);
@@ -683,6 +701,7 @@ impl Pipeline<'_> {
         let mut checkpoint = Checkpoint::new(now_ms());
         checkpoint.audit = audit;
         checkpoint.journald_cursor = positions.journald_cursor.clone();
+        checkpoint.sshd_file = positions.sshd_file;
         checkpoint.tracker = self.tracker.snapshot();
         if let Some(recorder) = self.recorder.as_mut() {
             checkpoint.sessions = recorder.snapshot();
@@ -713,6 +732,7 @@ impl Pipeline<'_> {
         }
         self.positions.audit_restored = previous.audit;
         self.positions.journald_cursor = previous.journald_cursor;
+        self.positions.sshd_file = previous.sshd_file;
         if let Err(e) = self.tracker.restore(previous.tracker) {
             tracing::error!("session table in the checkpoint unreadable: {e}");
             started.insert("sessions_restored".into(), false.into());
@@ -933,7 +953,7 @@ fn spawn_journald_source(
             loop {
                 match follower.next_line() {
                     Ok(Some(line)) => {
-                        if tx.send(Input::SshdLine(line)).is_err() {
+                        if tx.send(Input::SshdLine(line, None)).is_err() {
                             return;
                         }
                     }
@@ -954,6 +974,7 @@ fn spawn_journald_source(
 fn spawn_sshd_file_source(
     path: PathBuf,
     fifo: bool,
+    resume: Option<FilePosition>,
     tx: SyncSender<Input>,
     shutdown: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
@@ -967,7 +988,7 @@ fn spawn_sshd_file_source(
                 };
                 for line in BufReader::new(file).lines() {
                     let Ok(line) = line else { break };
-                    if tx.send(Input::SshdLine(line)).is_err() {
+                    if tx.send(Input::SshdLine(line, None)).is_err() {
                         return;
                     }
                 }
@@ -981,19 +1002,26 @@ fn spawn_sshd_file_source(
         .and_then(|n| n.to_str())
         .ok_or_else(|| anyhow::anyhow!("--sshd-log {}: not a file name", path.display()))?
         .to_string();
-    let mut tailer = AuditDirTailer::open(&dir, &base, None, false, MAX_RECORD_LEN)
+    // Rotated auth.log siblings (`auth.log.1`) are followed the same way as auditd's.
+    let mut tailer = AuditDirTailer::open(&dir, &base, resume, false, MAX_RECORD_LEN)
         .with_context(|| format!("opening {}", path.display()))?;
     std::thread::spawn(move || {
         while !shutdown.load(Ordering::Relaxed) {
             match tailer.next_item() {
-                Ok(TailItem::Line(line, _)) => {
+                Ok(TailItem::Line(line, end)) => {
                     let line = String::from_utf8_lossy(&line).into_owned();
-                    if tx.send(Input::SshdLine(line)).is_err() {
+                    if tx.send(Input::SshdLine(line, Some(end))).is_err() {
                         return;
                     }
                 }
                 Ok(TailItem::Idle) => std::thread::sleep(Duration::from_millis(50)),
-                Ok(_) => {}
+                Ok(TailItem::Gap { lost, resumed_at }) => {
+                    if tx.send(Input::SshdGap { lost, resumed_at }).is_err() {
+                        return;
+                    }
+                }
+                // A line longer than any sshd writes: not sshd's.
+                Ok(TailItem::TooLong { .. }) => {}
                 Err(e) => {
                     let _ = tx.send(Input::SourceFailed(format!("sshd log: {e}")));
                     std::thread::sleep(Duration::from_secs(1));

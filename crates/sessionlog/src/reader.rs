@@ -82,7 +82,8 @@ impl<R: Read> Reader<R> {
                 Err(source) => return Err(DecodeError::Io { offset: 0, source }),
             }
         }
-        if pre[..got] != MAGIC[..got.min(MAGIC.len())] {
+        let m = got.min(MAGIC.len());
+        if pre[..m] != MAGIC[..m] {
             return Err(DecodeError::BadMagic);
         }
         if got < PREAMBLE_LEN {
@@ -95,6 +96,13 @@ impl<R: Read> Reader<R> {
         let version = u16::from_le_bytes([pre[8], pre[9]]);
         if version != VERSION {
             return Err(DecodeError::UnsupportedVersion(version));
+        }
+        if pre[10..12] != [0, 0] {
+            return Err(DecodeError::Corrupt {
+                offset: 0,
+                at: At(None),
+                what: "reserved preamble bytes are not zero".into(),
+            });
         }
         let start = chain::start(&pre);
         let mut reader = Reader {

@@ -52,6 +52,10 @@ pub struct Checkpoint {
     /// Wall-clock time of the save (ms since the epoch): the start of any downtime.
     pub saved_at_ms: u64,
     pub audit: Option<AuditPosition>,
+    /// Per node, the serial of the last audit event written, whatever the source: the
+    /// `plugin` and `netlink` sources backfill from the audit log above it.
+    #[serde(default)]
+    pub audit_high_water: Vec<(Option<String>, u64)>,
     pub journald_cursor: Option<String>,
     /// Where the syslog file sshd source (`--sshd-source syslog`) resumes.
     #[serde(default)]
@@ -69,6 +73,7 @@ impl Checkpoint {
             version: VERSION,
             saved_at_ms,
             audit: None,
+            audit_high_water: Vec::new(),
             journald_cursor: None,
             sshd_file: None,
             tracker: serde_json::Value::Null,

@@ -180,10 +180,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         let stats = recorder.stats();
         tracing::info!(?stats, open = recorder.open_logs(), "session logs written");
         let report = recorder.shutdown(Duration::from_secs(600));
-        if report.pending > 0 {
+        if !report.is_clean() {
             eprintln!(
                 "sshtrail: {} session log(s) not uploaded yet; they wait in {}",
-                report.pending,
+                report.pending.len(),
                 spool.display()
             );
             return Ok(ExitCode::from(1));

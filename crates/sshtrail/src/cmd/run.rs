@@ -380,10 +380,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::error!("{problem}; starting without it");
         started.insert("checkpoint_problem".into(), problem.into());
     }
+    let mut backfill_since = None;
     if let Some(previous) = previous {
+        backfill_since = Some(previous.saved_at_ms);
         pipeline.restore(previous, &mut started);
     }
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
+    // The plugin and netlink sources cannot rewind: what happened while sshtrail was down
+    // is read back from auditd's own log, above what the checkpoint says was written.
+    if let (Some(since), Some("plugin" | "netlink")) = (backfill_since, args.audit_source.as_deref()) {
+        let dir = args
+            .audit_log_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/var/log/audit"));
+        pipeline.backfill(&dir, since)?;
+    }
     metrics.ready.store(true, Ordering::Relaxed);
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
@@ -391,7 +402,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(recorder) = &pipeline.recorder {
         let grace = Duration::from_secs(args.session_shutdown_seconds.unwrap_or(30));
         let report = recorder.shutdown(grace);
-        stopped.insert("session_uploads_left".into(), report.pending.into());
+        stopped.insert("session_uploads_left".into(), report.pending.len().into());
     }
     pipeline.system("daemon-stopped", Outcome::Succeeded, stopped)?;
     pipeline.checkpoint()?;
@@ -432,6 +443,9 @@ struct Positions {
     journald_cursor: Option<String>,
     /// End of the last line handled from the syslog file sshd source.
     sshd_file: Option<FilePosition>,
+    /// Until then, stream records (plugin, netlink) of events already written are
+    /// dropped: the window after a backfill.
+    stream_dedup_until: Option<Instant>,
 }
 
 impl Positions {
@@ -574,6 +588,22 @@ impl Pipeline<'_> {
         line_len: usize,
         end: Option<FilePosition>,
     ) -> anyhow::Result<()> {
+        if end.is_none() {
+            if let Some(until) = self.positions.stream_dedup_until {
+                // Right after a backfill the stream repeats what the log already gave.
+                // An event still in flight is always above the high-water mark, so only
+                // repeats (and records late beyond the reorder wait) are dropped here.
+                if Instant::now() > until {
+                    self.positions.stream_dedup_until = None;
+                } else if self
+                    .reassembler
+                    .already_emitted(record.node(), record.serial())
+                {
+                    self.positions.replay_skipped += 1;
+                    return Ok(());
+                }
+            }
+        }
         if let Some(end) = end {
             let positions = &mut self.positions;
             if let Some(until) = positions.replay_until {
@@ -700,6 +730,7 @@ impl Pipeline<'_> {
         };
         let mut checkpoint = Checkpoint::new(now_ms());
         checkpoint.audit = audit;
+        checkpoint.audit_high_water = self.reassembler.high_water();
         checkpoint.journald_cursor = positions.journald_cursor.clone();
         checkpoint.sshd_file = positions.sshd_file;
         checkpoint.tracker = self.tracker.snapshot();
@@ -717,6 +748,68 @@ impl Pipeline<'_> {
         Ok(())
     }
 
+    /// Reads auditd's log directory (oldest file first) for events above the
+    /// checkpoint's high-water mark: what the plugin or netlink stream missed while
+    /// sshtrail was down. Serials that are in neither are reported as lost by the
+    /// reassembler; a log that cannot be read at all is reported with the time span.
+    fn backfill(&mut self, dir: &Path, since_ms: u64) -> anyhow::Result<()> {
+        let mut details = serde_json::Map::new();
+        details.insert("since".into(), build::rfc3339(since_ms).into());
+        details.insert("until".into(), build::rfc3339(now_ms()).into());
+        details.insert("audit_log_dir".into(), dir.display().to_string().into());
+        let mut tailer = match AuditDirTailer::open(dir, "audit.log", None, true, MAX_RECORD_LEN) {
+            Ok(tailer) => tailer,
+            Err(e) => {
+                tracing::error!("backfill from {}: {e}", dir.display());
+                details.insert("error".into(), e.to_string().into());
+                return self.system("audit-backfill-failed", Outcome::Failed, details);
+            }
+        };
+        let (mut read, mut added) = (0u64, 0u64);
+        loop {
+            match tailer.next_item() {
+                Ok(TailItem::Line(line, _)) => {
+                    read += 1;
+                    let Ok(record) = parse_line(&line) else {
+                        continue;
+                    };
+                    if self
+                        .reassembler
+                        .already_emitted(record.node(), record.serial())
+                    {
+                        continue;
+                    }
+                    added += 1;
+                    self.push_record(record)?;
+                }
+                Ok(TailItem::Idle) => break,
+                Ok(TailItem::TooLong { .. } | TailItem::Gap { .. }) => {}
+                Err(e) => {
+                    details.insert("error".into(), e.to_string().into());
+                    break;
+                }
+            }
+        }
+        // Events the log holds only the beginning of (auditd was writing them as we
+        // read) are completed now; their remaining records on the stream are repeats.
+        let mut outputs = Vec::new();
+        self.reassembler.finish(&mut |o| outputs.push(o));
+        for output in outputs {
+            self.audit_output(output)?;
+        }
+        self.flush_tracker()?;
+        self.positions.stream_dedup_until = Some(Instant::now() + Duration::from_secs(60));
+        details.insert("records_read".into(), read.into());
+        details.insert("records_backfilled".into(), added.into());
+        tracing::info!(read, added, "backfilled from the audit log");
+        let outcome = if details.contains_key("error") {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        };
+        self.system("audit-backfilled", outcome, details)
+    }
+
     /// Takes up where the previous run's checkpoint left off.
     fn restore(
         &mut self,
@@ -729,6 +822,9 @@ impl Pipeline<'_> {
         if let Some(audit) = &previous.audit {
             self.reassembler.restore_high_water(&audit.high_water);
             self.positions.replay_until = Some(audit.read_until);
+        } else {
+            self.reassembler
+                .restore_high_water(&previous.audit_high_water);
         }
         self.positions.audit_restored = previous.audit;
         self.positions.journald_cursor = previous.journald_cursor;

@@ -153,14 +153,18 @@ fn export_to(
 ) -> anyhow::Result<ExitCode> {
     let reader = open_log(store, id)?;
     match format {
-        "text" => export::text(reader, out)?,
+        "text" => {
+            export::text(reader, out).with_context(|| format!("session {id}"))?;
+        }
         "asciinema" => {
-            if !export::asciinema(reader, out)? {
+            if !export::asciinema(reader, out).with_context(|| format!("session {id}"))? {
                 eprintln!("sshtrail: session {id} has no terminal data to play back");
                 return Ok(ExitCode::from(1));
             }
         }
-        _ => export::json_lines(reader, out)?,
+        _ => {
+            export::json_lines(reader, out).with_context(|| format!("session {id}"))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -178,9 +182,11 @@ fn verify_log(
     let report = verify(BufReader::new(input));
     let mut problems = Vec::new();
     if let Some(problem) = &report.problem {
-        problems.push(problem.to_string());
-    }
-    if !report.sealed {
+        let record = problem
+            .record_index
+            .map_or("header".to_string(), |i| format!("record {i}"));
+        problems.push(format!("{record} at offset {}: {}", problem.offset, problem.what));
+    } else if !report.sealed {
         problems.push("the log is not sealed: it was cut short or is still being written".into());
     }
     let recorded = meta.as_ref().and_then(|m| m.digest.clone());

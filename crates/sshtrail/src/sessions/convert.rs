@@ -4,7 +4,7 @@
 //! did: account, identity, source and every action, with the same names.
 
 use sshtrail_event::{AuditEvent, Outcome};
-use sshtrail_sessionlog::message::{Action, Login, Message};
+use sshtrail_sessionlog::{Action, Login, Message};
 use sshtrail_sessionstore::SessionMeta;
 use std::collections::BTreeMap;
 

@@ -233,7 +233,7 @@ impl Recorder {
             .map_err(log_err)?;
         self.stats.records_written += 1;
         let records = log.writer.state().records;
-        let (file, digest) = log.writer.finish().map_err(log_err)?;
+        let (file, digest) = log.writer.finish_at(end_ms).map_err(log_err)?;
         file.sync_data().map_err(|source| RecorderError::Io {
             id: id.clone(),
             source,

@@ -81,8 +81,7 @@ impl Store for FileStore {
     }
 
     fn list(&self) -> Result<Vec<SessionMeta>, Error> {
-        let entries =
-            std::fs::read_dir(&self.dir).map_err(|e| Error::io("list", &self.dir, e))?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| Error::io("list", &self.dir, e))?;
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| Error::io("list", &self.dir, e))?;

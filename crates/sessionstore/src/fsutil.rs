@@ -52,7 +52,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             .mode(FILE_MODE)
             .open(&tmp)
             .map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| Error::io("write", &tmp, e))?;
+        f.write_all(bytes)
+            .map_err(|e| Error::io("write", &tmp, e))?;
         f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
         fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e))?;
         sync_dir(dir)

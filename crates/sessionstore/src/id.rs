@@ -48,7 +48,18 @@ mod tests {
 
     #[test]
     fn rejects_escapes() {
-        for id in ["", ".", "..", "../x", "/etc/passwd", "a/b", ".hidden", "a\0b", "é", "a b"] {
+        for id in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "/etc/passwd",
+            "a/b",
+            ".hidden",
+            "a\0b",
+            "é",
+            "a b",
+        ] {
             assert!(validate_id(id).is_err(), "{id:?}");
         }
         assert!(validate_id(&"x".repeat(129)).is_err());

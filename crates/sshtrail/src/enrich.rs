@@ -23,4 +23,3 @@ pub fn add_geo(geo: &GeoIp, event: &mut AuditEvent) {
         _ => event.data = Some(serde_json::json!({ "geo": map })),
     }
 }
-

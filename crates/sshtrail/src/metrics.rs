@@ -128,14 +128,46 @@ impl Metrics {
             load(&self.non_ssh_events),
         );
         for (name, help, value) in [
-            ("sshtrail_session_logs_opened_total", "Session logs begun.", &self.session_logs_opened),
-            ("sshtrail_session_logs_sealed_total", "Session logs sealed at logout.", &self.session_logs_sealed),
-            ("sshtrail_session_log_records_total", "Records written to session logs.", &self.session_log_records),
-            ("sshtrail_session_log_failures_total", "Session log writes that failed (storage errors).", &self.session_log_failures),
-            ("sshtrail_session_log_late_events_total", "Events of sessions whose log was already sealed.", &self.session_log_late_events),
-            ("sshtrail_session_uploads_done_total", "Session logs uploaded to object storage.", &self.session_uploads_done),
-            ("sshtrail_session_upload_retries_total", "Upload requests retried.", &self.session_upload_retries),
-            ("sshtrail_session_upload_failures_total", "Upload attempts given up (kept in the spool for later).", &self.session_upload_failures),
+            (
+                "sshtrail_session_logs_opened_total",
+                "Session logs begun.",
+                &self.session_logs_opened,
+            ),
+            (
+                "sshtrail_session_logs_sealed_total",
+                "Session logs sealed at logout.",
+                &self.session_logs_sealed,
+            ),
+            (
+                "sshtrail_session_log_records_total",
+                "Records written to session logs.",
+                &self.session_log_records,
+            ),
+            (
+                "sshtrail_session_log_failures_total",
+                "Session log writes that failed (storage errors).",
+                &self.session_log_failures,
+            ),
+            (
+                "sshtrail_session_log_late_events_total",
+                "Events of sessions whose log was already sealed.",
+                &self.session_log_late_events,
+            ),
+            (
+                "sshtrail_session_uploads_done_total",
+                "Session logs uploaded to object storage.",
+                &self.session_uploads_done,
+            ),
+            (
+                "sshtrail_session_upload_retries_total",
+                "Upload requests retried.",
+                &self.session_upload_retries,
+            ),
+            (
+                "sshtrail_session_upload_failures_total",
+                "Upload attempts given up (kept in the spool for later).",
+                &self.session_upload_failures,
+            ),
         ] {
             counter(&mut out, name, help, load(value));
         }

@@ -370,7 +370,10 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
     };
     let syslog = std::env::var("TESTBED_DIR").unwrap_or_else(|_| "/run/sshtrail-testbed".into())
         + "/syslog/auth-iso8601.log";
-    assert!(Path::new(&syslog).exists(), "{syslog}: the testbed's rsyslog writes it");
+    assert!(
+        Path::new(&syslog).exists(),
+        "{syslog}: the testbed's rsyslog writes it"
+    );
     let storage = format!("file://{}/sessions", case.dir.display());
     let events = kill_9_and_restart(
         &case,
@@ -386,7 +389,10 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
     let key = &case.key;
     for (user, markers) in [
         ("sshtrail-alice", vec![format!("before-{key}")]),
-        ("sshtrail-bob", vec![format!("during-{key}"), format!("after-{key}")]),
+        (
+            "sshtrail-bob",
+            vec![format!("during-{key}"), format!("after-{key}")],
+        ),
         ("sshtrail-carol", vec![format!("down-{key}")]),
     ] {
         let logout = events
@@ -394,10 +400,18 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
             .rev()
             .find(|e| e["type"] == "UserLogout" && e["subjects"]["loggedAs"] == user)
             .expect("a logout");
-        let id = logout["data"]["session_log_id"].as_str().expect("session_log_id");
-        let digest = logout["data"]["session_log_digest"].as_str().expect("digest");
+        let id = logout["data"]["session_log_id"]
+            .as_str()
+            .expect("session_log_id");
+        let digest = logout["data"]["session_log_digest"]
+            .as_str()
+            .expect("digest");
         let verify = sessions_cli(&storage, &["verify", id, "--digest", digest]);
-        assert!(verify.status.success(), "{user}: {}", String::from_utf8_lossy(&verify.stdout));
+        assert!(
+            verify.status.success(),
+            "{user}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
         let export = sessions_cli(&storage, &["export", id, "--format", "json"]);
         assert!(export.status.success());
         let records: Vec<Value> = String::from_utf8_lossy(&export.stdout)
@@ -684,7 +698,11 @@ fn sessions_end_up_in_s3_whole_and_verifiable() {
             .expect("sshtrail sessions")
     };
     let list = cli(&["list"]);
-    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
     let listed: Vec<Value> = String::from_utf8_lossy(&list.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))
@@ -694,8 +712,12 @@ fn sessions_end_up_in_s3_whole_and_verifiable() {
             .iter()
             .find(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
             .expect("logout");
-        let id = logout["data"]["session_log_id"].as_str().expect("session_log_id");
-        let digest = logout["data"]["session_log_digest"].as_str().expect("digest");
+        let id = logout["data"]["session_log_id"]
+            .as_str()
+            .expect("session_log_id");
+        let digest = logout["data"]["session_log_digest"]
+            .as_str()
+            .expect("digest");
         let entry = listed
             .iter()
             .find(|s| s["id"] == id)
@@ -712,14 +734,20 @@ fn sessions_end_up_in_s3_whole_and_verifiable() {
             "{user}'s log holds {marker}"
         );
         let verify = cli(&["verify", id, "--digest", digest]);
-        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
     }
     let spool = dir.join("state/spool");
     let left: Vec<_> = std::fs::read_dir(&spool)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(
-        !left.iter().any(|n| n.to_string_lossy().ends_with(".sshlog")),
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().ends_with(".sshlog")),
         "uploaded logs leave the spool: {left:?}"
     );
 }

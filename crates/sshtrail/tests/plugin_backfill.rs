@@ -155,7 +155,9 @@ fn reference(all: &[(u64, Vec<String>)]) -> Vec<u64> {
     let dir = work_dir("backfill-reference", "");
     let mut plugin = Plugin::start(&dir);
     plugin.feed(&lines_of(all));
-    plugin.wait_for("the logout", |e| e.iter().any(|e| e["type"] == "UserLogout"));
+    plugin.wait_for("the logout", |e| {
+        e.iter().any(|e| e["type"] == "UserLogout")
+    });
     let events = plugin.stop();
     let _ = std::fs::remove_dir_all(&dir);
     sequences(&events)
@@ -177,7 +179,9 @@ fn crash_and_restart(name: &str, log: &str, all: &[(u64, Vec<String>)]) -> (Path
 
     let mut second = Plugin::start(&dir);
     second.feed(&lines_of(&all[all.len() - 7..]));
-    second.wait_for("the logout", |e| e.iter().any(|e| e["type"] == "UserLogout"));
+    second.wait_for("the logout", |e| {
+        e.iter().any(|e| e["type"] == "UserLogout")
+    });
     std::thread::sleep(Duration::from_millis(800)); // anything repeated would show by now
     let events = second.stop();
     (dir, events)
@@ -222,7 +226,10 @@ fn what_neither_the_log_nor_the_stream_has_is_reported_lost() {
     assert_eq!(lost[0]["data"]["after_sequence"], all[5].0);
     let written = sequences(&events);
     for (serial, _) in &all[6..10] {
-        assert!(!written.contains(serial), "{serial} cannot have been written");
+        assert!(
+            !written.contains(serial),
+            "{serial} cannot have been written"
+        );
     }
     let mut unique = written.clone();
     unique.dedup();
@@ -241,7 +248,9 @@ fn a_log_directory_that_cannot_be_read_is_reported_with_the_time_span() {
     std::fs::remove_dir_all(dir.join("audit")).expect("remove the log dir");
     let mut second = Plugin::start(&dir);
     second.feed(&lines_of(&all[3..]));
-    second.wait_for("the logout", |e| e.iter().any(|e| e["type"] == "UserLogout"));
+    second.wait_for("the logout", |e| {
+        e.iter().any(|e| e["type"] == "UserLogout")
+    });
     let events = second.stop();
     let failed = system(&events, "audit-backfill-failed");
     assert_eq!(failed.len(), 1, "{events:#?}");

@@ -34,7 +34,11 @@ impl Stored {
         let _ = std::fs::remove_dir_all(&dir);
         let url = format!("file://{}", dir.display());
         let out = sshtrail(&["replay", "--session-storage", &url]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Stored {
             dir,
             url,
@@ -50,7 +54,11 @@ impl Stored {
 
     fn list(&self) -> Vec<Value> {
         let out = self.sessions(&["list"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         lines(&out.stdout)
     }
 
@@ -98,13 +106,19 @@ fn every_session_gets_a_log_listed_with_who_from_where_and_when() {
         // <machine id 12 hex>-<boot id 8 hex>-<kernel ses>, from the logs themselves.
         assert!(id.starts_with("3d1219c7c4c5-"), "{id}");
         assert!(
-            id.ends_with(&format!("-{}", logout["metadata"]["auditId"].as_str().unwrap_or("?"))),
+            id.ends_with(&format!(
+                "-{}",
+                logout["metadata"]["auditId"].as_str().unwrap_or("?")
+            )),
             "{id}"
         );
         let login = stored
             .events
             .iter()
-            .find(|e| e["type"] == "UserLogin" && e["metadata"]["auditId"] == logout["metadata"]["auditId"])
+            .find(|e| {
+                e["type"] == "UserLogin"
+                    && e["metadata"]["auditId"] == logout["metadata"]["auditId"]
+            })
             .expect("the session's login");
         assert_eq!(session["start"], login["loggedAt"]);
     }
@@ -117,12 +131,21 @@ fn the_export_holds_the_sessions_own_commands_in_order() {
     let stored = Stored::replay("sessions-export");
     let alice = stored.id_of("sshtrail-alice");
     let out = stored.sessions(&["export", &alice, "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let records = lines(&out.stdout);
     let argvs: Vec<String> = records
         .iter()
         .filter_map(|r| r["argv"].as_array())
-        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     let marked = |needle: &str| argvs.iter().position(|a| a == needle);
     let (Some(id), Some(ls)) = (marked("id"), marked("ls /")) else {
@@ -130,9 +153,20 @@ fn the_export_holds_the_sessions_own_commands_in_order() {
     };
     assert!(id < ls, "in the order they ran");
     let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "login").count(), 1, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "logout").count(), 1, "{kinds:?}");
-    let login = records.iter().find(|r| r["kind"] == "login").expect("login");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "login").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "logout").count(),
+        1,
+        "{kinds:?}"
+    );
+    let login = records
+        .iter()
+        .find(|r| r["kind"] == "login")
+        .expect("login");
     assert_eq!(login["user"], "sshtrail-alice");
     assert_eq!(login["method"], "publickey");
 
@@ -166,9 +200,16 @@ fn the_logout_event_carries_the_digest_that_verify_checks() {
             .as_str()
             .expect("UserLogout has data.session_log_digest")
             .to_string();
-        assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+        assert!(
+            digest.starts_with("sha256:") && digest.len() == 71,
+            "{digest}"
+        );
         let out = stored.sessions(&["verify", &id, "--digest", &digest]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let report = &lines(&out.stdout)[0];
         assert_eq!(report["ok"], true);
         assert_eq!(report["sealed"], true);
@@ -177,7 +218,11 @@ fn the_logout_event_carries_the_digest_that_verify_checks() {
     let alice = stored.id_of("sshtrail-alice");
     let wrong = format!("sha256:{}", "0".repeat(64));
     let out = stored.sessions(&["verify", &alice, "--digest", &wrong]);
-    assert_eq!(out.status.code(), Some(1), "a digest that is not the log's fails");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a digest that is not the log's fails"
+    );
 }
 
 #[test]
@@ -211,7 +256,10 @@ fn an_edited_byte_fails_verify_and_says_where() {
     let report = &lines(&out.stdout)[0];
     assert_eq!(report["ok"], false);
     let problems = report["problems"].to_string();
-    assert!(problems.contains("offset") || problems.contains("record"), "{problems}");
+    assert!(
+        problems.contains("offset") || problems.contains("record"),
+        "{problems}"
+    );
 }
 
 #[test]

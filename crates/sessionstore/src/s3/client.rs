@@ -259,12 +259,23 @@ impl Client {
         data: &[u8],
         headers: &[(String, String)],
     ) -> Result<String, Error> {
-        let resp = self.send("PutObject", "PUT", Some(key), &[], headers, Body::Bytes(data))?;
+        let resp = self.send(
+            "PutObject",
+            "PUT",
+            Some(key),
+            &[],
+            headers,
+            Body::Bytes(data),
+        )?;
         Ok(Self::etag(&resp))
     }
 
     /// CreateMultipartUpload; returns the upload id.
-    pub fn create_multipart(&self, key: &str, headers: &[(String, String)]) -> Result<String, Error> {
+    pub fn create_multipart(
+        &self,
+        key: &str,
+        headers: &[(String, String)],
+    ) -> Result<String, Error> {
         let op = "CreateMultipartUpload";
         let q = [("uploads".to_string(), String::new())];
         let resp = self.send(op, "POST", Some(key), &q, headers, Body::Empty)?;
@@ -333,7 +344,12 @@ impl Client {
     }
 
     /// CompleteMultipartUpload with `(number, etag)` in ascending order.
-    pub fn complete(&self, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), Error> {
+    pub fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<(), Error> {
         let op = "CompleteMultipartUpload";
         let mut body = String::from("<CompleteMultipartUpload>");
         for (n, etag) in parts {
@@ -345,10 +361,20 @@ impl Client {
         body.push_str("</CompleteMultipartUpload>");
         let q = [("uploadId".to_string(), upload_id.to_string())];
         let headers = [("content-type".to_string(), "application/xml".to_string())];
-        let resp = self.send(op, "POST", Some(key), &q, &headers, Body::Bytes(body.as_bytes()))?;
+        let resp = self.send(
+            op,
+            "POST",
+            Some(key),
+            &q,
+            &headers,
+            Body::Bytes(body.as_bytes()),
+        )?;
         // S3 may answer 200 and still report an error in the body.
         let text = Self::read_text(op, self.target(Some(key)), resp)?;
-        if let Some(code) = xml::elements(&text, "Error").first().and_then(|e| xml::text(e, "Code")) {
+        if let Some(code) = xml::elements(&text, "Error")
+            .first()
+            .and_then(|e| xml::text(e, "Code"))
+        {
             return Err(Error::S3 {
                 op,
                 target: self.target(Some(key)),
@@ -433,7 +459,11 @@ impl Client {
                 self.cfg.region
             )
         };
-        let b = if body.is_empty() { Body::Empty } else { Body::Bytes(body.as_bytes()) };
+        let b = if body.is_empty() {
+            Body::Empty
+        } else {
+            Body::Bytes(body.as_bytes())
+        };
         match self.send("CreateBucket", "PUT", None, &[], &[], b) {
             Ok(_) => Ok(()),
             Err(e) if e.s3_code() == Some("BucketAlreadyOwnedByYou") => Ok(()),

@@ -115,7 +115,10 @@ mod tests {
     fn ini_profiles() {
         let text = "# comment\n[default]\naws_access_key_id = A1\naws_secret_access_key=S1\n\n[audit]\naws_access_key_id=A2\naws_secret_access_key = S2\naws_session_token = T2\n";
         let d = from_ini(text, "default").unwrap();
-        assert_eq!((d.access_key_id.as_str(), d.secret_access_key.as_str()), ("A1", "S1"));
+        assert_eq!(
+            (d.access_key_id.as_str(), d.secret_access_key.as_str()),
+            ("A1", "S1")
+        );
         assert_eq!(d.session_token, None);
         let a = from_ini(text, "audit").unwrap();
         assert_eq!(a.session_token.as_deref(), Some("T2"));

@@ -83,7 +83,10 @@ impl S3Store {
             Some(spool) => {
                 let left = spool.pending()?;
                 if !left.is_empty() {
-                    tracing::info!(count = left.len(), "resuming session uploads left in the spool");
+                    tracing::info!(
+                        count = left.len(),
+                        "resuming session uploads left in the spool"
+                    );
                 }
                 lock_queue(&shared.queue).pending.extend(left);
                 let s = Arc::clone(&shared);

@@ -141,7 +141,10 @@ mod tests {
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn signature(auth: &str) -> &str {
@@ -156,7 +159,10 @@ mod tests {
             "us-east-1",
             "iam",
         );
-        assert_eq!(hex(&k), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+        assert_eq!(
+            hex(&k),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
     }
 
     #[test]
@@ -187,7 +193,10 @@ mod tests {
     fn put_object_example() {
         let body = b"Welcome to Amazon S3.";
         let hash = sha256_hex(body);
-        assert_eq!(hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+        assert_eq!(
+            hash,
+            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
+        );
         let headers = h(&[
             ("Host", "examplebucket.s3.amazonaws.com"),
             ("Date", "Fri, 24 May 2013 00:00:00 GMT"),

@@ -102,7 +102,10 @@ fn creation_headers(cfg: &S3Config) -> Vec<(String, String)> {
         Some(Sse::Kms { key_id }) => {
             h.push(("x-amz-server-side-encryption".into(), "aws:kms".into()));
             if let Some(k) = key_id {
-                h.push(("x-amz-server-side-encryption-aws-kms-key-id".into(), k.clone()));
+                h.push((
+                    "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                    k.clone(),
+                ));
             }
         }
         None => {}
@@ -121,7 +124,10 @@ fn creation_headers(cfg: &S3Config) -> Vec<(String, String)> {
 /// Headers of the log object: who, from where, on which host, when, and its digest.
 pub fn log_headers(cfg: &S3Config, meta: &SessionMeta) -> Vec<(String, String)> {
     let mut h = vec![
-        ("content-type".to_string(), "application/octet-stream".to_string()),
+        (
+            "content-type".to_string(),
+            "application/octet-stream".to_string(),
+        ),
         ("x-amz-meta-session-id".to_string(), meta_value(&meta.id)),
         ("x-amz-meta-user".to_string(), meta_value(&meta.user)),
         ("x-amz-meta-source-ip".to_string(), meta_value(&meta.source)),
@@ -253,24 +259,34 @@ impl Shared {
         let meta_path = spool.meta(id);
         let meta_bytes = fsutil::read_or_not_found(&meta_path, id)?;
         if !rec.log_uploaded {
-            let meta: SessionMeta = crate::file::parse_meta(&meta_bytes, &meta_path.display().to_string())?;
+            let meta: SessionMeta =
+                crate::file::parse_meta(&meta_bytes, &meta_path.display().to_string())?;
             let headers = log_headers(cfg, &meta);
             let key = cfg.key(id, LOG_SUFFIX);
             let log_path = spool.log(id);
-            let file = std::fs::File::open(&log_path).map_err(|e| Error::io("open", &log_path, e))?;
-            let len = file.metadata().map_err(|e| Error::io("stat", &log_path, e))?.len();
+            let file =
+                std::fs::File::open(&log_path).map_err(|e| Error::io("open", &log_path, e))?;
+            let len = file
+                .metadata()
+                .map_err(|e| Error::io("stat", &log_path, e))?
+                .len();
             if len < rec.size {
                 return Err(Error::io(
                     "upload",
                     &log_path,
-                    std::io::Error::other(format!("spool file shrank from {} to {len} bytes", rec.size)),
+                    std::io::Error::other(format!(
+                        "spool file shrank from {} to {len} bytes",
+                        rec.size
+                    )),
                 ));
             }
             if rec.size < MIN_PART_SIZE {
                 let mut data = vec![0u8; rec.size as usize];
                 file.read_exact_at(&mut data, 0)
                     .map_err(|e| Error::io("read", &log_path, e))?;
-                self.retrying("PutObject", || self.client.put_object(&key, &data, &headers))?;
+                self.retrying("PutObject", || {
+                    self.client.put_object(&key, &data, &headers)
+                })?;
                 lock(&self.stats).bytes_uploaded += rec.size;
             } else {
                 self.multipart(&mut rec, &rec_path, &file, &key, &headers)?;
@@ -281,7 +297,9 @@ impl Shared {
         if !rec.meta_uploaded {
             let key = cfg.key(id, META_SUFFIX);
             let headers = sidecar_headers(cfg, id);
-            self.retrying("PutObject", || self.client.put_object(&key, &meta_bytes, &headers))?;
+            self.retrying("PutObject", || {
+                self.client.put_object(&key, &meta_bytes, &headers)
+            })?;
             lock(&self.stats).bytes_uploaded += meta_bytes.len() as u64;
             rec.meta_uploaded = true;
             job::save(&rec_path, &rec)?;
@@ -361,8 +379,11 @@ impl Shared {
                 }
                 Err(e) => return Err(e),
             }
-            let parts: Vec<(u32, String)> = rec.parts.iter().map(|(n, e)| (*n, e.clone())).collect();
-            match self.retrying("CompleteMultipartUpload", || self.client.complete(key, &uid, &parts)) {
+            let parts: Vec<(u32, String)> =
+                rec.parts.iter().map(|(n, e)| (*n, e.clone())).collect();
+            match self.retrying("CompleteMultipartUpload", || {
+                self.client.complete(key, &uid, &parts)
+            }) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.s3_code() == Some("NoSuchUpload") => {
                     // Completed by an earlier attempt whose answer was lost? Then the object
@@ -425,7 +446,9 @@ impl Shared {
                         if stop_requested() {
                             return;
                         }
-                        let Some(n) = lock(&todo).pop_front() else { return };
+                        let Some(n) = lock(&todo).pop_front() else {
+                            return;
+                        };
                         let (a, b) = range(n);
                         buf.resize((b - a) as usize, 0);
                         let result = file
@@ -435,7 +458,12 @@ impl Shared {
                                 self.retrying("UploadPart", || match &self.limiter {
                                     Some(l) => {
                                         let mut r = ThrottledReader::new(&buf, l, &stop_requested);
-                                        self.client.upload_part(key, uid, n, Body::Throttled(&buf, &mut r))
+                                        self.client.upload_part(
+                                            key,
+                                            uid,
+                                            n,
+                                            Body::Throttled(&buf, &mut r),
+                                        )
                                     }
                                     None => self.client.upload_part(key, uid, n, Body::Bytes(&buf)),
                                 })
@@ -484,7 +512,9 @@ mod tests {
         };
         for attempt in 0..40 {
             let d = backoff(&p, attempt);
-            let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(20)).min(p.max);
+            let base = Duration::from_millis(100)
+                .saturating_mul(1 << attempt.min(20))
+                .min(p.max);
             assert!(d >= base / 2 && d <= base, "{attempt}: {d:?}");
         }
     }

@@ -161,7 +161,12 @@ pub fn parse(url: &str) -> Result<S3Config, Error> {
     cfg.region = region
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    if cfg.region.is_empty() || !cfg.region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if cfg.region.is_empty()
+        || !cfg
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(bad("region", "expected a region name such as us-east-1"));
     }
     match &endpoint {
@@ -305,7 +310,9 @@ pub fn percent_decode(s: &str, url: &str) -> Result<String, Error> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(b) => out.push(b),
                 None => {
@@ -331,7 +338,9 @@ pub fn percent_decode(s: &str, url: &str) -> Result<String, Error> {
 pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || (keep_slash && b == b'/')
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (keep_slash && b == b'/')
         {
             out.push(b as char);
         } else {
@@ -369,7 +378,12 @@ mod tests {
         assert_eq!(c.scheme, "http");
         assert!(c.path_style);
         assert_eq!(c.region, "eu-west-1");
-        assert_eq!(c.sse, Some(Sse::Kms { key_id: Some("k1".into()) }));
+        assert_eq!(
+            c.sse,
+            Some(Sse::Kms {
+                key_id: Some("k1".into())
+            })
+        );
         assert_eq!(c.object_lock.as_ref().unwrap().retain_days, 30);
         assert_eq!(c.key("s1", ".sshlog"), "ssh/host1/s1.sshlog");
         assert_eq!(c.concurrency, 2);
@@ -385,11 +399,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = parse("s3://b?endpoint=http://h&colour=blue").unwrap_err().to_string();
+        let e = parse("s3://b?endpoint=http://h&colour=blue")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"colour\""), "{e}");
         let e = parse("s3://b?sse=DES").unwrap_err().to_string();
         assert!(e.contains("\"sse\""), "{e}");
-        let e = parse("s3://b?object_lock_mode=GOVERNANCE").unwrap_err().to_string();
+        let e = parse("s3://b?object_lock_mode=GOVERNANCE")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("object_lock_retain_days"), "{e}");
         let e = parse("s3://b?part_size=1024").unwrap_err().to_string();
         assert!(e.contains("part_size"), "{e}");

@@ -24,12 +24,12 @@ use sshtrail_audit::parse::MAX_RECORD_LEN;
 use sshtrail_audit::parse_line;
 use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_event::{AuditEvent, Host, Outcome};
+use sshtrail_sessionstore::Options as StoreOptions;
 use sshtrail_sshd::{Format, Framer, TimeZone};
 use std::io::{self, Write};
-use sshtrail_sessionstore::Options as StoreOptions;
 use std::path::PathBuf;
-use std::time::Duration;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Sample logs captured from a real auditd and sshd by `scripts/capture-examples`; used
 /// when no log is named.
@@ -120,7 +120,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let redactor = args.redact.then(Redactor::default);
     if args.audit_logs.is_empty() && args.sshd_logs.is_empty() {
         read_audit(SAMPLE_AUDIT.as_bytes(), &mut host, &mut facts)?;
-        read_sshd(SAMPLE_SSHD.as_bytes(), format, &tz, &mut host, &mut boot_id, &mut facts)?;
+        read_sshd(
+            SAMPLE_SSHD.as_bytes(),
+            format,
+            &tz,
+            &mut host,
+            &mut boot_id,
+            &mut facts,
+        )?;
     } else {
         for (name, input) in open_inputs(&args.audit_logs)? {
             read_audit(input, &mut host, &mut facts).with_context(|| format!("reading {name}"))?;
@@ -189,7 +196,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         if stats.write_failures > 0 {
-            eprintln!("sshtrail: {} session log write(s) failed", stats.write_failures);
+            eprintln!(
+                "sshtrail: {} session log write(s) failed",
+                stats.write_failures
+            );
             return Ok(ExitCode::from(1));
         }
     }

@@ -388,7 +388,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
     // The plugin and netlink sources cannot rewind: what happened while sshtrail was down
     // is read back from auditd's own log, above what the checkpoint says was written.
-    if let (Some(since), Some("plugin" | "netlink")) = (backfill_since, args.audit_source.as_deref()) {
+    if let (Some(since), Some("plugin" | "netlink")) =
+        (backfill_since, args.audit_source.as_deref())
+    {
         let dir = args
             .audit_log_dir
             .clone()

@@ -116,9 +116,7 @@ fn open_log(
     store: &dyn Store,
     id: &str,
 ) -> anyhow::Result<Reader<BufReader<Box<dyn io::Read + Send>>>> {
-    let input = store
-        .open(id)
-        .with_context(|| format!("session {id}"))?;
+    let input = store.open(id).with_context(|| format!("session {id}"))?;
     Reader::new(BufReader::new(input)).with_context(|| format!("session {id}"))
 }
 
@@ -133,7 +131,10 @@ fn show(store: &dyn Store, id: &str, out: &mut dyn Write) -> anyhow::Result<Exit
 fn write_meta(meta: &SessionMeta, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "session  {}", meta.id)?;
     writeln!(out, "user     {}", meta.user)?;
-    let port = meta.source_port.map(|p| format!(" port {p}")).unwrap_or_default();
+    let port = meta
+        .source_port
+        .map(|p| format!(" port {p}"))
+        .unwrap_or_default();
     writeln!(out, "source   {}{port}", meta.source)?;
     for (key, value) in &meta.geo {
         writeln!(out, "  {key:<7}{value}")?;
@@ -141,7 +142,11 @@ fn write_meta(meta: &SessionMeta, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "host     {} ({})", meta.host, meta.machine_id)?;
     writeln!(out, "start    {}", meta.start)?;
     writeln!(out, "end      {}", meta.end.as_deref().unwrap_or("(open)"))?;
-    writeln!(out, "digest   {}", meta.digest.as_deref().unwrap_or("(not sealed)"))?;
+    writeln!(
+        out,
+        "digest   {}",
+        meta.digest.as_deref().unwrap_or("(not sealed)")
+    )?;
     writeln!(out, "records  {}", meta.records)
 }
 
@@ -176,16 +181,17 @@ fn verify_log(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let meta = store.meta(id).ok();
-    let input = store
-        .open(id)
-        .with_context(|| format!("session {id}"))?;
+    let input = store.open(id).with_context(|| format!("session {id}"))?;
     let report = verify(BufReader::new(input));
     let mut problems = Vec::new();
     if let Some(problem) = &report.problem {
         let record = problem
             .record_index
             .map_or("header".to_string(), |i| format!("record {i}"));
-        problems.push(format!("{record} at offset {}: {}", problem.offset, problem.what));
+        problems.push(format!(
+            "{record} at offset {}: {}",
+            problem.offset, problem.what
+        ));
     } else if !report.sealed {
         problems.push("the log is not sealed: it was cut short or is still being written".into());
     }
@@ -212,7 +218,10 @@ fn verify_log(
     });
     writeln!(out, "{line}")?;
     if !ok {
-        eprintln!("sshtrail: session {id} FAILED verification: {}", problems.join("; "));
+        eprintln!(
+            "sshtrail: session {id} FAILED verification: {}",
+            problems.join("; ")
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,11 @@ pub fn session_id(machine_id: &str, boot_id: &str, audit_id: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .take(64)
         .collect();
-    let session = if session.is_empty() { "0".into() } else { session };
+    let session = if session.is_empty() {
+        "0".into()
+    } else {
+        session
+    };
     format!("{machine}-{boot}-{session}")
 }
 
@@ -58,14 +62,15 @@ mod tests {
     fn hostile_parts_cannot_leave_the_name() {
         let id = session_id("../../etc", "", "1/../../x");
         assert_eq!(id, "ec0000000000-00000000-1x");
-        assert!(id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     }
 
     #[test]
     fn a_generated_audit_id_is_kept_whole() {
         let id = session_id("ab", "cd", "0b6a2c1e-7d3f-4a5b-9c8d-1e2f3a4b5c6d");
-        assert_eq!(id, "ab0000000000-cd000000-0b6a2c1e-7d3f-4a5b-9c8d-1e2f3a4b5c6d");
+        assert_eq!(
+            id,
+            "ab0000000000-cd000000-0b6a2c1e-7d3f-4a5b-9c8d-1e2f3a4b5c6d"
+        );
     }
 }

@@ -18,7 +18,7 @@
 mod convert;
 pub mod id;
 
-use convert::{login_message, logout_message, meta_from_login, message_for_action, time_ms};
+use convert::{login_message, logout_message, message_for_action, meta_from_login, time_ms};
 use serde::{Deserialize, Serialize};
 use sshtrail_event::{AuditEvent, EventType, Outcome};
 use sshtrail_sessionlog::{ChainState, Header, Writer};
@@ -143,7 +143,11 @@ impl Recorder {
         result
     }
 
-    fn open_log(&mut self, audit_id: &str, login: &AuditEvent) -> Result<&mut OpenLog, RecorderError> {
+    fn open_log(
+        &mut self,
+        audit_id: &str,
+        login: &AuditEvent,
+    ) -> Result<&mut OpenLog, RecorderError> {
         let id = id::session_id(
             login.target.get("machine-id").map_or("", String::as_str),
             &self.boot_id,

@@ -133,7 +133,8 @@ impl S3Server {
             .expect("a free port");
         let dir = std::env::temp_dir().join(format!("sshtrail-s3-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
         let status = Command::new(&script)
             .arg("start")
             .arg(&dir)
@@ -173,7 +174,8 @@ impl S3Server {
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
         let _ = Command::new(script).arg("stop").arg(&self.dir).status();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -245,9 +245,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let store = match args.session_storage.as_deref() {
         None | Some("none") => None,
+        // Checking a configuration creates nothing: a file URL is checked by its shape,
+        // an s3 URL by opening it without a spool (no upload thread, no files).
+        Some(url) if args.check_config && url.starts_with("file://") => {
+            if !url.starts_with("file:///") || url.contains('?') {
+                eprintln!("sshtrail: config key `session-storage`: {url}: expected file:///absolute/dir");
+                return Ok(ExitCode::from(2));
+            }
+            None
+        }
         Some(url) => {
             let options = StoreOptions {
-                spool_dir: Some(state_dir.join("spool")),
+                spool_dir: (!args.check_config).then(|| state_dir.join("spool")),
                 ..StoreOptions::default()
             };
             match sshtrail_sessionstore::open(url, &options) {

@@ -423,7 +423,11 @@ fn replayed_logins_and_their_session_logs_say_where_the_client_was() {
         .args(["--session-storage", &storage])
         .output()
         .expect("sshtrail replay");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))

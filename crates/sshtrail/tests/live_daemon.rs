@@ -211,11 +211,61 @@ fn session_facts(stdout: &str) -> (String, String, String) {
 
 #[test]
 fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
-    let Some(case) = LiveCase::new("live_daemon", "daemon") else {
+    if let Some(case) = LiveCase::new("live_daemon", "daemon") {
+        logins_commands_and_logouts(&case, &[]);
+    }
+}
+
+/// The same, with records straight from the kernel (multicast, beside auditd) and a rules
+/// file the daemon installs at start.
+#[test]
+fn the_netlink_source_attributes_the_same_way() {
+    let Some(case) = LiveCase::new("live_daemon_netlink", "netlink") else {
         return;
     };
+    // A rule of this test's own (32-bit execs, which nothing here runs) shows that the
+    // file was loaded.
+    let rule = format!(
+        "-a always,exit -F arch=b32 -S execve -F auid>=1000 -F auid!=-1 -k {}-rules",
+        case.key
+    );
+    let rules = case.dir.join("audit.rules");
+    std::fs::write(&rules, format!("# sshtrail test\n{rule}\n")).expect("rules file");
+    let rules = rules.display().to_string();
+    let rule_args: Vec<&str> = rule.split(' ').collect();
+    // Deleted when dropped, also if the test fails before the end.
+    let installed_rule = AuditRule::delete_on_drop(&rule_args);
+    let events = logins_commands_and_logouts(
+        &case,
+        &[
+            "--audit-source",
+            "netlink",
+            "--netlink-mode",
+            "multicast",
+            "--audit-rules",
+            &rules,
+        ],
+    );
+    let listed = Command::new("auditctl")
+        .arg("-l")
+        .output()
+        .expect("auditctl -l");
+    let installed =
+        String::from_utf8_lossy(&listed.stdout).contains(&format!("{}-rules", case.key));
+    drop(installed_rule);
+    assert!(installed, "the rules file's rule is in the kernel");
+    let loaded: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["action"] == "audit-rules-loaded")
+        .collect();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0]["outcome"], "succeeded", "{}", loaded[0]);
+    assert_eq!(loaded[0]["data"]["applied"], 1);
+}
+
+fn logins_commands_and_logouts(case: &LiveCase, extra: &[&str]) -> Vec<Value> {
     let (key, dir) = (case.key.clone(), case.dir.clone());
-    let daemon = Daemon::start(&dir);
+    let daemon = Daemon::start_with(&dir, 1, extra);
 
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
     let logins = [
@@ -338,7 +388,7 @@ fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
             .count(),
         1
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    events
 }
 
 /// Events whose process arguments contain `marker`.

@@ -57,6 +57,12 @@ pub struct RunArgs {
     /// run). [default: multicast]
     #[arg(long, value_parser = ["multicast", "unicast"])]
     netlink_mode: Option<String>,
+    /// A rules file (`/etc/audit/audit.rules` format) loaded into the kernel at start,
+    /// as `sshtrail audit rules load` does; rules already present are kept. Mostly for
+    /// `--audit-source netlink` on hosts without auditd (and its augenrules). Success or
+    /// failure is reported as a SystemAction. [default: none]
+    #[arg(long)]
+    audit_rules: Option<PathBuf>,
     /// The audit log directory the `file` source tails. [default: /var/log/audit]
     #[arg(long)]
     audit_log_dir: Option<PathBuf>,
@@ -137,6 +143,7 @@ impl RunArgs {
             ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = file.$field; } )* };
         }
         fill!(
+            audit_rules,
             netlink_mode,
             audit_source,
             audit_log_dir,
@@ -249,7 +256,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         // an s3 URL by opening it without a spool (no upload thread, no files).
         Some(url) if args.check_config && url.starts_with("file://") => {
             if !url.starts_with("file:///") || url.contains('?') {
-                eprintln!("sshtrail: config key `session-storage`: {url}: expected file:///absolute/dir");
+                eprintln!(
+                    "sshtrail: config key `session-storage`: {url}: expected file:///absolute/dir"
+                );
                 return Ok(ExitCode::from(2));
             }
             None
@@ -395,6 +404,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         pipeline.restore(previous, &mut started);
     }
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
+    if let Some(file) = &args.audit_rules {
+        pipeline.load_audit_rules(file)?;
+    }
     // The plugin and netlink sources cannot rewind: what happened while sshtrail was down
     // is read back from auditd's own log, above what the checkpoint says was written.
     if let (Some(since), Some("plugin" | "netlink")) =
@@ -757,6 +769,38 @@ impl Pipeline<'_> {
             .checkpoint_ms
             .store(checkpoint.saved_at_ms, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Installs `--audit-rules` and says how it went, as a SystemAction: an auditor must
+    /// see when the rules the trail depends on could not be installed.
+    fn load_audit_rules(&mut self, file: &Path) -> anyhow::Result<()> {
+        let mut details = serde_json::Map::new();
+        details.insert("file".into(), file.display().to_string().into());
+        let parser = sshtrail_audit::rule::RuleParser::default();
+        let outcome = match super::kernel::load_rules(&parser, file, true) {
+            Ok(report) => {
+                details.insert("applied".into(), report.applied.into());
+                details.insert("already_present".into(), report.already_present.into());
+                if report.failed.is_empty() {
+                    Outcome::Succeeded
+                } else {
+                    tracing::error!(failed = ?report.failed, "audit rules not all loaded");
+                    details.insert("errors".into(), report.failed.into());
+                    Outcome::Failed
+                }
+            }
+            Err(super::kernel::LoadError::Parse(message)) => {
+                tracing::error!("{message}");
+                details.insert("errors".into(), vec![message].into());
+                Outcome::Failed
+            }
+            Err(super::kernel::LoadError::Other(e)) => {
+                tracing::error!("{e:#}");
+                details.insert("errors".into(), vec![format!("{e:#}")].into());
+                Outcome::Failed
+            }
+        };
+        self.system("audit-rules-loaded", outcome, details)
     }
 
     /// Reads auditd's log directory (oldest file first) for events above the

@@ -1036,8 +1036,8 @@ fn spawn_netlink_source(
             let mut overflows_seen = 0;
             while !shutdown.load(Ordering::Relaxed) {
                 let input = match client.receive(Duration::from_millis(200)) {
-                    // Netlink replies and control messages are below the record range.
-                    Ok(Some(raw)) if raw.msg_type >= 1100 => {
+                    // Netlink replies and control messages are not records.
+                    Ok(Some(raw)) if sshtrail_audit::RecordType(raw.msg_type).is_record() => {
                         Input::AuditNetlink(raw.msg_type, raw.payload)
                     }
                     Ok(_) => {

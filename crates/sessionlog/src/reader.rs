@@ -53,7 +53,9 @@ pub struct End {
 /// Yields every whole record; when the input ends inside a frame (torn tail) or a frame is
 /// damaged it yields one [`DecodeError`] saying where, then stops. A log that simply ends at
 /// a frame boundary without an end record (still being written) ends without error; check
-/// [`sealed`](Reader::sealed).
+/// [`sealed`](Reader::sealed). On such a log, calling `next` again later returns the records
+/// appended in the meantime (the reader follows a growing file). A reader on a `File` reads
+/// each frame with two `read` calls; wrap big files in a `BufReader`.
 #[derive(Debug)]
 pub struct Reader<R: Read> {
     input: R,
@@ -115,8 +117,8 @@ impl<R: Read> Reader<R> {
             unknown: Vec::new(),
             unknown_count: 0,
             done: false,
-            frame: Vec::with_capacity(64 * 1024),
-            scratch: Vec::with_capacity(64 * 1024),
+            frame: Vec::new(),
+            scratch: Vec::new(),
         };
         let at = At(None);
         if !reader.read_frame(at)? {
@@ -312,8 +314,12 @@ impl<R: Read> Iterator for Reader<R> {
         }
         match self.next_record() {
             Ok(Some(entry)) => Some(Ok(entry)),
+            // At a clean end of input the reader is not finished for good: a log still being
+            // written may grow, and the next call picks up records appended since.
             Ok(None) => {
-                self.done = true;
+                if self.end.is_some() {
+                    self.done = true;
+                }
                 None
             }
             Err(e) => {

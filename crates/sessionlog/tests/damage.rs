@@ -179,7 +179,8 @@ fn a_log_without_its_end_record_is_not_sealed() {
     assert!(p.what.contains("without its end record"), "{}", p.what);
     // The reader itself reads such a log (it may still be being written) without error.
     let reader = Reader::new(&bytes[..end_frame]).unwrap();
-    assert!(reader.map(|r| r.unwrap()).count() > 0);
+    let records: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+    assert!(!records.is_empty());
 }
 
 #[test]
@@ -270,4 +271,49 @@ fn sha256(data: &[u8]) -> Vec<u8> {
     child.stdin.take().unwrap().write_all(data).unwrap();
     let out = child.wait_with_output().unwrap();
     hex(&String::from_utf8(out.stdout).unwrap()[..64])
+}
+
+mod hostile {
+    use proptest::prelude::*;
+    use sshtrail_sessionlog::{export, verify, Reader};
+
+    use super::common::{log_of, one_of_each};
+
+    fn exercise(bytes: &[u8]) {
+        let _ = verify(bytes);
+        if let Ok(r) = Reader::new(bytes) {
+            let errors = r.filter(Result::is_err).count();
+            assert!(errors <= 1);
+            let sink = &mut std::io::sink();
+            let _ = export::json_lines(Reader::new(bytes).unwrap(), sink);
+            let _ = export::text(Reader::new(bytes).unwrap(), sink);
+            let _ = export::asciinema(Reader::new(bytes).unwrap(), sink);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn any_edit_of_a_log_is_detected(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)
+        ) {
+            let (bytes, digest) = log_of(&one_of_each());
+            let mut edited = bytes.clone();
+            for (at, value) in &edits {
+                edited[at.index(bytes.len())] = *value;
+            }
+            exercise(&edited);
+            let v = verify(&edited[..]);
+            if edited == bytes {
+                prop_assert!(v.ok());
+            } else {
+                prop_assert!(!v.ok(), "edit not detected");
+                prop_assert!(!v.matches(&digest));
+            }
+        }
+    }
 }

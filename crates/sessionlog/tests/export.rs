@@ -230,3 +230,19 @@ fn exports_of_a_torn_log_give_what_there_is_and_then_the_error() {
         one_of_each().len()
     );
 }
+
+#[test]
+fn json_lines_put_index_time_and_kind_first() {
+    let (bytes, _) = log_of(&one_of_each()[..1]);
+    let mut out = Vec::new();
+    json_lines(Reader::new(&bytes[..]).unwrap(), &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[0].starts_with(r#"{"kind":"header","time":"2026-11-23T10:40:00.000Z","#));
+    assert!(
+        lines[1].starts_with(r#"{"index":0,"time":"2026-11-23T10:40:01.000Z","kind":"connect","#),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with(r#"{"index":1,"time":"2026-11-23T10:40:02.000Z","kind":"end","#));
+}

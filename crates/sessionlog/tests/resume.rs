@@ -182,3 +182,29 @@ fn recover_refuses_a_file_without_a_whole_header() {
     assert!(matches!(recover(&mut file), Err(Error::Decode(_))));
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn a_log_can_be_read_while_it_is_being_written() {
+    let path = temp_path("live.log");
+    let file = std::fs::File::create(&path).unwrap();
+    let messages = one_of_each();
+    let mut w = Writer::create(file, &header()).unwrap();
+    w.append(T0, &messages[0]).unwrap();
+
+    // A second, independent handle, as `sessions show` would open it.
+    let mut reader = Reader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    assert_eq!(reader.next().unwrap().unwrap().message, messages[0]);
+    assert!(reader.next().is_none(), "nothing more yet");
+    assert!(!reader.sealed());
+
+    w.append(T0 + 1, &messages[1]).unwrap();
+    w.append(T0 + 2, &messages[2]).unwrap();
+    let more: Vec<_> = reader.by_ref().map(|e| e.unwrap().message).collect();
+    assert_eq!(more, messages[1..3]);
+
+    let (_, digest) = w.finish_at(T0 + 3).unwrap();
+    assert!(reader.next().is_none());
+    assert!(reader.sealed());
+    assert_eq!(reader.digest(), digest);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -46,25 +46,56 @@
 //! keys; the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`);
 //! the shared-credentials INI file. Object metadata on the log object: `x-amz-meta-session-id`,
 //! `-user`, `-source-ip`, `-host`, `-start`, `-digest`, values percent-encoded outside
-//! printable ASCII.
+//! printable ASCII (a hostile user name cannot inject a header). Encryption and retention
+//! headers go on PutObject and CreateMultipartUpload only (S3 refuses them on UploadPart), for
+//! the sidecar object too; every upload carries `Content-MD5`, which S3 also requires for
+//! object-lock writes, and a signed SHA-256 of the body.
+//!
+//! Errors name the URL key, file, bucket, key or endpoint at fault (a URL quoted in a message
+//! has its secrets replaced by `***`); S3 errors carry the HTTP status and the S3 error code
+//! ([`Error::S3`]).
+//!
+//! Session ids come from the daemon and from the command line: every method checks them
+//! ([`validate_id`]: `[A-Za-z0-9._-]{1,128}`, no leading dot), so no id reaches outside the
+//! directory or key prefix.
 //!
 //! ## Durability
 //!
-//! * **file**: the caller appends to the file from [`Store::open_local`] and fsyncs it; sidecars
-//!   are replaced atomically (temporary file, fsync, rename, fsync of the directory).
+//! * **file**: the caller appends to the file from [`Store::open_local`] (opened `O_APPEND`,
+//!   never truncated here) and fsyncs it; sidecars are replaced atomically (temporary file,
+//!   fsync, rename, fsync of the directory).
 //! * **s3**: the live log is a spool file (`<spool>/<id>.sshlog`). [`Store::finish`] writes the
 //!   final sidecar and an upload record `<spool>/<id>.upload.json` (atomically) and returns; a
 //!   background thread uploads. Small logs (< 5 MiB) go up in one `PUT`, larger ones as a
-//!   multipart upload with parts numbered from 1, several in flight. After each part the
-//!   upload record is rewritten with the upload id and every finished part's ETag, so a process
-//!   killed with `kill -9` resumes at the next start: it asks the server (`ListParts`) which
-//!   parts it holds, sends only the others, and starts afresh only if the server has forgotten
-//!   the upload (`NoSuchUpload`). The sidecar object goes up after the log object; the spool
-//!   files are deleted only when both are stored. Failed requests are retried with capped
-//!   exponential backoff and jitter; errors that retrying cannot fix (authorization, missing
-//!   bucket) give up after a few attempts and leave the upload in the spool for the next start.
-//!   [`Store::shutdown`] waits for the queue until a deadline and reports what is left; that is
-//!   still safe in the spool.
+//!   multipart upload with parts numbered from 1, `concurrency` parts in flight. After each
+//!   part the upload record is rewritten with the upload id and every finished part's ETag, so
+//!   a process killed with `kill -9` resumes at the next start: it asks the server
+//!   (`ListParts`) which parts it holds, sends only the others, and starts a new upload only if
+//!   the server has forgotten the old one (`NoSuchUpload`). The sidecar object goes up after
+//!   the log object; the spool files are deleted only when both are stored, the record last.
+//!   Failed requests are retried with capped exponential backoff and jitter ([`RetryPolicy`]):
+//!   network and server errors without limit, errors that retrying cannot fix
+//!   (authorization, missing bucket) a few times, after which the upload is given up for this
+//!   run (`upload_failures`) and stays in the spool for the next start.
+//!   [`Store::shutdown`] waits for the queue until a deadline, then stops the uploader at its
+//!   next request boundary and reports what is left; that is still safe in the spool.
+//! * One process uploads from a spool at a time (`<spool>/.lock`, an `flock` the kernel drops
+//!   when the process dies). A reader beside the daemon (the CLI) opens the same spool with
+//!   [`Options::spool_read_only`]: it then sees live and queued sessions too, and writes
+//!   nothing.
+//!
+//! [`Store::stats`] counts what happened ([`StoreStats`]): uploads done and pending, retries,
+//! failures, bytes and parts sent, parts a resumed upload did not need to send again.
+//!
+//! ## Testing against real servers
+//!
+//! `scripts/s3-server start DIR PORT` runs s3s-fs (from crates.io; it keeps objects and
+//! unfinished multipart uploads on disk and verifies every SigV4 signature), so a server
+//! restart in the middle of an upload is a real restart; `S3_SERVER_KIND=moto` runs
+//! moto_server instead, whose restart forgets uploads (the `NoSuchUpload` path). Two s3s-fs
+//! 0.14 deviations the client copes with: `ListParts` lists parts without ETags (the store
+//! then uses the ETags it recorded, and re-sends a part it has none for), and an unknown
+//! upload id is `AccessDenied` rather than `NoSuchUpload`.
 //!
 //! ## Why an own S3 client
 //!
@@ -75,7 +106,9 @@
 //! restart needs exactly those, so this crate speaks the few S3 operations it uses itself
 //! (PutObject, Create/UploadPart/ListParts/Complete multipart, Get/Head, ListObjectsV2,
 //! CreateBucket) over `ureq` (synchronous, rustls) with its own AWS Signature V4 signer,
-//! checked against AWS's published examples in `s3::sigv4`'s tests.
+//! checked against AWS's published example signatures in [`s3::sigv4`]'s tests. The build
+//! stays light: no async runtime, no SDK; `ring` (through rustls) is the only C code.
+//! [`s3::connect`] hands out the same client for tools and tests (HEAD, ListParts).
 
 mod error;
 mod file;
@@ -88,7 +121,7 @@ pub use error::Error;
 pub use file::FileStore;
 pub use id::{validate_id, MAX_ID_LEN};
 pub use none::NoneStore;
-pub use s3::{create_bucket, Credentials, S3Store};
+pub use s3::{connect, create_bucket, Credentials, S3Store};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -151,6 +184,10 @@ pub struct Options {
     /// S3 write side: the local spool directory (the daemon passes `<state-dir>/spool`).
     /// Without it an S3 store is read-only (`list`/`meta`/`open`, as the CLI needs).
     pub spool_dir: Option<PathBuf>,
+    /// Use the spool only to find sessions not uploaded yet (the CLI beside a running daemon):
+    /// no upload thread, no writes, no spool lock. Only one process may upload from a spool;
+    /// a second writable open of the same spool fails.
+    pub spool_read_only: bool,
     /// S3 credentials; take precedence over the URL, environment and file.
     pub credentials: Option<Credentials>,
     /// Overrides the URL's `part_size`.
@@ -199,6 +236,9 @@ pub struct StoreStats {
     pub parts_reused: u64,
     /// Multipart uploads continued under their earlier upload id after a restart.
     pub uploads_resumed: u64,
+    /// Multipart uploads started afresh because the server no longer knew the upload
+    /// (`NoSuchUpload`).
+    pub uploads_restarted: u64,
     /// Failed reads (`list`, `meta`, `open`) that were tried again.
     pub read_retries: u64,
     /// The most recent error, for logs and health output.
@@ -247,7 +287,7 @@ pub fn open(url: &str, options: &Options) -> Result<Box<dyn Store>, Error> {
         let path = s3::url::percent_decode(path, url)?;
         if !path.starts_with('/') {
             return Err(Error::Url {
-                url: url.to_owned(),
+                url: s3::url::redact(url),
                 reason: "a file URL needs an absolute path: file:///dir".into(),
             });
         }
@@ -257,7 +297,7 @@ pub fn open(url: &str, options: &Options) -> Result<Box<dyn Store>, Error> {
         return Ok(Box::new(S3Store::open(url, options)?));
     }
     Err(Error::Url {
-        url: url.to_owned(),
+        url: s3::url::redact(url),
         reason: "expected none, file:///dir or s3://bucket/prefix?…".into(),
     })
 }

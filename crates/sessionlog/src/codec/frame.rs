@@ -41,6 +41,18 @@ pub(crate) fn build(payload: &[u8], prev: &ChainValue, out: &mut Vec<u8>) {
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
+/// Builds a frame around an already stored payload with the given flags, as is (no
+/// compression decision). For tests and fuzzing of the payload decoders.
+pub(crate) fn build_stored(stored: &[u8], flags: u8, prev: &ChainValue, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+    out.push(flags);
+    out.extend_from_slice(&prev[..LINK_LEN]);
+    out.extend_from_slice(stored);
+    let crc = crc32c::crc32c(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
 /// Outcome of reading one frame.
 pub(crate) enum Read1 {
     /// The input ended exactly at a frame boundary.
@@ -142,6 +154,14 @@ pub(crate) fn payload<'a>(frame: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&
     if len > MAX_PAYLOAD {
         return Err(format!(
             "decompressed length {len} exceeds the {MAX_PAYLOAD}-byte limit"
+        ));
+    }
+    // LZ4 cannot expand more than about 255 times (one length byte per 255 output bytes), so
+    // a larger claim is a lie; refusing it keeps a tiny hostile frame from costing 16 MiB.
+    if len > block.len().saturating_mul(255).saturating_add(64) {
+        return Err(format!(
+            "decompressed length {len} is impossible for {} compressed bytes",
+            block.len()
         ));
     }
     scratch.clear();

@@ -31,6 +31,24 @@ pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
 /// Payloads at least this long are compressed (when that makes them smaller).
 pub const COMPRESS_MIN: usize = 512;
 
+/// Builds a log from raw stored payloads, each framed with the given flags and a correct
+/// chain link and CRC, header frame first. Lets tests and fuzzers reach the payload
+/// decoders (and the LZ4 decoder, with flag [`FLAG_LZ4`]) with arbitrary bytes; the result
+/// is usually not a valid log.
+#[doc(hidden)]
+pub fn log_from_payloads<'a>(payloads: impl IntoIterator<Item = (u8, &'a [u8])>) -> Vec<u8> {
+    let pre = preamble();
+    let mut chain = chain::start(&pre);
+    let mut out = pre.to_vec();
+    let mut f = Vec::new();
+    for (flags, stored) in payloads {
+        frame::build_stored(stored, flags, &chain, &mut f);
+        chain = chain::next(&chain, &f);
+        out.extend_from_slice(&f);
+    }
+    out
+}
+
 /// The preamble this crate writes.
 pub(crate) fn preamble() -> [u8; PREAMBLE_LEN] {
     let mut p = [0u8; PREAMBLE_LEN];

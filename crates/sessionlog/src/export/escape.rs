@@ -43,14 +43,19 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// Bytes shown as text: valid UTF-8 as characters (escaped as in [`text`]), other bytes as
-/// `\xNN`. At most `limit` input bytes are shown; the rest is summarised.
+/// Bytes shown as text, for display between double quotes: valid UTF-8 as characters
+/// (escaped as in [`text`], and `"` as `\"`), other bytes as `\xNN`. At most `limit` input
+/// bytes are shown; the rest is summarised.
 pub fn bytes(data: &[u8], limit: usize) -> String {
     let shown = &data[..data.len().min(limit)];
     let mut out = String::with_capacity(shown.len() + 16);
     for chunk in shown.utf8_chunks() {
         for c in chunk.valid().chars() {
-            push_char(&mut out, c);
+            if c == '"' {
+                out.push_str("\\\"");
+            } else {
+                push_char(&mut out, c);
+            }
         }
         for b in chunk.invalid() {
             let _ = write!(out, "\\x{b:02x}");
@@ -84,6 +89,7 @@ mod tests {
         assert_eq!(super::text("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
         assert_eq!(super::bytes(b"ok\xff\n", 100), "ok\\xff\\n");
         assert_eq!(super::bytes(b"abcdef", 3), "abc… (+3 bytes)");
+        assert_eq!(super::bytes(b"say \"hi\"", 100), r#"say \"hi\""#);
         assert_eq!(super::word("a b"), "'a b'");
         assert_eq!(super::word(""), "''");
         assert_eq!(super::word("-u"), "-u");

@@ -44,7 +44,8 @@ impl Body<'_> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListedPart {
     pub number: u32,
-    pub etag: String,
+    /// S3 always lists it; some compatible servers (s3s-fs 0.14) leave it out.
+    pub etag: Option<String>,
     pub size: u64,
 }
 
@@ -328,9 +329,8 @@ impl Client {
             for part in xml::elements(&text, "Part") {
                 let number = xml::text(part, "PartNumber").and_then(|n| n.parse().ok());
                 let size = xml::text(part, "Size").and_then(|n| n.parse().ok());
-                if let (Some(number), Some(size), Some(etag)) =
-                    (number, size, xml::text(part, "ETag"))
-                {
+                if let (Some(number), Some(size)) = (number, size) {
+                    let etag = xml::text(part, "ETag").filter(|e| !e.is_empty());
                     out.push(ListedPart { number, etag, size });
                 }
             }

@@ -126,6 +126,51 @@ mod tests {
     }
 
     #[test]
+    fn precedence_explicit_url_environment_file() {
+        // The only test in this binary that touches AWS_* variables.
+        let tmp = std::env::temp_dir().join(format!("sshtrail-creds-{}", std::process::id()));
+        std::fs::write(
+            &tmp,
+            "[p1]\naws_access_key_id=FILE\naws_secret_access_key=F\n",
+        )
+        .unwrap();
+        let url = format!("s3://b?credentials_file={}&profile=p1", tmp.display());
+        let cfg = super::super::url::parse(&url).unwrap();
+        std::env::remove_var("AWS_ACCESS_KEY_ID");
+        std::env::remove_var("AWS_SECRET_ACCESS_KEY");
+        assert_eq!(resolve(&cfg, None).unwrap().access_key_id, "FILE");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "ENV");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "E");
+        std::env::set_var("AWS_SESSION_TOKEN", "T");
+        let env = resolve(&cfg, None).unwrap();
+        assert_eq!(
+            (env.access_key_id.as_str(), env.session_token.as_deref()),
+            ("ENV", Some("T"))
+        );
+        let with_keys =
+            super::super::url::parse(&format!("{url}&access_key_id=URL&secret_access_key=U"))
+                .unwrap();
+        assert_eq!(resolve(&with_keys, None).unwrap().access_key_id, "URL");
+        let explicit = Credentials {
+            access_key_id: "OPT".into(),
+            secret_access_key: "O".into(),
+            session_token: None,
+        };
+        assert_eq!(
+            resolve(&with_keys, Some(&explicit)).unwrap().access_key_id,
+            "OPT"
+        );
+        for k in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+        ] {
+            std::env::remove_var(k);
+        }
+        let _ = std::fs::remove_file(&tmp);
+    }
+
+    #[test]
     fn debug_hides_secret() {
         let c = Credentials {
             access_key_id: "AK".into(),

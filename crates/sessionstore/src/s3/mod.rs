@@ -1,7 +1,7 @@
 //! The `s3` backend: a local spool for live logs, a persistent upload queue, and a small
 //! SigV4 client (see the crate documentation for the URL keys and the durability story).
 
-mod client;
+pub mod client;
 mod creds;
 mod job;
 pub mod sigv4;
@@ -10,6 +10,7 @@ mod throttle;
 mod time;
 mod upload;
 pub mod url;
+mod worker;
 mod xml;
 
 pub use creds::Credentials;
@@ -19,12 +20,12 @@ pub use url::S3Config;
 
 use crate::file::{meta_json, parse_meta, sort_listing};
 use crate::{fsutil, validate_id, Error, Options, SessionMeta, ShutdownReport, Store, StoreStats};
-use client::Client;
+pub use client::{Client, ListedPart};
 use spool::Spool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use upload::{lock_queue, Shared};
+use worker::{lock_queue, Shared};
 
 pub use crate::file::{LOG_SUFFIX, META_SUFFIX};
 
@@ -32,6 +33,10 @@ pub use crate::file::{LOG_SUFFIX, META_SUFFIX};
 pub struct S3Store {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
+    /// The spool lock, held for the store's life (not the worker's: a worker still finishing
+    /// a request after shutdown must not keep a restarted store out).
+    _lock: Option<std::fs::File>,
+    read_only: bool,
 }
 
 fn build_client(url: &str, options: &Options) -> Result<Client, Error> {
@@ -54,6 +59,12 @@ fn build_client(url: &str, options: &Options) -> Result<Client, Error> {
     )
 }
 
+/// A low-level client for the bucket a URL names (same keys and credentials as the store):
+/// for tools and tests that need to look at objects directly (HEAD, ListParts).
+pub fn connect(url: &str, options: &Options) -> Result<Client, Error> {
+    build_client(url, options)
+}
+
 /// Creates the bucket a URL names (an existing bucket of ours is fine). For tests and first
 /// set-up; the store itself never creates buckets.
 pub fn create_bucket(url: &str, options: &Options) -> Result<(), Error> {
@@ -65,9 +76,15 @@ impl S3Store {
     /// upload a previous process left unfinished.
     pub fn open(url: &str, options: &Options) -> Result<Self, Error> {
         let client = build_client(url, options)?;
-        let spool = match &options.spool_dir {
-            Some(dir) => Some(Spool::new(dir)?),
-            None => None,
+        let read_only = options.spool_read_only || options.spool_dir.is_none();
+        let (spool, lock) = match &options.spool_dir {
+            Some(dir) if options.spool_read_only => (Some(Spool::existing(dir)), None),
+            Some(dir) => {
+                let spool = Spool::new(dir)?;
+                let lock = spool.lock()?;
+                (Some(spool), Some(lock))
+            }
+            None => (None, None),
         };
         let limiter = client.config().max_bandwidth.map(throttle::Limiter::new);
         let shared = Arc::new(Shared {
@@ -80,7 +97,7 @@ impl S3Store {
             stats: Mutex::new(StoreStats::default()),
         });
         let worker = match &shared.spool {
-            Some(spool) => {
+            Some(spool) if !read_only => {
                 let left = spool.pending()?;
                 if !left.is_empty() {
                     tracing::info!(
@@ -96,19 +113,26 @@ impl S3Store {
                     .map_err(|e| Error::io("spawn upload thread", "s3-upload", e))?;
                 Some(handle)
             }
-            None => None,
+            _ => None,
         };
         Ok(S3Store {
             shared,
             worker: Mutex::new(worker),
+            _lock: lock,
+            read_only,
         })
     }
 
+    /// The spool, for writing.
     fn spool(&self) -> Result<&Spool, Error> {
-        self.shared.spool.as_ref().ok_or_else(|| Error::BadValue {
-            key: "spool_dir".into(),
-            reason: "writing to an s3 store needs Options::spool_dir".into(),
-        })
+        match &self.shared.spool {
+            Some(spool) if !self.read_only => Ok(spool),
+            _ => Err(Error::BadValue {
+                key: "spool_dir".into(),
+                reason: "writing to an s3 store needs Options::spool_dir (and not spool_read_only)"
+                    .into(),
+            }),
+        }
     }
 
     /// Runs a read, retrying transient errors a few times.
@@ -119,10 +143,10 @@ impl S3Store {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_transient() && attempt + 1 < self.shared.policy.read_attempts => {
                     self.shared.note_error(&e);
-                    let mut s = upload::lock_stats(&self.shared.stats);
+                    let mut s = worker::lock_stats(&self.shared.stats);
                     s.read_retries += 1;
                     drop(s);
-                    std::thread::sleep(upload::backoff(&self.shared.policy, attempt));
+                    std::thread::sleep(worker::backoff(&self.shared.policy, attempt));
                     attempt += 1;
                 }
                 Err(e) => {
@@ -280,8 +304,8 @@ impl Store for S3Store {
             }
         }
         let pending = match &self.shared.spool {
-            Some(spool) => spool.pending().unwrap_or_default(),
-            None => Vec::new(),
+            Some(spool) if !self.read_only => spool.pending().unwrap_or_default(),
+            _ => Vec::new(),
         };
         ShutdownReport {
             deadline_reached: timed_out,
@@ -290,7 +314,7 @@ impl Store for S3Store {
     }
 
     fn stats(&self) -> StoreStats {
-        let mut s = upload::lock_stats(&self.shared.stats).clone();
+        let mut s = worker::lock_stats(&self.shared.stats).clone();
         let q = lock_queue(&self.shared.queue);
         s.uploads_pending = (q.pending.len() + usize::from(q.active.is_some())) as u64;
         s

@@ -19,6 +19,35 @@ impl Spool {
         })
     }
 
+    /// Opens an existing spool without creating or locking anything.
+    pub fn existing(dir: &Path) -> Self {
+        Spool {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Takes the spool's lock (`<spool>/.lock`, flock): one uploading process per spool, or
+    /// two would send the same parts and race on the upload records. Held while the returned
+    /// file is open; the kernel drops it when the process dies, even by SIGKILL.
+    pub fn lock(&self) -> Result<std::fs::File, Error> {
+        use std::os::unix::io::AsRawFd;
+        let path = self.dir.join(".lock");
+        let f = fsutil::open_append(&path)?;
+        // SAFETY: flock on a descriptor we own, no memory involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Err(Error::BadValue {
+                    key: "spool_dir".into(),
+                    reason: format!("{} is in use by another process", self.dir.display()),
+                });
+            }
+            return Err(Error::io("lock", path, e));
+        }
+        Ok(f)
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -1,83 +1,17 @@
-//! The uploader: one background thread takes finished sessions from the queue and brings each
-//! to S3 (log object, then sidecar), parts of large logs in parallel, every request retried
-//! with capped exponential backoff and jitter, progress recorded in the spool after each step.
+//! One session's way from the spool to S3: log object (single PUT, or multipart with parts
+//! numbered from 1, several in flight, resumed under a recorded upload id), then the sidecar,
+//! then the spool files are removed. Progress is written to the upload record after each step.
 
-use super::client::{Body, Client};
+use super::client::Body;
 use super::job::{self, UploadRecord};
-use super::spool::Spool;
-use super::throttle::{Limiter, ThrottledReader};
+use super::throttle::ThrottledReader;
 use super::url::{S3Config, Sse, MIN_PART_SIZE};
+use super::worker::{lock, Shared};
 use super::{time, LOG_SUFFIX, META_SUFFIX};
-use crate::{fsutil, Error, RetryPolicy, SessionMeta, StoreStats};
-use std::collections::{BTreeSet, VecDeque};
+use crate::{fsutil, Error, SessionMeta};
+use std::collections::VecDeque;
 use std::os::unix::fs::FileExt;
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-
-/// Queue state guarded by one mutex; the condvar wakes the worker, `shutdown` and sleepers.
-#[derive(Default)]
-pub struct Queue {
-    pub pending: VecDeque<String>,
-    pub active: Option<String>,
-    /// Set by `shutdown` after its deadline (or by drop): stop at the next request boundary.
-    pub stop: bool,
-    /// Given up for this run after a permanent error (still in the spool).
-    pub failed: BTreeSet<String>,
-}
-
-/// What the store and its upload thread share.
-pub struct Shared {
-    pub client: Client,
-    pub spool: Option<Spool>,
-    pub policy: RetryPolicy,
-    pub limiter: Option<Limiter>,
-    pub queue: Mutex<Queue>,
-    pub wake: Condvar,
-    pub stats: Mutex<StoreStats>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking upload thread must not wedge the daemon's own calls.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub fn lock_queue(m: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
-    lock(m)
-}
-
-pub fn lock_stats(m: &Mutex<StoreStats>) -> MutexGuard<'_, StoreStats> {
-    lock(m)
-}
-
-/// Small xorshift for jitter; quality is irrelevant, only spreading retries matters.
-fn jitter_fraction() -> f64 {
-    use std::cell::Cell;
-    thread_local!(static STATE: Cell<u64> = Cell::new({
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1);
-        t ^ (std::process::id() as u64) << 32 | 1
-    }));
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    })
-}
-
-/// Delay before retry number `attempt` (0-based): doubling from `initial`, capped at `max`,
-/// then a random point in its upper half, so that many hosts do not retry in lockstep.
-pub fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
-    let base = policy
-        .initial
-        .saturating_mul(1u32 << attempt.min(20))
-        .min(policy.max);
-    base.mul_f64(0.5 + 0.5 * jitter_fraction())
-}
+use std::sync::Mutex;
 
 /// Object metadata values are HTTP header values: printable ASCII only. Anything else (a
 /// hostile user name, say) is %-encoded, so it survives and cannot inject a header.
@@ -151,103 +85,8 @@ fn sidecar_headers(cfg: &S3Config, id: &str) -> Vec<(String, String)> {
 }
 
 impl Shared {
-    pub fn stopped(&self) -> bool {
-        lock(&self.queue).stop
-    }
-
-    pub fn note_error(&self, e: &Error) {
-        lock(&self.stats).last_error = Some(e.to_string());
-    }
-
-    /// Sleeps unless the store stops first.
-    fn sleep(&self, d: Duration) -> Result<(), Error> {
-        let until = Instant::now() + d;
-        let mut q = lock(&self.queue);
-        loop {
-            if q.stop {
-                return Err(Error::ShuttingDown);
-            }
-            let now = Instant::now();
-            if now >= until {
-                return Ok(());
-            }
-            q = self
-                .wake
-                .wait_timeout(q, until - now)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-    }
-
-    /// Runs one request until it succeeds, the store stops, or it fails permanently
-    /// `permanent_attempts` times. `NoSuchUpload` is returned at once: the caller reacts.
-    fn retrying<T>(&self, what: &str, mut f: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
-        let mut attempt = 0u32;
-        let mut permanent = 0u32;
-        loop {
-            if self.stopped() {
-                return Err(Error::ShuttingDown);
-            }
-            let e = match f() {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            if self.stopped() {
-                return Err(Error::ShuttingDown);
-            }
-            self.note_error(&e);
-            if e.s3_code() == Some("NoSuchUpload") {
-                return Err(e);
-            }
-            if !e.is_transient() {
-                permanent += 1;
-                if permanent >= self.policy.permanent_attempts.max(1) {
-                    return Err(e);
-                }
-            }
-            let delay = backoff(&self.policy, attempt);
-            lock(&self.stats).upload_retries += 1;
-            tracing::warn!(what, error = %e, retry_in_ms = delay.as_millis() as u64, "S3 request failed; retrying");
-            self.sleep(delay)?;
-            attempt += 1;
-        }
-    }
-
-    /// The upload thread's loop.
-    pub fn run_worker(&self) {
-        loop {
-            let id = {
-                let mut q = lock(&self.queue);
-                loop {
-                    if q.stop {
-                        return;
-                    }
-                    if let Some(id) = q.pending.pop_front() {
-                        q.active = Some(id.clone());
-                        break id;
-                    }
-                    q = self.wake.wait(q).unwrap_or_else(|p| p.into_inner());
-                }
-            };
-            let result = self.upload(&id);
-            let mut q = lock(&self.queue);
-            q.active = None;
-            match result {
-                Ok(()) => {}
-                Err(Error::ShuttingDown) => {}
-                Err(e) => {
-                    tracing::error!(session = %id, error = %e, "upload given up for now; it stays in the spool and is retried at the next start");
-                    self.note_error(&e);
-                    lock(&self.stats).upload_failures += 1;
-                    q.failed.insert(id);
-                }
-            }
-            self.wake.notify_all();
-        }
-    }
-
     /// Brings one session from the spool to S3.
-    fn upload(&self, id: &str) -> Result<(), Error> {
+    pub(super) fn upload(&self, id: &str) -> Result<(), Error> {
         let Some(spool) = &self.spool else {
             return Ok(());
         };
@@ -330,14 +169,18 @@ impl Shared {
                 match self.retrying("ListParts", || self.client.list_parts(key, &uid)) {
                     Ok(listed) => {
                         // The server is the authority on what it holds: keep exactly the
-                        // parts it lists with the size we would send.
-                        rec.parts.clear();
+                        // parts it lists with the size we would send. Its ETag wins; if it
+                        // lists none, the one we recorded serves; with neither, the part is
+                        // sent again (CompleteMultipartUpload needs every ETag).
+                        let recorded = std::mem::take(&mut rec.parts);
                         for p in listed {
-                            if (1..=count).contains(&p.number) {
-                                let (a, b) = rec.part_range(p.number);
-                                if p.size == b - a {
-                                    rec.parts.insert(p.number, p.etag);
-                                }
+                            if !(1..=count).contains(&p.number) {
+                                continue;
+                            }
+                            let (a, b) = rec.part_range(p.number);
+                            let etag = p.etag.or_else(|| recorded.get(&p.number).cloned());
+                            if let (true, Some(etag)) = (p.size == b - a, etag) {
+                                rec.parts.insert(p.number, etag);
                             }
                         }
                         {
@@ -349,10 +192,7 @@ impl Shared {
                         job::save(rec_path, rec)?;
                     }
                     Err(e) if e.s3_code() == Some("NoSuchUpload") => {
-                        tracing::warn!(key, upload_id = %uid, "server forgot the multipart upload; starting a new one");
-                        rec.upload_id = None;
-                        rec.parts.clear();
-                        job::save(rec_path, rec)?;
+                        self.restart_upload(rec, rec_path)?;
                     }
                     Err(e) => return Err(e),
                 }
@@ -372,9 +212,7 @@ impl Shared {
             match self.send_parts(rec, rec_path, file, key, &uid) {
                 Ok(()) => {}
                 Err(e) if e.s3_code() == Some("NoSuchUpload") => {
-                    rec.upload_id = None;
-                    rec.parts.clear();
-                    job::save(rec_path, rec)?;
+                    self.restart_upload(rec, rec_path)?;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -391,13 +229,24 @@ impl Shared {
                     if self.object_is_ours(key, &rec.id, rec.size)? {
                         return Ok(());
                     }
-                    rec.upload_id = None;
-                    rec.parts.clear();
-                    job::save(rec_path, rec)?;
+                    self.restart_upload(rec, rec_path)?;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The server forgot the upload: forget it too and start a new one.
+    fn restart_upload(
+        &self,
+        rec: &mut UploadRecord,
+        rec_path: &std::path::Path,
+    ) -> Result<(), Error> {
+        tracing::warn!(session = %rec.id, upload_id = ?rec.upload_id, "server no longer knows the multipart upload; starting a new one");
+        rec.upload_id = None;
+        rec.parts.clear();
+        lock(&self.stats).uploads_restarted += 1;
+        job::save(rec_path, rec)
     }
 
     fn object_is_ours(&self, key: &str, id: &str, size: u64) -> Result<bool, Error> {
@@ -456,6 +305,8 @@ impl Shared {
                             .map_err(|e| Error::io("read part", format!("part {n} of {key}"), e))
                             .and_then(|()| {
                                 self.retrying("UploadPart", || match &self.limiter {
+                                    // Another part failed for good: do not start this one.
+                                    _ if lock(&first_error).is_some() => Err(Error::ShuttingDown),
                                     Some(l) => {
                                         let mut r = ThrottledReader::new(&buf, l, &stop_requested);
                                         self.client.upload_part(
@@ -504,19 +355,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let p = RetryPolicy {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(2),
+    fn encryption_and_retention_go_on_object_creation() {
+        let cfg = super::super::url::parse(
+            "s3://b?sse=aws:kms&sse_kms_key_id=key-1&object_lock_mode=COMPLIANCE&object_lock_retain_days=30",
+        )
+        .unwrap();
+        let meta = SessionMeta {
+            id: "s1".into(),
+            user: "bob".into(),
+            digest: Some("sha256:ab".into()),
             ..Default::default()
         };
-        for attempt in 0..40 {
-            let d = backoff(&p, attempt);
-            let base = Duration::from_millis(100)
-                .saturating_mul(1 << attempt.min(20))
-                .min(p.max);
-            assert!(d >= base / 2 && d <= base, "{attempt}: {d:?}");
-        }
+        let h = log_headers(&cfg, &meta);
+        let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("x-amz-server-side-encryption").as_deref(),
+            Some("aws:kms")
+        );
+        assert_eq!(
+            get("x-amz-server-side-encryption-aws-kms-key-id").as_deref(),
+            Some("key-1")
+        );
+        assert_eq!(get("x-amz-object-lock-mode").as_deref(), Some("COMPLIANCE"));
+        let until = get("x-amz-object-lock-retain-until-date").unwrap();
+        let expect_day = time::rfc3339(time::now_unix() + 30 * 86_400);
+        assert_eq!(until[..10], expect_day[..10], "{until}");
+        assert_eq!(get("x-amz-meta-user").as_deref(), Some("bob"));
+        assert_eq!(get("x-amz-meta-digest").as_deref(), Some("sha256:ab"));
+        // The sidecar object gets the same protection.
+        let s = sidecar_headers(&cfg, "s1");
+        assert!(s
+            .iter()
+            .any(|(k, v)| k == "x-amz-object-lock-mode" && v == "COMPLIANCE"));
+        // Without options: no such headers.
+        let plain = log_headers(&super::super::url::parse("s3://b").unwrap(), &meta);
+        assert!(
+            !plain
+                .iter()
+                .any(|(k, _)| k.starts_with("x-amz-server-side")
+                    || k.starts_with("x-amz-object-lock"))
+        );
     }
 
     #[test]

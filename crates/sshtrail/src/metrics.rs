@@ -52,6 +52,8 @@ pub struct Metrics {
     pub session_uploads_done: AtomicU64,
     pub session_upload_retries: AtomicU64,
     pub session_upload_failures: AtomicU64,
+    pub session_uploads_resumed: AtomicU64,
+    pub session_upload_parts_reused: AtomicU64,
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
     events_written: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -167,6 +169,16 @@ impl Metrics {
                 "sshtrail_session_upload_failures_total",
                 "Upload attempts given up (kept in the spool for later).",
                 &self.session_upload_failures,
+            ),
+            (
+                "sshtrail_session_uploads_resumed_total",
+                "Multipart uploads continued under their earlier upload id after a restart.",
+                &self.session_uploads_resumed,
+            ),
+            (
+                "sshtrail_session_upload_parts_reused_total",
+                "Parts not sent again because the server already had them.",
+                &self.session_upload_parts_reused,
             ),
         ] {
             counter(&mut out, name, help, load(value));

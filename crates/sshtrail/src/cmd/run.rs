@@ -732,6 +732,8 @@ impl Pipeline<'_> {
             set(&m.session_uploads_done, store.uploads_done);
             set(&m.session_upload_retries, store.upload_retries);
             set(&m.session_upload_failures, store.upload_failures);
+            set(&m.session_uploads_resumed, store.uploads_resumed);
+            set(&m.session_upload_parts_reused, store.parts_reused);
         }
     }
 

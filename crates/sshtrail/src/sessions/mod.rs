@@ -17,6 +17,8 @@
 
 mod convert;
 pub mod id;
+#[cfg(test)]
+mod tests;
 
 use convert::{login_message, logout_message, message_for_action, meta_from_login, time_ms};
 use serde::{Deserialize, Serialize};
@@ -88,6 +90,10 @@ pub struct Recorder {
     store: Box<dyn Store>,
     boot_id: String,
     open: HashMap<String, OpenLog>,
+    /// Logs the checkpoint had open that were sealed and stored before the crash: their
+    /// events come again (from the checkpoint's source positions) but the log is whole;
+    /// the repeated logout gets the stored digest. (id, digest) by audit id.
+    sealed_before_restart: HashMap<String, (String, String)>,
     closed: HashSet<String>,
     closed_order: VecDeque<String>,
     stats: RecorderStats,
@@ -100,6 +106,7 @@ impl Recorder {
             store,
             boot_id: boot_id.to_string(),
             open: HashMap::new(),
+            sealed_before_restart: HashMap::new(),
             closed: HashSet::new(),
             closed_order: VecDeque::new(),
             stats: RecorderStats::default(),
@@ -200,6 +207,9 @@ impl Recorder {
     }
 
     fn action(&mut self, audit_id: &str, event: &AuditEvent) -> Result<(), RecorderError> {
+        if self.sealed_before_restart.contains_key(audit_id) {
+            return Ok(());
+        }
         if self.closed.contains(audit_id) {
             self.stats.late_events += 1;
             return Ok(());
@@ -223,6 +233,10 @@ impl Recorder {
 
     fn close(&mut self, audit_id: &str, event: &mut AuditEvent) -> Result<(), RecorderError> {
         let Some(mut log) = self.open.remove(audit_id) else {
+            if let Some((id, digest)) = self.sealed_before_restart.remove(audit_id) {
+                self.remember_closed(audit_id);
+                add_digest(event, &id, &digest);
+            }
             return Ok(());
         };
         self.remember_closed(audit_id);
@@ -243,10 +257,7 @@ impl Recorder {
             source,
         })?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or_default();
-        if let Some(serde_json::Value::Object(data)) = event.data.as_mut() {
-            data.insert("session_log_digest".into(), digest.clone().into());
-            data.insert("session_log_id".into(), id.clone().into());
-        }
+        add_digest(event, &id, &digest);
         log.meta.end = Some(event.logged_at.clone());
         log.meta.digest = Some(digest);
         log.meta.records = records + 1;
@@ -310,6 +321,15 @@ impl Recorder {
         let saved: Vec<SavedLog> = serde_json::from_value(snapshot)?;
         let mut reopened = 0;
         for saved in saved {
+            // Sealed and stored after the checkpoint, before the crash (an s3 spool file
+            // is even gone by then): the log is whole, only its digest is needed again.
+            if let Ok(stored) = self.store.meta(&saved.meta.id) {
+                if let (Some(_), Some(digest)) = (&stored.end, stored.digest) {
+                    self.sealed_before_restart
+                        .insert(saved.audit_id, (saved.meta.id, digest));
+                    continue;
+                }
+            }
             match self.reopen(&saved) {
                 Ok(writer) => {
                     self.open.insert(
@@ -369,6 +389,14 @@ impl Recorder {
     /// Waits (up to the deadline) for the store to finish what it has queued (uploads).
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         self.store.shutdown(deadline)
+    }
+}
+
+/// The log's name and final digest go out with the session's `UserLogout`.
+fn add_digest(event: &mut AuditEvent, id: &str, digest: &str) {
+    if let Some(serde_json::Value::Object(data)) = event.data.as_mut() {
+        data.insert("session_log_digest".into(), digest.into());
+        data.insert("session_log_id".into(), id.into());
     }
 }
 

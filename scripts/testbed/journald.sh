@@ -27,6 +27,10 @@ start() {
         # journald binds dev-log only when it is not given sockets by systemd; stale sockets
         # from a killed instance would make the bind fail.
         rm -f "$JOURNAL_RUN/socket" "$JOURNAL_RUN/stdout" "$JOURNAL_RUN/dev-log"
+        # journald 252 applies journald.conf's Audit= (Debian: no) at start-up, switching
+        # the kernel's auditing off for everyone; it is put back as it was below.
+        local audit_was
+        audit_was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }') || true
         setsid "$JOURNALD_BIN" </dev/null >>"$TESTBED_DIR/journald.out" 2>&1 &
         echo $! >"$PIDFILE"
         local i
@@ -35,6 +39,13 @@ start() {
             sleep 0.1
         done
         [[ -S $JOURNAL_RUN/dev-log ]] || tb_die "journald did not create $JOURNAL_RUN/dev-log (see $TESTBED_DIR/journald.out)"
+        # (never 2: that is immutable until reboot; a locked configuration cannot change anyway)
+        if [[ $audit_was == 1 ]]; then
+            for i in $(seq 20); do
+                [[ $(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }') == 1 ]] || auditctl -e 1 >/dev/null
+                sleep 0.05
+            done
+        fi
         tb_log "journald started (pid $(<"$PIDFILE"))"
     else
         tb_log "journald already running (pid $pid), reusing it"

@@ -48,6 +48,14 @@ impl RecordType {
         }
     }
 
+    /// Whether a netlink message of this type is an audit record rather than a control
+    /// message (1000–1099: status, rules, features, TTY settings). AUDIT_USER (1005) and
+    /// LOGIN (1006) sit in the control range but are records; LOGIN carries the new
+    /// session id, so a reader that dropped it could not tie a session to its login.
+    pub fn is_record(self) -> bool {
+        matches!(self.0, 1005 | 1006) || self.0 >= 1100
+    }
+
     /// Whether a record of this type is a complete event by itself.
     pub fn is_single_record(self) -> bool {
         matches!(self.class(), RecordClass::UserSpace | RecordClass::Daemon)
@@ -93,6 +101,17 @@ impl fmt::Display for RecordType {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn login_and_user_are_records_the_rest_of_the_control_range_is_not() {
+        use super::RecordType;
+        for control in [1000, 1001, 1002, 1011, 1013, 1016, 1019, 1099] {
+            assert!(!RecordType(control).is_record(), "{control}");
+        }
+        for record in [1005, 1006, 1100, 1112, 1300, 1320, 1400, 2100] {
+            assert!(RecordType(record).is_record(), "{record}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -57,7 +57,7 @@ pub struct Source {
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
 }
 

@@ -52,9 +52,19 @@ pub struct Checkpoint {
     /// Wall-clock time of the save (ms since the epoch): the start of any downtime.
     pub saved_at_ms: u64,
     pub audit: Option<AuditPosition>,
+    /// Per node, the serial of the last audit event written, whatever the source: the
+    /// `plugin` and `netlink` sources backfill from the audit log above it.
+    #[serde(default)]
+    pub audit_high_water: Vec<(Option<String>, u64)>,
     pub journald_cursor: Option<String>,
+    /// Where the syslog file sshd source (`--sshd-source syslog`) resumes.
+    #[serde(default)]
+    pub sshd_file: Option<FilePosition>,
     pub tracker: serde_json::Value,
     pub output: Option<OutputMark>,
+    /// The session logs open at the save, and how far each was durable.
+    #[serde(default)]
+    pub sessions: serde_json::Value,
 }
 
 impl Checkpoint {
@@ -63,9 +73,12 @@ impl Checkpoint {
             version: VERSION,
             saved_at_ms,
             audit: None,
+            audit_high_water: Vec::new(),
             journald_cursor: None,
+            sshd_file: None,
             tracker: serde_json::Value::Null,
             output: None,
+            sessions: serde_json::Value::Null,
         }
     }
 }

@@ -33,6 +33,8 @@ enum Command {
     /// Join captured audit and sshd logs offline and print the events as JSON lines
     /// (with no log named: the bundled sample session).
     Replay(cmd::replay::ReplayArgs),
+    /// Session logs: list, show, export (JSON lines, text, asciinema) and verify them.
+    Sessions(cmd::sessions::SessionsArgs),
     /// OpenSSH sshd log lines: parse captured logs.
     Sshd {
         #[command(subcommand)]
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Audit { command } => cmd::audit::run(command),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Sessions(args) => cmd::sessions::run(args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };
     match result {

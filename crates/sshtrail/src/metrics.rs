@@ -42,6 +42,18 @@ pub struct Metrics {
     pub kernel_lost: AtomicU64,
     pub kernel_backlog: AtomicU64,
     pub kernel_status_known: AtomicBool,
+    /// Session logs (all zero when no session storage is configured).
+    pub session_logs_opened: AtomicU64,
+    pub session_logs_sealed: AtomicU64,
+    pub session_log_records: AtomicU64,
+    pub session_log_failures: AtomicU64,
+    pub session_log_late_events: AtomicU64,
+    pub session_uploads_pending: AtomicU64,
+    pub session_uploads_done: AtomicU64,
+    pub session_upload_retries: AtomicU64,
+    pub session_upload_failures: AtomicU64,
+    pub session_uploads_resumed: AtomicU64,
+    pub session_upload_parts_reused: AtomicU64,
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
     events_written: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -116,6 +128,65 @@ impl Metrics {
             "sshtrail_non_ssh_events_total",
             "Audit events of non-SSH login sessions (not written).",
             load(&self.non_ssh_events),
+        );
+        for (name, help, value) in [
+            (
+                "sshtrail_session_logs_opened_total",
+                "Session logs begun.",
+                &self.session_logs_opened,
+            ),
+            (
+                "sshtrail_session_logs_sealed_total",
+                "Session logs sealed at logout.",
+                &self.session_logs_sealed,
+            ),
+            (
+                "sshtrail_session_log_records_total",
+                "Records written to session logs.",
+                &self.session_log_records,
+            ),
+            (
+                "sshtrail_session_log_failures_total",
+                "Session log writes that failed (storage errors).",
+                &self.session_log_failures,
+            ),
+            (
+                "sshtrail_session_log_late_events_total",
+                "Events of sessions whose log was already sealed.",
+                &self.session_log_late_events,
+            ),
+            (
+                "sshtrail_session_uploads_done_total",
+                "Session logs uploaded to object storage.",
+                &self.session_uploads_done,
+            ),
+            (
+                "sshtrail_session_upload_retries_total",
+                "Upload requests retried.",
+                &self.session_upload_retries,
+            ),
+            (
+                "sshtrail_session_upload_failures_total",
+                "Upload attempts given up (kept in the spool for later).",
+                &self.session_upload_failures,
+            ),
+            (
+                "sshtrail_session_uploads_resumed_total",
+                "Multipart uploads continued under their earlier upload id after a restart.",
+                &self.session_uploads_resumed,
+            ),
+            (
+                "sshtrail_session_upload_parts_reused_total",
+                "Parts not sent again because the server already had them.",
+                &self.session_upload_parts_reused,
+            ),
+        ] {
+            counter(&mut out, name, help, load(value));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP sshtrail_session_uploads_pending Session logs waiting in the spool for upload.\n# TYPE sshtrail_session_uploads_pending gauge\nsshtrail_session_uploads_pending {}",
+            load(&self.session_uploads_pending)
         );
         let _ = writeln!(
             out,

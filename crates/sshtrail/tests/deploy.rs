@@ -51,6 +51,21 @@ fn config_mistakes_exit_2_naming_the_key() {
             "join-deadline-ms = \"ten\"\n",
             "join-deadline-ms",
         ),
+        (
+            "badstorage",
+            "session-storage = \"ftp://x\"\noutput = \"-\"\nstate-dir = \"/tmp\"\n",
+            "session-storage",
+        ),
+        (
+            "badstoragekey",
+            "session-storage = \"s3://b/p?colour=blue\"\noutput = \"-\"\nstate-dir = \"/tmp\"\n",
+            "colour",
+        ),
+        (
+            "badgeoip",
+            "geoip-db = \"/nonexistent/GeoLite2-City.mmdb\"\noutput = \"-\"\nstate-dir = \"/tmp\"\n",
+            "geoip-db",
+        ),
     ];
     for (name, text, key) in cases {
         let path = temp_file(name, text);

@@ -390,3 +390,75 @@ fn asn_database_is_optional_and_checked() {
         "{err}"
     );
 }
+
+/// The daemon's use of it, through `replay`: a login's `data.geo` and its session's
+/// metadata. Input: the bundled real capture (`examples/`) with its IPv4 client address
+/// 127.0.0.1 rewritten to 89.160.20.112 in both logs — a derived, not captured, fixture
+/// (sshd on loopback cannot be reached from a public address); the ::1 session is left
+/// as it was and must get no location.
+#[test]
+fn replayed_logins_and_their_session_logs_say_where_the_client_was() {
+    let Some(db) = city_db("replayed_logins_geo") else {
+        return;
+    };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let scratch = Scratch::new("replay-geo");
+    let public = "89.160.20.112";
+    let mut inputs = Vec::new();
+    for name in ["sshd-session.audit.log", "sshd-session.journal.json"] {
+        let text = std::fs::read_to_string(repo.join("examples").join(name)).expect("example");
+        let path = scratch.0.join(name);
+        std::fs::write(&path, text.replace("127.0.0.1", public)).expect("write");
+        inputs.push(path);
+    }
+    let storage = format!("file://{}", scratch.0.join("sessions").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+        .arg("replay")
+        .arg("--audit-log")
+        .arg(&inputs[0])
+        .arg("--sshd-log")
+        .arg(&inputs[1])
+        .arg("--geoip-db")
+        .arg(&db)
+        .args(["--session-storage", &storage])
+        .output()
+        .expect("sshtrail replay");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let want = expected(&reference(&db, &ips(&[public]))[0]).expect("the address is located");
+    let want = serde_json::to_value(want.to_map()).expect("map");
+    let logins: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "UserLogin" && e["outcome"] == "succeeded")
+        .collect();
+    assert_eq!(logins.len(), 3);
+    for login in logins {
+        if login["source"]["value"] == public {
+            assert_eq!(login["data"]["geo"], want, "{login}");
+            let id = events
+                .iter()
+                .find(|e| {
+                    e["type"] == "UserLogout"
+                        && e["metadata"]["auditId"] == login["metadata"]["auditId"]
+                })
+                .and_then(|e| e["data"]["session_log_id"].as_str())
+                .expect("the session's log id");
+            let meta: Value = serde_json::from_slice(
+                &std::fs::read(scratch.0.join(format!("sessions/{id}.meta.json")))
+                    .expect("sidecar"),
+            )
+            .expect("sidecar JSON");
+            assert_eq!(meta["geo"], want, "{meta}");
+        } else {
+            assert_eq!(login["source"]["value"], "::1");
+            assert!(login["data"].get("geo").is_none(), "{login}");
+        }
+    }
+}

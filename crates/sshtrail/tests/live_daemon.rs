@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{kernel_audit_lock, require_live, AuditRule};
+use support::{kernel_audit_lock, require_live, AuditRule, S3Server};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -63,8 +63,13 @@ impl Daemon {
     }
 
     fn start_with(dir: &Path, nth: usize, extra: &[&str]) -> Daemon {
+        Daemon::start_env(dir, nth, extra, &[])
+    }
+
+    fn start_env(dir: &Path, nth: usize, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let output = dir.join("events.json");
         let child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+            .envs(env.iter().copied())
             .args(["run", "--output"])
             .arg(&output)
             .arg("--state-dir")
@@ -178,6 +183,15 @@ impl LiveCase {
     }
 }
 
+impl Drop for LiveCase {
+    fn drop(&mut self) {
+        // Kept after a failure, for a look at the events and session logs.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// What a session said about itself: (kernel session id, client ip, client port).
 fn session_facts(stdout: &str) -> (String, String, String) {
     let ses = stdout
@@ -197,11 +211,61 @@ fn session_facts(stdout: &str) -> (String, String, String) {
 
 #[test]
 fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
-    let Some(case) = LiveCase::new("live_daemon", "daemon") else {
+    if let Some(case) = LiveCase::new("live_daemon", "daemon") {
+        logins_commands_and_logouts(&case, &[]);
+    }
+}
+
+/// The same, with records straight from the kernel (multicast, beside auditd) and a rules
+/// file the daemon installs at start.
+#[test]
+fn the_netlink_source_attributes_the_same_way() {
+    let Some(case) = LiveCase::new("live_daemon_netlink", "netlink") else {
         return;
     };
+    // A rule of this test's own (32-bit execs, which nothing here runs) shows that the
+    // file was loaded.
+    let rule = format!(
+        "-a always,exit -F arch=b32 -S execve -F auid>=1000 -F auid!=-1 -k {}-rules",
+        case.key
+    );
+    let rules = case.dir.join("audit.rules");
+    std::fs::write(&rules, format!("# sshtrail test\n{rule}\n")).expect("rules file");
+    let rules = rules.display().to_string();
+    let rule_args: Vec<&str> = rule.split(' ').collect();
+    // Deleted when dropped, also if the test fails before the end.
+    let installed_rule = AuditRule::delete_on_drop(&rule_args);
+    let events = logins_commands_and_logouts(
+        &case,
+        &[
+            "--audit-source",
+            "netlink",
+            "--netlink-mode",
+            "multicast",
+            "--audit-rules",
+            &rules,
+        ],
+    );
+    let listed = Command::new("auditctl")
+        .arg("-l")
+        .output()
+        .expect("auditctl -l");
+    let installed =
+        String::from_utf8_lossy(&listed.stdout).contains(&format!("{}-rules", case.key));
+    drop(installed_rule);
+    assert!(installed, "the rules file's rule is in the kernel");
+    let loaded: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["action"] == "audit-rules-loaded")
+        .collect();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0]["outcome"], "succeeded", "{}", loaded[0]);
+    assert_eq!(loaded[0]["data"]["applied"], 1);
+}
+
+fn logins_commands_and_logouts(case: &LiveCase, extra: &[&str]) -> Vec<Value> {
     let (key, dir) = (case.key.clone(), case.dir.clone());
-    let daemon = Daemon::start(&dir);
+    let daemon = Daemon::start_with(&dir, 1, extra);
 
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
     let logins = [
@@ -324,7 +388,7 @@ fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
             .count(),
         1
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    events
 }
 
 /// Events whose process arguments contain `marker`.
@@ -341,13 +405,100 @@ fn with_marker<'a>(events: &'a [Value], marker: &str) -> Vec<&'a Value> {
 
 #[test]
 fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
-    let Some(case) = LiveCase::new("kill_9_and_restart", "kill") else {
+    if let Some(case) = LiveCase::new("kill_9_and_restart", "kill") {
+        kill_9_and_restart(&case, &[]);
+    }
+}
+
+/// The same with sshd's lines from a syslog file (rsyslog's, followed by inode and
+/// offset, resumed from the checkpoint) and with every session also in a session log,
+/// which must come out whole and verifiable across the crash.
+#[test]
+fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
+    let Some(case) = LiveCase::new("kill_9_syslog_sessions", "kill-syslog") else {
         return;
     };
+    let syslog = std::env::var("TESTBED_DIR").unwrap_or_else(|_| "/run/sshtrail-testbed".into())
+        + "/syslog/auth-iso8601.log";
+    assert!(
+        Path::new(&syslog).exists(),
+        "{syslog}: the testbed's rsyslog writes it"
+    );
+    let storage = format!("file://{}/sessions", case.dir.display());
+    let events = kill_9_and_restart(
+        &case,
+        &[
+            "--sshd-source",
+            "syslog",
+            "--sshd-log",
+            &syslog,
+            "--session-storage",
+            &storage,
+        ],
+    );
+    let key = &case.key;
+    for (user, markers) in [
+        ("sshtrail-alice", vec![format!("before-{key}")]),
+        (
+            "sshtrail-bob",
+            vec![format!("during-{key}"), format!("after-{key}")],
+        ),
+        ("sshtrail-carol", vec![format!("down-{key}")]),
+    ] {
+        let logout = events
+            .iter()
+            .rev()
+            .find(|e| e["type"] == "UserLogout" && e["subjects"]["loggedAs"] == user)
+            .expect("a logout");
+        let id = logout["data"]["session_log_id"]
+            .as_str()
+            .expect("session_log_id");
+        let digest = logout["data"]["session_log_digest"]
+            .as_str()
+            .expect("digest");
+        let verify = sessions_cli(&storage, &["verify", id, "--digest", digest]);
+        assert!(
+            verify.status.success(),
+            "{user}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        let export = sessions_cli(&storage, &["export", id, "--format", "json"]);
+        assert!(export.status.success());
+        let records: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        for marker in markers {
+            let n = records
+                .iter()
+                .filter(|r| {
+                    r["argv"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(marker.as_str())))
+                })
+                .count();
+            assert_eq!(n, 1, "{user}'s log holds {marker} exactly once");
+        }
+        for kind in ["login", "logout"] {
+            let n = records.iter().filter(|r| r["kind"] == kind).count();
+            assert_eq!(n, 1, "{user}'s log: one {kind}");
+        }
+    }
+}
+
+fn sessions_cli(storage: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+        .args(["sessions", "--storage", storage])
+        .args(args)
+        .output()
+        .expect("sshtrail sessions")
+}
+
+fn kill_9_and_restart(case: &LiveCase, extra: &[&str]) -> Vec<Value> {
     let (key, dir) = (case.key.clone(), case.dir.clone());
     let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
 
-    let daemon = Daemon::start(&dir);
+    let daemon = Daemon::start_with(&dir, 1, extra);
     // A: a whole session before the crash.
     let (ok, out_a) = ssh(&format!(
         "tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo before-{key}'"
@@ -383,7 +534,7 @@ fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
     assert!(ok);
     let (ses_c, _, _) = session_facts(&out_c);
 
-    let daemon = Daemon::start_nth(&dir, 2);
+    let daemon = Daemon::start_with(&dir, 2, extra);
     let long_out = long.wait_with_output().expect("long session ends");
     let (ses_b, ip_b, port_b) = session_facts(&String::from_utf8_lossy(&long_out.stdout));
     let after = format!("after-{key}");
@@ -432,7 +583,7 @@ fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
         restarted, 1,
         "the restart says it resumed (and for how long it was down)"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    events
 }
 
 #[test]
@@ -553,4 +704,100 @@ fn twenty_concurrent_sessions_each_get_their_own_commands() {
         assert_eq!(logins, 1, "{marker}: one login");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sessions stored in S3: uploaded when they end (the daemon's stop waits for the
+/// uploads), then listed, exported and verified from the bucket by the CLI, the way an
+/// auditor on another machine would.
+#[test]
+fn sessions_end_up_in_s3_whole_and_verifiable() {
+    let Some(case) = LiveCase::new("sessions_s3", "s3") else {
+        return;
+    };
+    let Some(s3) = S3Server::start("sessions_s3") else {
+        return;
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
+    let storage = s3.url("hosts/test");
+    let daemon = Daemon::start_env(&dir, 1, &["--session-storage", &storage], &s3.env());
+    let report = "echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT";
+    let mut sessions = Vec::new();
+    for (user, call) in [
+        ("sshtrail-alice", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo s3-alice-{key}'")),
+        ("sshtrail-carol", format!("tb_ssh_key 127.0.0.1 22830 sshtrail-carol carol '{report}; /bin/echo s3-carol-{key}'")),
+    ] {
+        let (ok, stdout) = ssh(&call);
+        assert!(ok, "{user}: {stdout}");
+        sessions.push((user, session_facts(&stdout).0));
+    }
+    daemon.wait_for(|events| {
+        sessions.iter().all(|(_, ses)| {
+            events
+                .iter()
+                .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+        })
+    });
+    let events = daemon.stop();
+
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+            .args(["sessions", "--storage", &storage])
+            .args(args)
+            .envs(s3.env())
+            .output()
+            .expect("sshtrail sessions")
+    };
+    let list = cli(&["list"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let listed: Vec<Value> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    for (user, ses) in &sessions {
+        let logout = events
+            .iter()
+            .find(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+            .expect("logout");
+        let id = logout["data"]["session_log_id"]
+            .as_str()
+            .expect("session_log_id");
+        let digest = logout["data"]["session_log_digest"]
+            .as_str()
+            .expect("digest");
+        let entry = listed
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("{id} listed in the bucket: {listed:#?}"));
+        assert_eq!(entry["user"], *user);
+        assert_eq!(entry["source"], "127.0.0.1");
+        assert_eq!(entry["end"], logout["loggedAt"]);
+
+        let export = cli(&["export", id, "--format", "text"]);
+        assert!(export.status.success());
+        let marker = format!("s3-{}-{key}", user.trim_start_matches("sshtrail-"));
+        assert!(
+            String::from_utf8_lossy(&export.stdout).contains(&marker),
+            "{user}'s log holds {marker}"
+        );
+        let verify = cli(&["verify", id, "--digest", digest]);
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+    let spool = dir.join("state/spool");
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().ends_with(".sshlog")),
+        "uploaded logs leave the spool: {left:?}"
+    );
 }

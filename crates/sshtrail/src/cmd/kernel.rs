@@ -13,7 +13,7 @@ use sshtrail_audit::netlink::{
 };
 use sshtrail_audit::rule::{format_rule, Command, RuleData, RuleParser};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -121,41 +121,104 @@ fn apply_one(parser: &RuleParser, cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn load(parser: &RuleParser, file: &PathBuf) -> anyhow::Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = match load_rules(parser, file, false) {
+        Ok(report) => report,
+        Err(LoadError::Parse(message)) => {
+            eprintln!("sshtrail: {message}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(LoadError::Other(e)) => return Err(e),
+    };
+    for problem in &report.failed {
+        eprintln!("sshtrail: {problem}");
+    }
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What loading a rules file did.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Lines applied (rules added or deleted, settings changed).
+    pub applied: usize,
+    /// Rules that were already in the kernel (only with `existing_ok`).
+    pub already_present: usize,
+    /// `file:line: text: why`, for each line the kernel refused.
+    pub failed: Vec<String>,
+}
+
+pub enum LoadError {
+    /// A line that does not parse: nothing was applied.
+    Parse(String),
+    Other(anyhow::Error),
+}
+
+/// Applies a rules file as `auditctl -R` does: checked whole first (a bad line changes
+/// nothing), then line by line, stopping at the first refusal unless the file says `-i`.
+/// With `existing_ok` (the daemon's `--audit-rules` at every start), a rule the kernel
+/// already has is not a failure.
+pub fn load_rules(
+    parser: &RuleParser,
+    file: &Path,
+    existing_ok: bool,
+) -> Result<LoadReport, LoadError> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading {}", file.display()))
+        .map_err(LoadError::Other)?;
     let mut commands = Vec::new();
     for (n, line) in text.lines().enumerate() {
         match parser.parse_line(line) {
             Ok(Command::Nothing) => {}
             Ok(cmd) => commands.push((n + 1, line, cmd)),
             Err(e) => {
-                eprintln!("sshtrail: {}:{}: {e}", file.display(), n + 1);
-                return Ok(ExitCode::from(2));
+                return Err(LoadError::Parse(format!(
+                    "{}:{}: {e}",
+                    file.display(),
+                    n + 1
+                )));
             }
         }
     }
-    let mut client = AuditClient::open().context("opening the audit netlink socket")?;
+    let mut client = AuditClient::open()
+        .context("opening the audit netlink socket")
+        .map_err(LoadError::Other)?;
     let mut keep_going = false;
-    let mut failed = 0;
+    let mut report = LoadReport::default();
     for (n, line, cmd) in &commands {
         if matches!(cmd, Command::ContinueOnError) {
             keep_going = true;
             continue;
         }
-        if let Err(e) = apply(&mut client, parser, cmd) {
-            eprintln!("sshtrail: {}:{n}: {line}: {e:#}", file.display());
-            failed += 1;
-            if !keep_going {
-                return Ok(ExitCode::from(1));
+        match apply(&mut client, parser, cmd) {
+            Ok(()) => report.applied += 1,
+            Err(e) if existing_ok && matches!(cmd, Command::Add(_)) && is_eexist(&e) => {
+                report.already_present += 1;
+            }
+            Err(e) => {
+                report
+                    .failed
+                    .push(format!("{}:{n}: {line}: {e:#}", file.display()));
+                if !keep_going {
+                    break;
+                }
             }
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(report)
 }
+
+fn is_eexist(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<sshtrail_audit::netlink::NetlinkError>())
+        .any(|e| e.kernel_errno() == Some(EEXIST))
+}
+
+/// The kernel's answer to a rule it already has.
+const EEXIST: i32 = 17;
 
 fn apply(client: &mut AuditClient, parser: &RuleParser, cmd: &Command) -> anyhow::Result<()> {
     let set = |client: &mut AuditClient, mask: u32, status: Status| -> anyhow::Result<()> {

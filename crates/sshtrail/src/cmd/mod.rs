@@ -5,6 +5,7 @@ pub mod coalesced;
 pub mod kernel;
 pub mod replay;
 pub mod run;
+pub mod sessions;
 pub mod sshd;
 
 use std::fs::File;

@@ -9,6 +9,9 @@
 use super::open_inputs;
 use anyhow::Context;
 use clap::Args;
+use sshtrail::enrich::add_geo;
+use sshtrail::geoip::GeoIp;
+use sshtrail::sessions::Recorder;
 use sshtrail::track::facts::{AuditFact, SshdFact};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
 use sshtrail::track::from_sshd::sshd_fact;
@@ -21,10 +24,12 @@ use sshtrail_audit::parse::MAX_RECORD_LEN;
 use sshtrail_audit::parse_line;
 use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_event::{AuditEvent, Host, Outcome};
+use sshtrail_sessionstore::Options as StoreOptions;
 use sshtrail_sshd::{Format, Framer, TimeZone};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Sample logs captured from a real auditd and sshd by `scripts/capture-examples`; used
 /// when no log is named.
@@ -53,6 +58,16 @@ pub struct ReplayArgs {
     /// Mask secrets in command lines, as the daemon does.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     redact: bool,
+    /// Also write each session's log to this store, as the daemon does (`file:///DIR`
+    /// or `s3://BUCKET/PREFIX?…`; uploads finish before replay exits).
+    #[arg(long)]
+    session_storage: Option<String>,
+    /// A MaxMind-format GeoIP City or Country database (adds `data.geo` to UserLogin).
+    #[arg(long)]
+    geoip_db: Option<PathBuf>,
+    /// A MaxMind-format ASN database.
+    #[arg(long)]
+    geoip_asn_db: Option<PathBuf>,
 }
 
 /// A fact from either side, with its event time, for merging.
@@ -71,19 +86,54 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let format = Format::from_name(&args.sshd_format);
+    let geo = match &args.geoip_db {
+        Some(path) => match GeoIp::open(path, args.geoip_asn_db.as_deref()) {
+            Ok(geo) => Some(geo),
+            Err(e) => {
+                eprintln!("sshtrail: --geoip-db: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let spool = std::env::temp_dir().join(format!("sshtrail-replay-spool-{}", std::process::id()));
+    let store = match args.session_storage.as_deref() {
+        None | Some("none") => None,
+        Some(url) => {
+            let options = StoreOptions {
+                spool_dir: Some(spool.clone()),
+                ..StoreOptions::default()
+            };
+            match sshtrail_sessionstore::open(url, &options) {
+                Ok(store) => Some(store),
+                Err(e) => {
+                    eprintln!("sshtrail: --session-storage: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
     let mut host = Host::default();
+    let mut boot_id = String::new();
     let mut facts: Vec<(u64, Fact)> = Vec::new();
 
     let redactor = args.redact.then(Redactor::default);
     if args.audit_logs.is_empty() && args.sshd_logs.is_empty() {
         read_audit(SAMPLE_AUDIT.as_bytes(), &mut host, &mut facts)?;
-        read_sshd(SAMPLE_SSHD.as_bytes(), format, &tz, &mut host, &mut facts)?;
+        read_sshd(
+            SAMPLE_SSHD.as_bytes(),
+            format,
+            &tz,
+            &mut host,
+            &mut boot_id,
+            &mut facts,
+        )?;
     } else {
         for (name, input) in open_inputs(&args.audit_logs)? {
             read_audit(input, &mut host, &mut facts).with_context(|| format!("reading {name}"))?;
         }
         for (name, input) in open_inputs(&args.sshd_logs)? {
-            read_sshd(input, format, &tz, &mut host, &mut facts)
+            read_sshd(input, format, &tz, &mut host, &mut boot_id, &mut facts)
                 .with_context(|| format!("reading {name}"))?;
         }
     }
@@ -95,8 +145,20 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ..Config::default()
     };
     let mut tracker = Tracker::new(config, host.clone());
+    let mut recorder = store.map(|store| Recorder::new(store, &boot_id));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let mut emit = |out: &mut io::BufWriter<io::StdoutLock>, mut event: AuditEvent| {
+        if let Some(geo) = &geo {
+            add_geo(geo, &mut event);
+        }
+        if let Some(recorder) = recorder.as_mut() {
+            if let Err(e) = recorder.record(&mut event) {
+                tracing::error!("{e}");
+            }
+        }
+        out.write_all(&event.to_line())
+    };
     for (time, fact) in facts {
         tracker.tick(time);
         match fact {
@@ -113,14 +175,34 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             }
         }
         for event in tracker.drain() {
-            out.write_all(&event.to_line())?;
+            emit(&mut out, event)?;
         }
     }
     tracker.finish();
     for event in tracker.drain() {
-        out.write_all(&event.to_line())?;
+        emit(&mut out, event)?;
     }
     out.flush()?;
+    if let Some(recorder) = &recorder {
+        let stats = recorder.stats();
+        tracing::info!(?stats, open = recorder.open_logs(), "session logs written");
+        let report = recorder.shutdown(Duration::from_secs(600));
+        if !report.is_clean() {
+            eprintln!(
+                "sshtrail: {} session log(s) not uploaded yet; they wait in {}",
+                report.pending.len(),
+                spool.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        if stats.write_failures > 0 {
+            eprintln!(
+                "sshtrail: {} session log write(s) failed",
+                stats.write_failures
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     let stats = tracker.stats();
     tracing::info!(?stats, "replay done");
     Ok(ExitCode::SUCCESS)
@@ -208,6 +290,7 @@ fn read_sshd(
     format: Option<Format>,
     tz: &TimeZone,
     host: &mut Host,
+    boot_id: &mut String,
     facts: &mut Vec<(u64, Fact)>,
 ) -> anyhow::Result<()> {
     let mut lines = LineReader::new(input, MAX_RECORD_LEN);
@@ -240,6 +323,11 @@ fn read_sshd(
         if host.machine_id.is_empty() {
             if let Some(id) = &framed.machine_id {
                 host.machine_id = id.to_string();
+            }
+        }
+        if boot_id.is_empty() {
+            if let Some(id) = &framed.boot_id {
+                *boot_id = id.to_string();
             }
         }
         if let Some(fact) = sshd_fact(&framed) {

@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
+use sshtrail::enrich::add_geo;
+use sshtrail::geoip::GeoIp;
 use sshtrail::metrics::{self, Metrics};
+use sshtrail::sessions::{id::this_boot, Recorder};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
@@ -23,6 +26,7 @@ use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::{FifoSink, FileSink, Rotation, Sink, StdoutSink};
 use sshtrail_event::{Host, Outcome};
+use sshtrail_sessionstore::Options as StoreOptions;
 use sshtrail_sshd::{Format, Framer, TimeZone};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -53,6 +57,12 @@ pub struct RunArgs {
     /// run). [default: multicast]
     #[arg(long, value_parser = ["multicast", "unicast"])]
     netlink_mode: Option<String>,
+    /// A rules file (`/etc/audit/audit.rules` format) loaded into the kernel at start,
+    /// as `sshtrail audit rules load` does; rules already present are kept. Mostly for
+    /// `--audit-source netlink` on hosts without auditd (and its augenrules). Success or
+    /// failure is reported as a SystemAction. [default: none]
+    #[arg(long)]
+    audit_rules: Option<PathBuf>,
     /// The audit log directory the `file` source tails. [default: /var/log/audit]
     #[arg(long)]
     audit_log_dir: Option<PathBuf>,
@@ -93,6 +103,22 @@ pub struct RunArgs {
     /// passwd, passphrase, secret, token, apikey, accesskey, privatekey, credential).
     #[arg(long, value_delimiter = ',')]
     redact_keywords: Option<Vec<String>>,
+    /// Where session logs go: `none`, `file:///DIR` (one log per session plus a JSON
+    /// sidecar) or `s3://BUCKET/PREFIX?endpoint=…&region=…` (spooled under the state
+    /// directory, uploaded when the session ends). [default: none]
+    #[arg(long)]
+    session_storage: Option<String>,
+    /// On stop, how long to wait for session log uploads still running (what is left
+    /// stays in the spool and is uploaded after the next start). [default: 30]
+    #[arg(long)]
+    session_shutdown_seconds: Option<u64>,
+    /// A MaxMind-format GeoIP City or Country database: the country and city of each
+    /// source address go into UserLogin events and session metadata. [default: none]
+    #[arg(long)]
+    geoip_db: Option<PathBuf>,
+    /// A MaxMind-format ASN database, for the source address's network. [default: none]
+    #[arg(long)]
+    geoip_asn_db: Option<PathBuf>,
     /// Address for /metrics, /healthz and /readyz (`off`: none). [default: 127.0.0.1:9834]
     #[arg(long)]
     metrics_listen: Option<String>,
@@ -117,6 +143,7 @@ impl RunArgs {
             ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = file.$field; } )* };
         }
         fill!(
+            audit_rules,
             netlink_mode,
             audit_source,
             audit_log_dir,
@@ -130,6 +157,10 @@ impl RunArgs {
             join_deadline_ms,
             redact,
             redact_keywords,
+            session_storage,
+            session_shutdown_seconds,
+            geoip_db,
+            geoip_asn_db,
             metrics_listen
         );
         self.validate()?;
@@ -176,7 +207,12 @@ enum Input {
         resumed_at: FilePosition,
     },
     AuditTooLong(u64),
-    SshdLine(String),
+    /// An sshd line and, for the syslog file source, the position just after it.
+    SshdLine(String, Option<FilePosition>),
+    SshdGap {
+        lost: FilePosition,
+        resumed_at: FilePosition,
+    },
     SourceFailed(String),
 }
 
@@ -202,6 +238,43 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => {
             eprintln!("sshtrail: --timezone (config key `timezone`): {e}");
             return Ok(ExitCode::from(2));
+        }
+    };
+    let geo = match &args.geoip_db {
+        Some(path) => match GeoIp::open(path, args.geoip_asn_db.as_deref()) {
+            Ok(geo) => Some(geo),
+            Err(e) => {
+                eprintln!("sshtrail: geoip-db: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let store = match args.session_storage.as_deref() {
+        None | Some("none") => None,
+        // Checking a configuration creates nothing: a file URL is checked by its shape,
+        // an s3 URL by opening it without a spool (no upload thread, no files).
+        Some(url) if args.check_config && url.starts_with("file://") => {
+            if !url.starts_with("file:///") || url.contains('?') {
+                eprintln!(
+                    "sshtrail: config key `session-storage`: {url}: expected file:///absolute/dir"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            None
+        }
+        Some(url) => {
+            let options = StoreOptions {
+                spool_dir: (!args.check_config).then(|| state_dir.join("spool")),
+                ..StoreOptions::default()
+            };
+            match sshtrail_sessionstore::open(url, &options) {
+                Ok(store) => Some(store),
+                Err(e) => {
+                    eprintln!("sshtrail: config key `session-storage`: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
         }
     };
     if args.check_config {
@@ -277,7 +350,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let fifo = args.sshd_source.as_deref() == Some("fifo");
-            spawn_sshd_file_source(path, fifo, tx.clone(), Arc::clone(&shutdown))?;
+            let resume = previous.as_ref().and_then(|c| c.sshd_file);
+            spawn_sshd_file_source(path, fifo, resume, tx.clone(), Arc::clone(&shutdown))?;
             if fifo {
                 Format::Fifo
             } else {
@@ -310,6 +384,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(true)
             .then(|| Redactor::new(args.redact_keywords.as_deref().unwrap_or(&[]))),
         metrics: Arc::clone(&metrics),
+        recorder: store.map(|store| Recorder::new(store, &this_boot())),
+        geo,
     };
     if let Some(problem) = metrics_problem {
         tracing::error!("{problem}");
@@ -322,14 +398,36 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::error!("{problem}; starting without it");
         started.insert("checkpoint_problem".into(), problem.into());
     }
+    let mut backfill_since = None;
     if let Some(previous) = previous {
+        backfill_since = Some(previous.saved_at_ms);
         pipeline.restore(previous, &mut started);
     }
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
+    if let Some(file) = &args.audit_rules {
+        pipeline.load_audit_rules(file)?;
+    }
+    // The plugin and netlink sources cannot rewind: what happened while sshtrail was down
+    // is read back from auditd's own log, above what the checkpoint says was written.
+    if let (Some(since), Some("plugin" | "netlink")) =
+        (backfill_since, args.audit_source.as_deref())
+    {
+        let dir = args
+            .audit_log_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/var/log/audit"));
+        pipeline.backfill(&dir, since)?;
+    }
     metrics.ready.store(true, Ordering::Relaxed);
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
-    pipeline.system("daemon-stopped", Outcome::Succeeded, serde_json::Map::new())?;
+    let mut stopped = serde_json::Map::new();
+    if let Some(recorder) = &pipeline.recorder {
+        let grace = Duration::from_secs(args.session_shutdown_seconds.unwrap_or(30));
+        let report = recorder.shutdown(grace);
+        stopped.insert("session_uploads_left".into(), report.pending.len().into());
+    }
+    pipeline.system("daemon-stopped", Outcome::Succeeded, stopped)?;
     pipeline.checkpoint()?;
     result?;
     Ok(ExitCode::SUCCESS)
@@ -346,6 +444,8 @@ struct Pipeline<'s> {
     positions: Positions,
     redactor: Option<Redactor>,
     metrics: Arc<Metrics>,
+    recorder: Option<Recorder>,
+    geo: Option<GeoIp>,
 }
 
 /// Source positions, kept so that a checkpoint commits only what the sink has.
@@ -364,6 +464,11 @@ struct Positions {
     in_flight_by_event: HashMap<(Option<String>, u64), u64>,
     next_order: u64,
     journald_cursor: Option<String>,
+    /// End of the last line handled from the syslog file sshd source.
+    sshd_file: Option<FilePosition>,
+    /// Until then, stream records (plugin, netlink) of events already written are
+    /// dropped: the window after a backfill.
+    stream_dedup_until: Option<Instant>,
 }
 
 impl Positions {
@@ -459,9 +564,19 @@ impl Pipeline<'_> {
                 details.insert("resumed_inode".into(), resumed_at.inode.into());
                 self.system("audit-log-gap", Outcome::Failed, details)?;
             }
-            Input::SshdLine(line) => {
+            Input::SshdGap { lost, resumed_at } => {
+                let mut details = serde_json::Map::new();
+                details.insert("lost_inode".into(), lost.inode.into());
+                details.insert("lost_offset".into(), lost.offset.into());
+                details.insert("resumed_inode".into(), resumed_at.inode.into());
+                self.system("sshd-log-gap", Outcome::Failed, details)?;
+            }
+            Input::SshdLine(line, position) => {
                 if let Some(cursor) = cursor_of(&line) {
                     self.positions.journald_cursor = Some(cursor.to_string());
+                }
+                if position.is_some() {
+                    self.positions.sshd_file = position;
                 }
                 self.metrics.sshd_lines.fetch_add(1, Ordering::Relaxed);
                 let framed = self.framer.frame(&line);
@@ -496,6 +611,22 @@ impl Pipeline<'_> {
         line_len: usize,
         end: Option<FilePosition>,
     ) -> anyhow::Result<()> {
+        if end.is_none() {
+            if let Some(until) = self.positions.stream_dedup_until {
+                // Right after a backfill the stream repeats what the log already gave.
+                // An event still in flight is always above the high-water mark, so only
+                // repeats (and records late beyond the reorder wait) are dropped here.
+                if Instant::now() > until {
+                    self.positions.stream_dedup_until = None;
+                } else if self
+                    .reassembler
+                    .already_emitted(record.node(), record.serial())
+                {
+                    self.positions.replay_skipped += 1;
+                    return Ok(());
+                }
+            }
+        }
         if let Some(end) = end {
             let positions = &mut self.positions;
             if let Some(until) = positions.replay_until {
@@ -589,12 +720,30 @@ impl Pipeline<'_> {
         set(&m.giveup_buffer_full, track.giveup_buffer_full);
         set(&m.giveup_too_many_sessions, track.giveup_too_many_sessions);
         set(&m.non_ssh_events, track.non_ssh_events);
+        if let Some(recorder) = &self.recorder {
+            let logs = recorder.stats();
+            set(&m.session_logs_opened, logs.logs_opened);
+            set(&m.session_logs_sealed, logs.logs_sealed);
+            set(&m.session_log_records, logs.records_written);
+            set(&m.session_log_failures, logs.write_failures);
+            set(&m.session_log_late_events, logs.late_events);
+            let store = recorder.store_stats();
+            set(&m.session_uploads_pending, store.uploads_pending);
+            set(&m.session_uploads_done, store.uploads_done);
+            set(&m.session_upload_retries, store.upload_retries);
+            set(&m.session_upload_failures, store.upload_failures);
+            set(&m.session_uploads_resumed, store.uploads_resumed);
+            set(&m.session_upload_parts_reused, store.parts_reused);
+        }
     }
 
     /// Makes the output durable, then records how far every source is covered by it.
     fn checkpoint(&mut self) -> anyhow::Result<()> {
         self.flush_tracker()?;
         self.sink.sync()?;
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.sync()?;
+        }
         let positions = &self.positions;
         let audit = match (positions.audit_resume(), positions.audit_read) {
             (Some(resume), Some(read_until)) => Some(AuditPosition {
@@ -606,8 +755,13 @@ impl Pipeline<'_> {
         };
         let mut checkpoint = Checkpoint::new(now_ms());
         checkpoint.audit = audit;
+        checkpoint.audit_high_water = self.reassembler.high_water();
         checkpoint.journald_cursor = positions.journald_cursor.clone();
+        checkpoint.sshd_file = positions.sshd_file;
         checkpoint.tracker = self.tracker.snapshot();
+        if let Some(recorder) = self.recorder.as_mut() {
+            checkpoint.sessions = recorder.snapshot();
+        }
         checkpoint.output = self
             .sink
             .mark()
@@ -617,6 +771,100 @@ impl Pipeline<'_> {
             .checkpoint_ms
             .store(checkpoint.saved_at_ms, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Installs `--audit-rules` and says how it went, as a SystemAction: an auditor must
+    /// see when the rules the trail depends on could not be installed.
+    fn load_audit_rules(&mut self, file: &Path) -> anyhow::Result<()> {
+        let mut details = serde_json::Map::new();
+        details.insert("file".into(), file.display().to_string().into());
+        let parser = sshtrail_audit::rule::RuleParser::default();
+        let outcome = match super::kernel::load_rules(&parser, file, true) {
+            Ok(report) => {
+                details.insert("applied".into(), report.applied.into());
+                details.insert("already_present".into(), report.already_present.into());
+                if report.failed.is_empty() {
+                    Outcome::Succeeded
+                } else {
+                    tracing::error!(failed = ?report.failed, "audit rules not all loaded");
+                    details.insert("errors".into(), report.failed.into());
+                    Outcome::Failed
+                }
+            }
+            Err(super::kernel::LoadError::Parse(message)) => {
+                tracing::error!("{message}");
+                details.insert("errors".into(), vec![message].into());
+                Outcome::Failed
+            }
+            Err(super::kernel::LoadError::Other(e)) => {
+                tracing::error!("{e:#}");
+                details.insert("errors".into(), vec![format!("{e:#}")].into());
+                Outcome::Failed
+            }
+        };
+        self.system("audit-rules-loaded", outcome, details)
+    }
+
+    /// Reads auditd's log directory (oldest file first) for events above the
+    /// checkpoint's high-water mark: what the plugin or netlink stream missed while
+    /// sshtrail was down. Serials that are in neither are reported as lost by the
+    /// reassembler; a log that cannot be read at all is reported with the time span.
+    fn backfill(&mut self, dir: &Path, since_ms: u64) -> anyhow::Result<()> {
+        let mut details = serde_json::Map::new();
+        details.insert("since".into(), build::rfc3339(since_ms).into());
+        details.insert("until".into(), build::rfc3339(now_ms()).into());
+        details.insert("audit_log_dir".into(), dir.display().to_string().into());
+        let mut tailer = match AuditDirTailer::open(dir, "audit.log", None, true, MAX_RECORD_LEN) {
+            Ok(tailer) => tailer,
+            Err(e) => {
+                tracing::error!("backfill from {}: {e}", dir.display());
+                details.insert("error".into(), e.to_string().into());
+                return self.system("audit-backfill-failed", Outcome::Failed, details);
+            }
+        };
+        let (mut read, mut added) = (0u64, 0u64);
+        loop {
+            match tailer.next_item() {
+                Ok(TailItem::Line(line, _)) => {
+                    read += 1;
+                    let Ok(record) = parse_line(&line) else {
+                        continue;
+                    };
+                    if self
+                        .reassembler
+                        .already_emitted(record.node(), record.serial())
+                    {
+                        continue;
+                    }
+                    added += 1;
+                    self.push_record(record)?;
+                }
+                Ok(TailItem::Idle) => break,
+                Ok(TailItem::TooLong { .. } | TailItem::Gap { .. }) => {}
+                Err(e) => {
+                    details.insert("error".into(), e.to_string().into());
+                    break;
+                }
+            }
+        }
+        // Events the log holds only the beginning of (auditd was writing them as we
+        // read) are completed now; their remaining records on the stream are repeats.
+        let mut outputs = Vec::new();
+        self.reassembler.finish(&mut |o| outputs.push(o));
+        for output in outputs {
+            self.audit_output(output)?;
+        }
+        self.flush_tracker()?;
+        self.positions.stream_dedup_until = Some(Instant::now() + Duration::from_secs(60));
+        details.insert("records_read".into(), read.into());
+        details.insert("records_backfilled".into(), added.into());
+        tracing::info!(read, added, "backfilled from the audit log");
+        let outcome = if details.contains_key("error") {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        };
+        self.system("audit-backfilled", outcome, details)
     }
 
     /// Takes up where the previous run's checkpoint left off.
@@ -631,20 +879,50 @@ impl Pipeline<'_> {
         if let Some(audit) = &previous.audit {
             self.reassembler.restore_high_water(&audit.high_water);
             self.positions.replay_until = Some(audit.read_until);
+        } else {
+            self.reassembler
+                .restore_high_water(&previous.audit_high_water);
         }
         self.positions.audit_restored = previous.audit;
         self.positions.journald_cursor = previous.journald_cursor;
+        self.positions.sshd_file = previous.sshd_file;
         if let Err(e) = self.tracker.restore(previous.tracker) {
             tracing::error!("session table in the checkpoint unreadable: {e}");
             started.insert("sessions_restored".into(), false.into());
         }
+        if let Some(recorder) = self.recorder.as_mut() {
+            match recorder.restore(previous.sessions) {
+                Ok(reopened) => {
+                    started.insert("session_logs_reopened".into(), reopened.into());
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    started.insert("session_logs_reopened".into(), false.into());
+                }
+            }
+        }
     }
 
     fn flush_tracker(&mut self) -> anyhow::Result<()> {
-        for event in self.tracker.drain() {
+        let mut failures = Vec::new();
+        for mut event in self.tracker.drain() {
+            if let Some(geo) = &self.geo {
+                add_geo(geo, &mut event);
+            }
+            if let Some(recorder) = self.recorder.as_mut() {
+                if let Err(e) = recorder.record(&mut event) {
+                    tracing::error!("{e}");
+                    failures.push(e.to_string());
+                }
+            }
             self.sink.write_line(&event.to_line())?;
             self.metrics
                 .event_written(event_type_name(event.event_type));
+        }
+        for failure in failures {
+            let mut details = serde_json::Map::new();
+            details.insert("error".into(), failure.into());
+            self.system("session-log-failed", Outcome::Failed, details)?;
         }
         Ok(())
     }
@@ -760,8 +1038,8 @@ fn spawn_netlink_source(
             let mut overflows_seen = 0;
             while !shutdown.load(Ordering::Relaxed) {
                 let input = match client.receive(Duration::from_millis(200)) {
-                    // Netlink replies and control messages are below the record range.
-                    Ok(Some(raw)) if raw.msg_type >= 1100 => {
+                    // Netlink replies and control messages are not records.
+                    Ok(Some(raw)) if sshtrail_audit::RecordType(raw.msg_type).is_record() => {
                         Input::AuditNetlink(raw.msg_type, raw.payload)
                     }
                     Ok(_) => {
@@ -828,7 +1106,7 @@ fn spawn_journald_source(
             loop {
                 match follower.next_line() {
                     Ok(Some(line)) => {
-                        if tx.send(Input::SshdLine(line)).is_err() {
+                        if tx.send(Input::SshdLine(line, None)).is_err() {
                             return;
                         }
                     }
@@ -849,6 +1127,7 @@ fn spawn_journald_source(
 fn spawn_sshd_file_source(
     path: PathBuf,
     fifo: bool,
+    resume: Option<FilePosition>,
     tx: SyncSender<Input>,
     shutdown: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
@@ -862,7 +1141,7 @@ fn spawn_sshd_file_source(
                 };
                 for line in BufReader::new(file).lines() {
                     let Ok(line) = line else { break };
-                    if tx.send(Input::SshdLine(line)).is_err() {
+                    if tx.send(Input::SshdLine(line, None)).is_err() {
                         return;
                     }
                 }
@@ -876,19 +1155,26 @@ fn spawn_sshd_file_source(
         .and_then(|n| n.to_str())
         .ok_or_else(|| anyhow::anyhow!("--sshd-log {}: not a file name", path.display()))?
         .to_string();
-    let mut tailer = AuditDirTailer::open(&dir, &base, None, false, MAX_RECORD_LEN)
+    // Rotated auth.log siblings (`auth.log.1`) are followed the same way as auditd's.
+    let mut tailer = AuditDirTailer::open(&dir, &base, resume, false, MAX_RECORD_LEN)
         .with_context(|| format!("opening {}", path.display()))?;
     std::thread::spawn(move || {
         while !shutdown.load(Ordering::Relaxed) {
             match tailer.next_item() {
-                Ok(TailItem::Line(line, _)) => {
+                Ok(TailItem::Line(line, end)) => {
                     let line = String::from_utf8_lossy(&line).into_owned();
-                    if tx.send(Input::SshdLine(line)).is_err() {
+                    if tx.send(Input::SshdLine(line, Some(end))).is_err() {
                         return;
                     }
                 }
                 Ok(TailItem::Idle) => std::thread::sleep(Duration::from_millis(50)),
-                Ok(_) => {}
+                Ok(TailItem::Gap { lost, resumed_at }) => {
+                    if tx.send(Input::SshdGap { lost, resumed_at }).is_err() {
+                        return;
+                    }
+                }
+                // A line longer than any sshd writes: not sshd's.
+                Ok(TailItem::TooLong { .. }) => {}
                 Err(e) => {
                     let _ = tx.send(Input::SourceFailed(format!("sshd log: {e}")));
                     std::thread::sleep(Duration::from_secs(1));

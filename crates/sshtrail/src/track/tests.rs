@@ -414,6 +414,30 @@ fn a_session_begun_before_a_restart_is_still_attributed_after_it() {
 }
 
 #[test]
+fn an_audit_only_session_survives_a_restart_too() {
+    // Its source has no port (nothing from sshd): the snapshot must still read back.
+    let mut before = tracker();
+    before.on_audit(session_start(1_000));
+    before.on_audit(audit(1_010, 101, AuditRole::Action));
+    before.tick(11_000);
+    assert_eq!(events(&mut before).len(), 2);
+    let snapshot = serde_json::to_string(&before.snapshot()).unwrap();
+
+    let mut after = tracker();
+    after
+        .restore(serde_json::from_str(&snapshot).unwrap())
+        .expect("an audit-only session's snapshot reads back");
+    after.on_audit(audit(12_000, 102, AuditRole::Action));
+    after.on_audit(audit(12_010, 103, AuditRole::SessionEnd { pid: PID }));
+    let out = events(&mut after);
+    assert_eq!(
+        kinds(&out),
+        vec!["UserAction/29", "UserAction/29", "UserLogout/29"]
+    );
+    assert_eq!(out[0]["metadata"]["extra"]["correlation"], "audit-only");
+}
+
+#[test]
 fn a_reused_session_id_settles_the_old_session_instead_of_dropping_it() {
     // Session ids restart after a reboot; a burst of events can also bring the next
     // LOGIN for an id before any deadline passed.

@@ -78,6 +78,12 @@ impl AuditRule {
             .status()
             .expect("auditctl");
         assert!(status.success(), "auditctl {args:?}");
+        AuditRule::delete_on_drop(args)
+    }
+
+    /// Only deletes `args`' rule on drop: for a rule something else (the daemon under
+    /// test) installs.
+    pub fn delete_on_drop(args: &[&str]) -> AuditRule {
         AuditRule {
             args: args.iter().map(|s| s.to_string()).collect(),
         }
@@ -110,5 +116,75 @@ pub fn wait_for_log(path: &str, needle: &str, count: usize) {
             "{needle} not in {path} ({found}/{count})"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A real S3-compatible server (s3s-fs via `scripts/s3-server`) on a free loopback port,
+/// with one bucket; stopped on drop. `None` (skip) when it is not installed, unless
+/// `SSHTRAIL_REQUIRE_LIVE=1`.
+pub struct S3Server {
+    pub dir: std::path::PathBuf,
+    pub port: u16,
+    pub bucket: String,
+}
+
+pub const S3_ACCESS_KEY: &str = "sshtrail-test";
+pub const S3_SECRET_KEY: &str = "sshtrail-test-secret";
+
+impl S3Server {
+    pub fn start(test: &str) -> Option<S3Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let dir = std::env::temp_dir().join(format!("sshtrail-s3-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let status = Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg(port.to_string())
+            .status()
+            .expect("scripts/s3-server");
+        if status.code() == Some(3) {
+            if std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
+                panic!("{test}: s3s-fs is not installed (scripts/install-deps)");
+            }
+            eprintln!("{test}: skipped (s3s-fs is not installed)");
+            return None;
+        }
+        assert!(status.success(), "{test}: the S3 server did not start");
+        let bucket = "sshtrail-sessions".to_string();
+        // s3s-fs keeps a bucket as a directory of its data root.
+        std::fs::create_dir_all(dir.join("data").join(&bucket)).expect("bucket");
+        Some(S3Server { dir, port, bucket })
+    }
+
+    /// The `--session-storage` URL for `prefix` in the bucket.
+    pub fn url(&self, prefix: &str) -> String {
+        format!(
+            "s3://{}/{prefix}?endpoint=http://127.0.0.1:{}&region=us-east-1",
+            self.bucket, self.port
+        )
+    }
+
+    /// Environment that gives sshtrail the server's credentials.
+    pub fn env(&self) -> [(&'static str, &'static str); 2] {
+        [
+            ("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY),
+        ]
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let _ = Command::new(script).arg("stop").arg(&self.dir).status();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

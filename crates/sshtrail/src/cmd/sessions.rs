@@ -1,0 +1,228 @@
+//! `sshtrail sessions`: list, show, export and verify the session logs in a store.
+//!
+//! The store is given as a URL, the same the daemon writes to (`--session-storage`):
+//! `file:///var/lib/sshtrail/sessions` or `s3://bucket/prefix?endpoint=…&region=…`.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sshtrail_sessionlog::{export, verify, Reader};
+use sshtrail_sessionstore::{Options, SessionMeta, Store};
+use std::io::{self, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the daemon's packaged configuration keeps session logs.
+pub const DEFAULT_STORAGE: &str = "file:///var/lib/sshtrail/sessions";
+
+#[derive(Args)]
+pub struct StorageArg {
+    /// The store: `file:///DIR` or `s3://BUCKET/PREFIX?endpoint=…&region=…`
+    /// [default: $SSHTRAIL_SESSION_STORAGE, else file:///var/lib/sshtrail/sessions]
+    #[arg(long, global = true)]
+    storage: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// One JSON object per session: id, user, source, host, start, end (and digest).
+    List,
+    /// A session's metadata and its timeline, for reading.
+    Show { id: String },
+    /// A session's log as JSON lines, a text timeline, or an asciinema v2 recording.
+    Export {
+        id: String,
+        #[arg(long, default_value = "json", value_parser = ["json", "text", "asciinema"])]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Checks the log's hash chain end to end, and that its final digest is the one
+    /// recorded at logout (the sidecar's, and `--digest` when given: the
+    /// `session_log_digest` of the session's UserLogout event). Exit 0 when it holds,
+    /// 1 when it does not.
+    Verify {
+        id: String,
+        /// The digest the UserLogout event carried (`sha256:…`).
+        #[arg(long)]
+        digest: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    storage: StorageArg,
+    #[command(subcommand)]
+    command: SessionsCommand,
+}
+
+pub fn run(args: SessionsArgs) -> anyhow::Result<ExitCode> {
+    let url = args
+        .storage
+        .storage
+        .or_else(|| std::env::var("SSHTRAIL_SESSION_STORAGE").ok())
+        .unwrap_or_else(|| DEFAULT_STORAGE.to_string());
+    let store = match sshtrail_sessionstore::open(&url, &Options::default()) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("sshtrail: --storage {url}: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let code = match args.command {
+        SessionsCommand::List => list(store.as_ref(), &mut out)?,
+        SessionsCommand::Show { id } => show(store.as_ref(), &id, &mut out)?,
+        SessionsCommand::Export { id, format, output } => match output {
+            Some(path) => {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut file = io::BufWriter::new(file);
+                let code = export_to(store.as_ref(), &id, &format, &mut file)?;
+                file.flush()?;
+                code
+            }
+            None => export_to(store.as_ref(), &id, &format, &mut out)?,
+        },
+        SessionsCommand::Verify { id, digest } => {
+            verify_log(store.as_ref(), &id, digest.as_deref(), &mut out)?
+        }
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+fn list(store: &dyn Store, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let mut sessions = store.list().context("listing sessions")?;
+    sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
+    for meta in sessions {
+        let line = serde_json::json!({
+            "id": meta.id,
+            "user": meta.user,
+            "source": meta.source,
+            "host": meta.host,
+            "start": meta.start,
+            "end": meta.end,
+            "digest": meta.digest,
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_log(
+    store: &dyn Store,
+    id: &str,
+) -> anyhow::Result<Reader<BufReader<Box<dyn io::Read + Send>>>> {
+    let input = store.open(id).with_context(|| format!("session {id}"))?;
+    Reader::new(BufReader::new(input)).with_context(|| format!("session {id}"))
+}
+
+fn show(store: &dyn Store, id: &str, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let meta = store.meta(id).with_context(|| format!("session {id}"))?;
+    write_meta(&meta, out)?;
+    writeln!(out)?;
+    export::text(open_log(store, id)?, out).with_context(|| format!("session {id}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_meta(meta: &SessionMeta, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "session  {}", meta.id)?;
+    writeln!(out, "user     {}", meta.user)?;
+    let port = meta
+        .source_port
+        .map(|p| format!(" port {p}"))
+        .unwrap_or_default();
+    writeln!(out, "source   {}{port}", meta.source)?;
+    for (key, value) in &meta.geo {
+        writeln!(out, "  {key:<7}{value}")?;
+    }
+    writeln!(out, "host     {} ({})", meta.host, meta.machine_id)?;
+    writeln!(out, "start    {}", meta.start)?;
+    writeln!(out, "end      {}", meta.end.as_deref().unwrap_or("(open)"))?;
+    writeln!(
+        out,
+        "digest   {}",
+        meta.digest.as_deref().unwrap_or("(not sealed)")
+    )?;
+    writeln!(out, "records  {}", meta.records)
+}
+
+fn export_to(
+    store: &dyn Store,
+    id: &str,
+    format: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let reader = open_log(store, id)?;
+    match format {
+        "text" => {
+            export::text(reader, out).with_context(|| format!("session {id}"))?;
+        }
+        "asciinema" => {
+            if !export::asciinema(reader, out).with_context(|| format!("session {id}"))? {
+                eprintln!("sshtrail: session {id} has no terminal data to play back");
+                return Ok(ExitCode::from(1));
+            }
+        }
+        _ => {
+            export::json_lines(reader, out).with_context(|| format!("session {id}"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_log(
+    store: &dyn Store,
+    id: &str,
+    expected: Option<&str>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let meta = store.meta(id).ok();
+    let input = store.open(id).with_context(|| format!("session {id}"))?;
+    let report = verify(BufReader::new(input));
+    let mut problems = Vec::new();
+    if let Some(problem) = &report.problem {
+        let record = problem
+            .record_index
+            .map_or("header".to_string(), |i| format!("record {i}"));
+        problems.push(format!(
+            "{record} at offset {}: {}",
+            problem.offset, problem.what
+        ));
+    } else if !report.sealed {
+        problems.push("the log is not sealed: it was cut short or is still being written".into());
+    }
+    let recorded = meta.as_ref().and_then(|m| m.digest.clone());
+    for (what, digest) in [("metadata", recorded.as_deref()), ("--digest", expected)] {
+        if let Some(digest) = digest {
+            if digest != report.digest {
+                problems.push(format!(
+                    "final digest {} differs from the {what} digest {digest}",
+                    report.digest
+                ));
+            }
+        }
+    }
+    let ok = problems.is_empty();
+    let line = serde_json::json!({
+        "id": id,
+        "ok": ok,
+        "records": report.records,
+        "sealed": report.sealed,
+        "digest": report.digest,
+        "recorded_digest": recorded,
+        "problems": problems,
+    });
+    writeln!(out, "{line}")?;
+    if !ok {
+        eprintln!(
+            "sshtrail: session {id} FAILED verification: {}",
+            problems.join("; ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,407 @@
+//! Session logs: each SSH session the tracker follows is written, as its events pass on
+//! the way to the sink, into its own tamper-evident log (`sshtrail-sessionlog`) kept by a
+//! store (`sshtrail-sessionstore`: none, a directory, or S3).
+//!
+//! The recorder sits between the tracker and the event sink. It opens a log at the
+//! session's `UserLogin`, appends every `UserAction` of the session, and at `UserLogout`
+//! seals the log and writes its final digest into the event
+//! (`data.session_log_digest`) *before* the event leaves the host, so that a log edited
+//! later no longer matches what the event stream recorded.
+//!
+//! Durability follows the daemon's checkpoint: [`Recorder::sync`] makes every open log
+//! durable, and [`Recorder::snapshot`] records, per open log, how far it was written and
+//! the hash chain at that point. After `kill -9` the daemon re-reads its sources from
+//! the checkpoint; [`Recorder::restore`] cuts each open log back to its checkpointed
+//! length so that the events written again are written once. A log created after the
+//! last checkpoint is simply created again (creation starts the file over).
+
+mod convert;
+pub mod id;
+#[cfg(test)]
+mod tests;
+
+use convert::{login_message, logout_message, message_for_action, meta_from_login, time_ms};
+use serde::{Deserialize, Serialize};
+use sshtrail_event::{AuditEvent, EventType, Outcome};
+use sshtrail_sessionlog::{ChainState, Header, Writer};
+use sshtrail_sessionstore::{SessionMeta, ShutdownReport, Store, StoreStats};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::time::Duration;
+
+/// Ended sessions remembered so that a late event does not reopen a sealed log.
+const CLOSED_REMEMBERED: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecorderError {
+    #[error("session log {id}: {source}")]
+    Store {
+        id: String,
+        #[source]
+        source: sshtrail_sessionstore::Error,
+    },
+    #[error("session log {id}: {source}")]
+    Log {
+        id: String,
+        #[source]
+        source: sshtrail_sessionlog::Error,
+    },
+    #[error("session log {id}: {source}")]
+    Io {
+        id: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("session log {id}: the store keeps no local file to write to")]
+    NoLocalFile { id: String },
+    #[error("session log state in the checkpoint unreadable: {0}")]
+    Snapshot(#[from] serde_json::Error),
+}
+
+/// What the recorder did, for metrics and the trail's own health events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecorderStats {
+    pub logs_opened: u64,
+    pub logs_sealed: u64,
+    pub records_written: u64,
+    /// Events of a session whose log was already sealed (processes left behind).
+    pub late_events: u64,
+    /// Events that could not be written (storage errors): each is also logged.
+    pub write_failures: u64,
+}
+
+struct OpenLog {
+    writer: Writer<File>,
+    meta: SessionMeta,
+    start_ms: u64,
+}
+
+/// One open log as the checkpoint keeps it.
+#[derive(Serialize, Deserialize)]
+struct SavedLog {
+    audit_id: String,
+    meta: SessionMeta,
+    start_ms: u64,
+    state: ChainState,
+}
+
+pub struct Recorder {
+    store: Box<dyn Store>,
+    boot_id: String,
+    open: HashMap<String, OpenLog>,
+    /// Logs the checkpoint had open that were sealed and stored before the crash: their
+    /// events come again (from the checkpoint's source positions) but the log is whole;
+    /// the repeated logout gets the stored digest. (id, digest) by audit id.
+    sealed_before_restart: HashMap<String, (String, String)>,
+    closed: HashSet<String>,
+    closed_order: VecDeque<String>,
+    stats: RecorderStats,
+}
+
+impl Recorder {
+    /// `boot_id` names the boot the sessions belong to (part of every session id).
+    pub fn new(store: Box<dyn Store>, boot_id: &str) -> Recorder {
+        Recorder {
+            store,
+            boot_id: boot_id.to_string(),
+            open: HashMap::new(),
+            sealed_before_restart: HashMap::new(),
+            closed: HashSet::new(),
+            closed_order: VecDeque::new(),
+            stats: RecorderStats::default(),
+        }
+    }
+
+    /// Replay reads logs of past boots: the boot is learnt from the logs as they go.
+    pub fn set_boot_id(&mut self, boot_id: &str) {
+        boot_id.clone_into(&mut self.boot_id);
+    }
+
+    pub fn stats(&self) -> RecorderStats {
+        self.stats
+    }
+
+    pub fn store_stats(&self) -> StoreStats {
+        self.store.stats()
+    }
+
+    pub fn open_logs(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Files one event into its session's log; a `UserLogout` gets the log's digest.
+    ///
+    /// A storage failure loses that session's log, never the event: the error is
+    /// returned for the caller to report, and the event goes on to the sink.
+    pub fn record(&mut self, event: &mut AuditEvent) -> Result<(), RecorderError> {
+        let audit_id = event.metadata.audit_id.clone();
+        let result = match event.event_type {
+            EventType::UserLogin if event.outcome == Outcome::Succeeded => {
+                self.open_log(&audit_id, event).map(|_| ())
+            }
+            EventType::UserAction => self.action(&audit_id, event),
+            EventType::UserLogout => self.close(&audit_id, event),
+            _ => Ok(()),
+        };
+        if result.is_err() {
+            self.stats.write_failures += 1;
+        }
+        result
+    }
+
+    fn open_log(
+        &mut self,
+        audit_id: &str,
+        login: &AuditEvent,
+    ) -> Result<&mut OpenLog, RecorderError> {
+        let id = id::session_id(
+            login.target.get("machine-id").map_or("", String::as_str),
+            &self.boot_id,
+            audit_id,
+        );
+        let store_err = |source| RecorderError::Store {
+            id: id.clone(),
+            source,
+        };
+        let Some(mut file) = self.store.open_local(&id).map_err(store_err)? else {
+            return Err(RecorderError::NoLocalFile { id });
+        };
+        let io_err = |source| RecorderError::Io {
+            id: id.clone(),
+            source,
+        };
+        // A log of the same name left by a run that crashed before its checkpoint
+        // covered it: its events are being written again, from the start.
+        file.set_len(0).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        let start_ms = time_ms(&login.logged_at);
+        let mut meta = meta_from_login(&id, &self.boot_id, audit_id, login);
+        let header = Header {
+            session_id: id.clone(),
+            host: meta.host.clone(),
+            machine_id: meta.machine_id.clone(),
+            boot_id: self.boot_id.clone(),
+            created_ms: start_ms,
+        };
+        let log_err = |source| RecorderError::Log {
+            id: id.clone(),
+            source,
+        };
+        let mut writer = Writer::create(file, &header).map_err(log_err)?;
+        if login.event_type == EventType::UserLogin {
+            writer
+                .append(start_ms, &login_message(login))
+                .map_err(log_err)?;
+            self.stats.records_written += 1;
+        }
+        update_counts(&mut meta, &writer);
+        self.store.write_meta(&meta).map_err(store_err)?;
+        self.stats.logs_opened += 1;
+        self.closed.remove(audit_id);
+        Ok(self.open.entry(audit_id.to_string()).or_insert(OpenLog {
+            writer,
+            meta,
+            start_ms,
+        }))
+    }
+
+    fn action(&mut self, audit_id: &str, event: &AuditEvent) -> Result<(), RecorderError> {
+        if self.sealed_before_restart.contains_key(audit_id) {
+            return Ok(());
+        }
+        if self.closed.contains(audit_id) {
+            self.stats.late_events += 1;
+            return Ok(());
+        }
+        let log = match self.open.get_mut(audit_id) {
+            Some(log) => log,
+            // No login seen (audit-only attribution): the session still gets a log,
+            // described by what the audit records say.
+            None => self.open_log(audit_id, event)?,
+        };
+        let message = message_for_action(event);
+        log.writer
+            .append(time_ms(&event.logged_at), &message)
+            .map_err(|source| RecorderError::Log {
+                id: log.meta.id.clone(),
+                source,
+            })?;
+        self.stats.records_written += 1;
+        Ok(())
+    }
+
+    fn close(&mut self, audit_id: &str, event: &mut AuditEvent) -> Result<(), RecorderError> {
+        let Some(mut log) = self.open.remove(audit_id) else {
+            if let Some((id, digest)) = self.sealed_before_restart.remove(audit_id) {
+                self.remember_closed(audit_id);
+                add_digest(event, &id, &digest);
+            }
+            return Ok(());
+        };
+        self.remember_closed(audit_id);
+        let id = log.meta.id.clone();
+        let log_err = |source| RecorderError::Log {
+            id: id.clone(),
+            source,
+        };
+        let end_ms = time_ms(&event.logged_at);
+        log.writer
+            .append(end_ms, &logout_message(event, log.start_ms, end_ms))
+            .map_err(log_err)?;
+        self.stats.records_written += 1;
+        let records = log.writer.state().records;
+        let (file, digest) = log.writer.finish_at(end_ms).map_err(log_err)?;
+        file.sync_data().map_err(|source| RecorderError::Io {
+            id: id.clone(),
+            source,
+        })?;
+        let bytes = file.metadata().map(|m| m.len()).unwrap_or_default();
+        add_digest(event, &id, &digest);
+        log.meta.end = Some(event.logged_at.clone());
+        log.meta.digest = Some(digest);
+        log.meta.records = records + 1;
+        log.meta.bytes = bytes;
+        self.stats.logs_sealed += 1;
+        self.store
+            .finish(&log.meta)
+            .map_err(|source| RecorderError::Store { id, source })
+    }
+
+    fn remember_closed(&mut self, audit_id: &str) {
+        if self.closed.insert(audit_id.to_string()) {
+            self.closed_order.push_back(audit_id.to_string());
+        }
+        while self.closed_order.len() > CLOSED_REMEMBERED {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.closed.remove(&old);
+            }
+        }
+    }
+
+    /// Makes every open log durable (before a checkpoint is saved).
+    pub fn sync(&mut self) -> Result<(), RecorderError> {
+        for log in self.open.values_mut() {
+            log.writer
+                .get_mut()
+                .sync_data()
+                .map_err(|source| RecorderError::Io {
+                    id: log.meta.id.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The open logs and how far each is written, for the checkpoint.
+    pub fn snapshot(&mut self) -> serde_json::Value {
+        let saved: Vec<SavedLog> = self
+            .open
+            .iter_mut()
+            .map(|(audit_id, log)| {
+                update_counts(&mut log.meta, &log.writer);
+                SavedLog {
+                    audit_id: audit_id.clone(),
+                    meta: log.meta.clone(),
+                    start_ms: log.start_ms,
+                    state: log.writer.state(),
+                }
+            })
+            .collect();
+        serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Reopens the logs a previous run had open, each cut back to its checkpointed
+    /// length. Returns how many were reopened; a log that cannot be reopened is
+    /// reported and skipped (its session is then written without a log).
+    pub fn restore(&mut self, snapshot: serde_json::Value) -> Result<usize, RecorderError> {
+        if snapshot.is_null() {
+            return Ok(0);
+        }
+        let saved: Vec<SavedLog> = serde_json::from_value(snapshot)?;
+        let mut reopened = 0;
+        for saved in saved {
+            // Sealed and stored after the checkpoint, before the crash (an s3 spool file
+            // is even gone by then): the log is whole, only its digest is needed again.
+            if let Ok(stored) = self.store.meta(&saved.meta.id) {
+                if let (Some(_), Some(digest)) = (&stored.end, stored.digest) {
+                    self.sealed_before_restart
+                        .insert(saved.audit_id, (saved.meta.id, digest));
+                    continue;
+                }
+            }
+            match self.reopen(&saved) {
+                Ok(writer) => {
+                    self.open.insert(
+                        saved.audit_id,
+                        OpenLog {
+                            writer,
+                            meta: saved.meta,
+                            start_ms: saved.start_ms,
+                        },
+                    );
+                    reopened += 1;
+                }
+                Err(e) => {
+                    self.stats.write_failures += 1;
+                    tracing::error!("{e}; the session goes on without its log");
+                }
+            }
+        }
+        Ok(reopened)
+    }
+
+    fn reopen(&self, saved: &SavedLog) -> Result<Writer<File>, RecorderError> {
+        let id = &saved.meta.id;
+        let io_err = |source| RecorderError::Io {
+            id: id.clone(),
+            source,
+        };
+        let Some(mut file) = self
+            .store
+            .open_local(id)
+            .map_err(|source| RecorderError::Store {
+                id: id.clone(),
+                source,
+            })?
+        else {
+            return Err(RecorderError::NoLocalFile { id: id.clone() });
+        };
+        let length = file.metadata().map_err(io_err)?.len();
+        if length < saved.state.offset {
+            return Err(RecorderError::Io {
+                id: id.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "{length} bytes on disk, the checkpoint says {} were durable",
+                        saved.state.offset
+                    ),
+                ),
+            });
+        }
+        file.set_len(saved.state.offset).map_err(io_err)?;
+        file.seek(SeekFrom::Start(saved.state.offset))
+            .map_err(io_err)?;
+        Ok(Writer::resume(file, &saved.state))
+    }
+
+    /// Waits (up to the deadline) for the store to finish what it has queued (uploads).
+    pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        self.store.shutdown(deadline)
+    }
+}
+
+/// The log's name and final digest go out with the session's `UserLogout`.
+fn add_digest(event: &mut AuditEvent, id: &str, digest: &str) {
+    if let Some(serde_json::Value::Object(data)) = event.data.as_mut() {
+        data.insert("session_log_digest".into(), digest.into());
+        data.insert("session_log_id".into(), id.into());
+    }
+}
+
+fn update_counts(meta: &mut SessionMeta, writer: &Writer<File>) {
+    let state = writer.state();
+    meta.records = state.records;
+    meta.bytes = state.offset;
+}

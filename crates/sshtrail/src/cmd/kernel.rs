@@ -120,7 +120,7 @@ fn apply_one(parser: &RuleParser, cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load(parser: &RuleParser, file: &PathBuf) -> anyhow::Result<ExitCode> {
+fn load(parser: &RuleParser, file: &Path) -> anyhow::Result<ExitCode> {
     let report = match load_rules(parser, file, false) {
         Ok(report) => report,
         Err(LoadError::Parse(message)) => {

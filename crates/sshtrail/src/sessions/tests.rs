@@ -122,8 +122,9 @@ fn record(recorder: &mut Recorder, events: &[AuditEvent]) -> Option<String> {
     digest
 }
 
-fn uninterrupted_digest() -> String {
-    let dir = Dir::new("whole");
+/// (Each test its own directory: tests run in parallel.)
+fn uninterrupted_digest(test: &str) -> String {
+    let dir = Dir::new(&format!("whole-{test}"));
     record(&mut dir.recorder(), &session()).expect("digest")
 }
 
@@ -155,7 +156,7 @@ fn a_crash_after_a_checkpoint_rewrites_what_followed_it_once() {
     assert_eq!(after.restore(checkpoint).expect("restore"), 1);
     // The sources resume at the checkpoint: everything after it comes again.
     let digest = record(&mut after, &events[3..]).expect("digest");
-    assert_eq!(digest, uninterrupted_digest());
+    assert_eq!(digest, uninterrupted_digest("crash"));
     let commands = log_commands(&dir);
     assert_eq!(commands.len(), 6, "{commands:?}");
     for n in 0..6 {
@@ -188,7 +189,7 @@ fn a_crash_after_the_log_was_sealed_but_before_the_checkpoint_keeps_the_log_and_
     );
     let again = record(&mut after, &events[4..]).expect("the repeated logout has the digest");
     assert_eq!(again, sealed);
-    assert_eq!(sealed, uninterrupted_digest());
+    assert_eq!(sealed, uninterrupted_digest("sealed"));
     assert_eq!(
         log_commands(&dir).len(),
         6,

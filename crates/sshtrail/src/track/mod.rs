@@ -92,6 +92,11 @@ struct Session {
     /// The session ended while its login was still awaited: the logout is written
     /// after the join (or the give-up), behind the session's held events.
     pending_logout: Option<String>,
+    /// sshd said the session closed before the audit side did: the logout waits (until
+    /// then) for the session's own USER_END, so that the audit records of its last
+    /// commands, which the audit source may still be delivering, come before it.
+    #[serde(default)]
+    logout_until: Option<u64>,
     auid_name: Option<String>,
     addr: Option<String>,
 }
@@ -302,6 +307,7 @@ impl Tracker {
                 self.on_action(ses, fact);
                 if own {
                     self.end_session(ses, time_ms, "session ended (USER_END)");
+                    self.release_logout(ses);
                 }
             }
             AuditRole::Action => self.on_action(ses, fact),
@@ -340,6 +346,15 @@ impl Tracker {
             self.stats.giveup_no_sshd_login += 1;
             self.attribute_audit_only(ses);
         }
+        let overdue: Vec<u32> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.logout_until.is_some_and(|until| until <= now_ms))
+            .map(|(ses, _)| *ses)
+            .collect();
+        for ses in overdue {
+            self.release_logout(ses);
+        }
         let expired: Vec<u32> = self
             .waiting_logins
             .iter()
@@ -352,7 +367,11 @@ impl Tracker {
                 self.emit_sshd_only_login(waiting.login);
             }
         }
-        let sessions = self.sessions.values().filter_map(|s| s.waiting_until);
+        let sessions = self
+            .sessions
+            .values()
+            .flat_map(|s| [s.waiting_until, s.logout_until])
+            .flatten();
         let logins = self.waiting_logins.values().map(|w| w.until);
         self.next_deadline_ms = sessions.chain(logins).min().unwrap_or(u64::MAX);
     }
@@ -404,6 +423,7 @@ impl Tracker {
                 actions: 0,
                 ended_ms: None,
                 pending_logout: None,
+                logout_until: None,
                 auid_name: fact.auid_name.clone(),
                 addr: fact.addr.clone(),
             },
@@ -533,6 +553,13 @@ impl Tracker {
     fn on_session_closed(&mut self, time_ms: u64, pid: u32, reason: &str) {
         let pid = self.monitor_of.remove(&pid).unwrap_or(pid);
         if let Some(ses) = self.ses_by_pid.get(&pid).copied() {
+            let deadline = time_ms.saturating_add(self.config.join_deadline_ms);
+            if let Some(session) = self.sessions.get_mut(&ses) {
+                if session.ended_ms.is_none() {
+                    session.logout_until = Some(deadline);
+                    self.next_deadline_ms = self.next_deadline_ms.min(deadline);
+                }
+            }
             self.end_session(ses, time_ms, reason);
             return;
         }
@@ -574,6 +601,14 @@ impl Tracker {
         // log by seconds): the logout waits for the join or the deadline.
     }
 
+    /// The wait for the audit side's end is over (it came, or its time ran out).
+    fn release_logout(&mut self, ses: u32) {
+        if let Some(session) = self.sessions.get_mut(&ses) {
+            session.logout_until = None;
+        }
+        self.write_pending_logout(ses);
+    }
+
     /// Writes out everything an older session with this id still holds.
     fn settle_reused(&mut self, ses: u32, time_ms: u64) {
         if self
@@ -585,6 +620,7 @@ impl Tracker {
             self.attribute_audit_only(ses);
         }
         self.end_session(ses, time_ms, "session id reused");
+        self.release_logout(ses);
         if let Some(old) = self.sessions.remove(&ses) {
             if self.ses_by_pid.get(&old.pid) == Some(&ses) {
                 self.ses_by_pid.remove(&old.pid);
@@ -597,6 +633,10 @@ impl Tracker {
         let Some(session) = self.sessions.get_mut(&ses) else {
             return;
         };
+        // Not yet: still waiting for the audit side's end, or for whom to attribute to.
+        if session.logout_until.is_some() || session.identity.is_none() {
+            return;
+        }
         let (Some(reason), Some(identity), Some(end_ms)) = (
             session.pending_logout.take(),
             session.identity.as_ref(),
@@ -698,6 +738,7 @@ impl Tracker {
 
     fn drop_session(&mut self, ses: u32) {
         self.attribute_audit_only(ses);
+        self.release_logout(ses);
         if let Some(session) = self.sessions.remove(&ses) {
             self.ses_by_pid.remove(&session.pid);
         }

@@ -185,6 +185,50 @@ fn a_login_whose_session_never_comes_is_still_written_and_logged_out() {
 }
 
 #[test]
+fn the_audit_records_of_the_last_commands_come_before_the_logout() {
+    // sshd's disconnect line can overtake the audit records of the session's last
+    // commands (the sources are read independently): the logout waits for USER_END.
+    let mut t = tracker();
+    t.on_sshd(SshdFact::Accepted(login(1_000)));
+    t.on_audit(session_start(1_000));
+    events(&mut t);
+    t.on_sshd(SshdFact::SessionClosed {
+        time_ms: 2_000,
+        pid: PID,
+        reason: "received disconnect".into(),
+    });
+    assert!(events(&mut t).is_empty(), "the logout waits");
+    t.on_audit(audit(1_990, 110, AuditRole::Action));
+    t.on_audit(audit(1_995, 111, AuditRole::SessionEnd { pid: PID }));
+    let out = events(&mut t);
+    assert_eq!(
+        kinds(&out),
+        vec!["UserAction/29", "UserAction/29", "UserLogout/29"]
+    );
+    let logout = &out[2];
+    assert_eq!(logout["data"]["reason"], "received disconnect");
+    assert_eq!(logout["loggedAt"], "1970-01-01T00:00:02.000Z", "sshd's time");
+    assert_eq!(logout["data"]["actions"], 3);
+}
+
+#[test]
+fn without_the_audit_sides_end_the_logout_is_written_at_the_deadline() {
+    let mut t = tracker();
+    t.on_sshd(SshdFact::Accepted(login(1_000)));
+    t.on_audit(session_start(1_000));
+    events(&mut t);
+    t.on_sshd(SshdFact::SessionClosed {
+        time_ms: 2_000,
+        pid: PID,
+        reason: "received disconnect".into(),
+    });
+    t.tick(11_999);
+    assert!(events(&mut t).is_empty());
+    t.tick(12_000);
+    assert_eq!(kinds(&events(&mut t)), vec!["UserLogout/29"]);
+}
+
+#[test]
 fn logout_is_written_exactly_once() {
     let mut t = tracker();
     t.on_sshd(SshdFact::Accepted(login(1_000)));

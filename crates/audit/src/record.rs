@@ -32,12 +32,47 @@ impl Timestamp {
     /// Appends the RFC 3339 form to `out` (no allocation beyond `out`'s growth).
     pub fn write_rfc3339(self, out: &mut String) {
         let (year, month, day, hour, min, sec) = civil_from_unix(self.sec);
-        use fmt::Write;
-        let _ = write!(
-            out,
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}.{:03}Z",
-            self.msec.min(999)
-        );
+        let msec = self.msec.min(999);
+        if !(0..=9999).contains(&year) {
+            use fmt::Write;
+            let _ = write!(
+                out,
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}.{msec:03}Z"
+            );
+            return;
+        }
+        // Digit by digit: every event carries a time stamp, and the formatting machinery
+        // cost more than the rest of building one.
+        let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+        let year = year as u32;
+        for c in [
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            '-',
+            digit(month / 10),
+            digit(month),
+            '-',
+            digit(day / 10),
+            digit(day),
+            'T',
+            digit(hour / 10),
+            digit(hour),
+            ':',
+            digit(min / 10),
+            digit(min),
+            ':',
+            digit(sec / 10),
+            digit(sec),
+            '.',
+            digit(msec / 100),
+            digit(msec / 10),
+            digit(msec),
+            'Z',
+        ] {
+            out.push(c);
+        }
     }
 }
 
@@ -178,9 +213,8 @@ impl Record {
     pub fn get(&self, key: &str) -> Option<Field<'_>> {
         self.fields
             .iter()
-            .filter(|span| span.origin != Origin::Enriched)
+            .find(|span| span.origin != Origin::Enriched && self.key_is(span, key))
             .map(|span| self.field(span))
-            .find(|field| field.key == key)
     }
 
     /// The value of the first raw or nested field named `key`.
@@ -192,10 +226,8 @@ impl Record {
     pub fn enriched(&self, key: &str) -> Option<&str> {
         self.fields
             .iter()
-            .filter(|span| span.origin == Origin::Enriched)
-            .map(|span| self.field(span))
-            .find(|field| field.key == key)
-            .map(|field| field.value)
+            .find(|span| span.origin == Origin::Enriched && self.key_is(span, key))
+            .map(|span| self.slice(span.value))
     }
 
     /// Whether the log carried ENRICHED translations for this record.
@@ -211,6 +243,15 @@ impl Record {
         let start = self.text.len();
         self.text.push_str(node);
         self.node = Some((start as u32, self.text.len() as u32));
+    }
+
+    /// Whether the field's key is `key`: lengths first, then bytes, so that the
+    /// lookups (which pass over most keys) slice nothing for keys of another length.
+    #[inline]
+    fn key_is(&self, span: &FieldSpan, key: &str) -> bool {
+        let (start, end) = span.key;
+        (end.wrapping_sub(start)) as usize == key.len()
+            && self.text.as_bytes().get(start as usize..end as usize) == Some(key.as_bytes())
     }
 
     #[inline]
@@ -259,5 +300,30 @@ mod tests {
             msec: 7,
         };
         assert_eq!(ts.to_rfc3339(), "2000-02-29T00:00:00.007Z");
+        // Milliseconds beyond 999 are clamped; a year past 9999 keeps all its digits.
+        let ts = Timestamp {
+            sec: 253_402_300_800,
+            msec: 1500,
+        };
+        assert_eq!(ts.to_rfc3339(), "10000-01-01T00:00:00.999Z");
+    }
+
+    #[test]
+    fn rfc3339_matches_the_formatter() {
+        // Every field's digits against `format!` over a spread of instants.
+        let mut sec = 0u64;
+        while sec < 300_000_000_000 {
+            let ts = Timestamp {
+                sec,
+                msec: (sec % 1000) as u32,
+            };
+            let (y, mo, d, h, mi, s) = civil_from_unix(sec);
+            let want = format!(
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+                ts.msec
+            );
+            assert_eq!(ts.to_rfc3339(), want);
+            sec = sec * 3 / 2 + 7_777;
+        }
     }
 }

@@ -20,6 +20,7 @@
 //! when what it has written is durable ([`sink::Sink::sync`]), which is what lets a
 //! source commit its position.
 
+mod json;
 pub mod sink;
 
 use serde::Serialize;
@@ -146,14 +147,11 @@ impl AuditEvent {
         self
     }
 
-    /// One line of JSON followed by `\n`, ready for a single write.
+    /// One line of JSON followed by `\n`, ready for a single write. The bytes are
+    /// those of `serde_json` on the event, written by a direct writer (see `json.rs`).
     pub fn to_line(&self) -> Vec<u8> {
-        let mut line = Vec::with_capacity(512);
-        // Plain data of strings and maps: serialization into memory cannot fail.
-        if serde_json::to_writer(&mut line, self).is_err() {
-            line.clear();
-            line.extend_from_slice(b"{\"error\":\"event not serializable\"}");
-        }
+        let mut line = Vec::with_capacity(1024);
+        json::write_event(self, &mut line);
         line.push(b'\n');
         line
     }

@@ -87,6 +87,17 @@ pub fn coalesce<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> Coale
     normalize::build(records, resolver)
 }
 
+/// [`coalesce`] without the parts that only describe: `data`, `paths`,
+/// `process.title` and `ecs` are left empty; everything else (summary, process, user,
+/// session, tags, result, …) is exactly as [`coalesce`] makes it. For consumers that
+/// report who did what (the session tracker), at a fraction of the cost.
+pub fn coalesce_summary<'a>(
+    records: &'a [Record],
+    resolver: &dyn NameResolver,
+) -> CoalescedEvent<'a> {
+    normalize::build_with(records, resolver, normalize::Detail::Summary)
+}
+
 /// A coalescer bound to a name resolver, with a JSON writer for the hot path.
 pub struct Coalescer<'r> {
     resolver: &'r dyn NameResolver,
@@ -181,3 +192,57 @@ pub const DELIBERATE_DIFFERENCES: &[Difference] = &[
               the login id (sshd, cron) rather than empty.",
     },
 ];
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+    use crate::interpret::NoNames;
+    use crate::parse_line;
+
+    /// Every event of every captured log (records grouped by serial, in order).
+    fn captured_events() -> Vec<Vec<Record>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut events: Vec<Vec<Record>> = Vec::new();
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("tests/data")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        names.sort();
+        for path in names {
+            let text = std::fs::read(&path).expect("readable log");
+            for line in text.split(|b| *b == b'\n') {
+                let Ok(record) = parse_line(line) else {
+                    continue;
+                };
+                match events.last_mut() {
+                    Some(last) if last[0].id() == record.id() => last.push(record),
+                    _ => events.push(vec![record]),
+                }
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn summary_is_the_full_event_without_the_descriptive_parts() {
+        let events = captured_events();
+        assert!(events.len() > 100, "captured logs found: {}", events.len());
+        for records in &events {
+            let mut full = coalesce(records, &NoNames);
+            let summary = coalesce_summary(records, &NoNames);
+            assert!(summary.data.is_empty() && summary.paths.is_empty());
+            assert!(summary.process.title.is_none());
+            full.data = Pairs::default();
+            full.paths.clear();
+            full.process.title = None;
+            full.ecs = Ecs::default();
+            assert_eq!(
+                serde_json::to_value(&summary).unwrap(),
+                serde_json::to_value(&full).unwrap(),
+                "event {}",
+                records[0].id()
+            );
+        }
+    }
+}

@@ -74,7 +74,25 @@ fn name_of_syscall(syscall: &Record) -> Option<&str> {
     syscall.enriched("SYSCALL")
 }
 
+/// How much of the event to build.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Detail {
+    /// Everything.
+    Full,
+    /// Everything but `data`, `paths`, `process.title` and `ecs`, which nothing else
+    /// reads (see [`crate::coalesce::coalesce_summary`]).
+    Summary,
+}
+
 pub(crate) fn build<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> CoalescedEvent<'a> {
+    build_with(records, resolver, Detail::Full)
+}
+
+pub(crate) fn build_with<'a>(
+    records: &'a [Record],
+    resolver: &dyn NameResolver,
+    detail: Detail,
+) -> CoalescedEvent<'a> {
     let mut ev = CoalescedEvent::default();
     let Some(first) = records.first() else {
         ev.category = "unknown";
@@ -118,31 +136,38 @@ pub(crate) fn build<'a>(records: &'a [Record], resolver: &dyn NameResolver) -> C
     // Sized for a SYSCALL record (nine ids, a dozen data fields): no regrowth.
     ev.user.ids = Pairs::with_capacity(10);
     ev.user.names = Pairs::with_capacity(10);
-    ev.data = Pairs::with_capacity(24);
-    collect(&mut ev, primary, syscall_name, resolver);
+    let full = detail == Detail::Full;
+    if full {
+        ev.data = Pairs::with_capacity(24);
+    }
+    collect(&mut ev, primary, syscall_name, resolver, full);
     if let Some(s) = syscall.filter(|s| !std::ptr::eq(*s, primary)) {
-        collect(&mut ev, s, syscall_name, resolver);
+        collect(&mut ev, s, syscall_name, resolver, full);
     }
     for r in records {
         if !std::ptr::eq(r, primary) && !is_auxiliary(r.record_type()) {
-            collect(&mut ev, r, syscall_name, resolver);
+            collect(&mut ev, r, syscall_name, resolver, full);
         }
     }
-    process_records(&mut ev, &parts);
+    process_records(&mut ev, &parts, full);
     objects::summarize(&mut ev, &parts, resolver);
-    ecs::categorize(&mut ev, &parts, resolver);
+    if full {
+        ecs::categorize(&mut ev, &parts, resolver);
+    }
     ev
 }
 
 /// Distributes one record's fields. `syscall_name` is the event's syscall, named once.
 ///
 /// One pass: auditd writes the ENRICHED translations after the raw fields, so by the
-/// time `UID="alice"` comes by, `uid` is in `user.ids` and gets its name.
+/// time `UID="alice"` comes by, `uid` is in `user.ids` and gets its name. Fields that
+/// would only go to `data` are passed over unless `data` is wanted.
 fn collect<'a>(
     ev: &mut CoalescedEvent<'a>,
     record: &'a Record,
     syscall_name: Option<&'a str>,
     resolver: &dyn NameResolver,
+    data: bool,
 ) {
     // The raw values of the ids this record contributed, and which got a name.
     let mut mine: [Option<&'a str>; ID_KEYS.len()] = [None; ID_KEYS.len()];
@@ -197,6 +222,7 @@ fn collect<'a>(
                 }
             }
             Role::Skip => {}
+            Role::Data if !data => {}
             Role::Data => {
                 let value = match field.key {
                     "arch" => Arch::from_field(field.value).map(|a| Cow::Borrowed(a.name())),
@@ -223,8 +249,8 @@ fn collect<'a>(
     }
 }
 
-/// CWD, PROCTITLE, EXECVE and PATH records.
-fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>) {
+/// CWD, PROCTITLE, EXECVE and PATH records (the title and paths only when `full`).
+fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>, full: bool) {
     if let Some(cwd) = parts.first(RecordType::CWD).and_then(|r| r.get("cwd")) {
         if let Some(text) = fields::text(&cwd) {
             ev.process.cwd = Some(text);
@@ -233,6 +259,7 @@ fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>) {
     if let Some(title) = parts
         .first(RecordType::PROCTITLE)
         .and_then(|r| r.get("proctitle"))
+        .filter(|_| full)
     {
         ev.process.title = fields::title(&title);
     }
@@ -245,5 +272,7 @@ fn process_records<'a>(ev: &mut CoalescedEvent<'a>, parts: &Parts<'a>) {
             }
         }
     }
-    ev.paths = parts.paths().map(PathRecord).collect();
+    if full {
+        ev.paths = parts.paths().map(PathRecord).collect();
+    }
 }

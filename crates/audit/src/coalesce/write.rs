@@ -409,6 +409,11 @@ fn string(out: &mut Vec<u8>, s: &str) {
         clean += 1;
     }
     out.extend_from_slice(&bytes[..clean]);
+    if clean == bytes.len() {
+        // Nothing to escape (nearly always): done, without walking the rest again.
+        out.push(b'"');
+        return;
+    }
     let mut start = clean;
     for (i, &b) in bytes.iter().enumerate().skip(clean) {
         if !ESCAPED[usize::from(b)] {

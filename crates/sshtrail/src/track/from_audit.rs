@@ -3,8 +3,8 @@
 use super::build::rfc3339;
 use super::facts::{AuditFact, AuditRole};
 use super::redact::Redactor;
-use serde_json::{json, Map, Value};
-use sshtrail_audit::coalesce::{coalesce, CoalescedEvent, Outcome as AuditOutcome};
+use serde_json::{Map, Value};
+use sshtrail_audit::coalesce::{coalesce_summary, CoalescedEvent, Outcome as AuditOutcome};
 use sshtrail_audit::interpret::{uid_name, NameResolver};
 use sshtrail_audit::{Record, RecordType};
 use sshtrail_event::Outcome;
@@ -37,7 +37,9 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
             extra: Map::new(),
         };
     }
-    let event = coalesce(records, resolver);
+    // Only the summary, process, user and result are used: data, paths, title and ecs
+    // are left out (a third of the cost of coalescing).
+    let event = coalesce_summary(records, resolver);
     let record_pid = |r: &Record| r.value("pid").and_then(|v| v.parse::<u32>().ok());
     let role = if let Some(login) = login {
         AuditRole::SessionStart {
@@ -87,32 +89,24 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
 }
 
 /// `metadata.extra` of a UserAction: what was done, how, to what, by which process.
+///
+/// Built as a list and collected at once: the map is sorted and bulk-built instead of
+/// searched and rebalanced for each of its dozen entries (a key never repeats here).
 fn action_extra(event: &CoalescedEvent<'_>) -> Map<String, Value> {
-    let mut extra = Map::new();
-    let text = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().unwrap_or("").to_string();
-    extra.insert(
-        "action".into(),
-        event.summary.action.unwrap_or("unknown").into(),
-    );
-    extra.insert("how".into(), text(&event.summary.how).into());
-    extra.insert(
-        "object".into(),
-        json!({
-            "type": event.summary.object.kind.unwrap_or(""),
-            "primary": text(&event.summary.object.primary),
-            "secondary": text(&event.summary.object.secondary),
-        }),
-    );
-    extra.insert("process_args".into(), json!(event.process.args));
-    let mut put = |key: &str, value: Option<&str>| {
-        if let Some(value) = value {
-            extra.insert(key.into(), value.into());
-        }
+    let text = |v: &Option<std::borrow::Cow<'_, str>>| {
+        Value::String(v.as_deref().unwrap_or("").to_string())
     };
-    put("pid", event.process.pid);
-    put("ppid", event.process.ppid);
-    put("exe", event.process.exe.as_deref());
-    put("cwd", event.process.cwd.as_deref());
+    let object: Map<String, Value> = [
+        ("type", Value::from(event.summary.object.kind.unwrap_or(""))),
+        ("primary", text(&event.summary.object.primary)),
+        ("secondary", text(&event.summary.object.secondary)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let strings = |items: &mut dyn Iterator<Item = &str>| {
+        Value::Array(items.map(|s| Value::String(s.to_string())).collect())
+    };
     let name = |key: &str| {
         event
             .user
@@ -120,28 +114,111 @@ fn action_extra(event: &CoalescedEvent<'_>) -> Map<String, Value> {
             .get(key)
             .or_else(|| event.user.ids.get(key))
     };
-    put("uid", name("uid"));
-    put("euid", name("euid"));
-    extra.insert(
-        "keys".into(),
-        json!(event.tags.iter().map(|t| t.as_ref()).collect::<Vec<_>>()),
-    );
-    extra.insert("sequence".into(), event.sequence.into());
-    extra.insert("record_type".into(), event.record_type.to_string().into());
-    extra
+    let record_type = match event.record_type.name() {
+        Some(name) => name.to_string(),
+        None => event.record_type.to_string(),
+    };
+    let mut entries: Vec<(&str, Value)> = Vec::with_capacity(16);
+    entries.push((
+        "action",
+        Value::from(event.summary.action.unwrap_or("unknown")),
+    ));
+    entries.push(("how", text(&event.summary.how)));
+    entries.push(("object", Value::Object(object)));
+    entries.push((
+        "process_args",
+        strings(&mut event.process.args.iter().map(String::as_str)),
+    ));
+    let optional = [
+        ("pid", event.process.pid),
+        ("ppid", event.process.ppid),
+        ("exe", event.process.exe.as_deref()),
+        ("cwd", event.process.cwd.as_deref()),
+        ("uid", name("uid")),
+        ("euid", name("euid")),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            entries.push((key, Value::from(value)));
+        }
+    }
+    entries.push(("keys", strings(&mut event.tags.iter().map(|t| t.as_ref()))));
+    entries.push(("sequence", Value::from(event.sequence)));
+    entries.push(("record_type", Value::String(record_type)));
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// Masks secrets in the fact's `process_args`; marks the fact `redacted` when any was.
 pub fn redact_fact(fact: &mut AuditFact, redactor: &Redactor) {
-    let Some(Value::Array(args)) = fact.extra.get("process_args") else {
+    let Some(Value::Array(args)) = fact.extra.get_mut("process_args") else {
         return;
     };
+    // The arguments are moved out and back rather than copied: nearly every command
+    // line has nothing to mask.
     let mut strings: Vec<String> = args
-        .iter()
-        .map(|a| a.as_str().unwrap_or_default().to_string())
+        .iter_mut()
+        .map(|a| match a {
+            Value::String(s) => std::mem::take(s),
+            _ => String::new(),
+        })
         .collect();
     if redactor.redact(&mut strings) {
-        fact.extra.insert("process_args".into(), json!(strings));
+        *args = strings.into_iter().map(Value::String).collect();
         fact.extra.insert("redacted".into(), true.into());
+    } else {
+        for (slot, s) in args.iter_mut().zip(strings) {
+            if let Value::String(slot) = slot {
+                *slot = s;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fact_with_args(args: Value) -> AuditFact {
+        let mut extra = Map::new();
+        extra.insert("action".into(), "executed".into());
+        extra.insert("process_args".into(), args);
+        AuditFact {
+            time_ms: 0,
+            logged_at: String::new(),
+            node: None,
+            sequence: 1,
+            ses: Some(1),
+            role: AuditRole::Action,
+            auid_name: None,
+            addr: None,
+            outcome: Outcome::Succeeded,
+            extra,
+        }
+    }
+
+    #[test]
+    fn redact_fact_masks_and_marks() {
+        let mut fact = fact_with_args(json!(["mysql", "--password=hunter2", "-u", "root"]));
+        redact_fact(&mut fact, &Redactor::default());
+        assert_eq!(
+            fact.extra["process_args"],
+            json!(["mysql", "--password=***", "-u", "root"])
+        );
+        assert_eq!(fact.extra["redacted"], json!(true));
+    }
+
+    #[test]
+    fn redact_fact_leaves_clean_arguments_as_they_were() {
+        // A non-string element (never written by audit_fact) is kept as it is too.
+        let args = json!(["ls", "-l", 7, "/tmp"]);
+        let mut fact = fact_with_args(args.clone());
+        let before = fact.extra.clone();
+        redact_fact(&mut fact, &Redactor::default());
+        assert_eq!(fact.extra, before);
+        assert_eq!(fact.extra["process_args"], args);
     }
 }

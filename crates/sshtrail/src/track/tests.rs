@@ -502,3 +502,61 @@ fn a_reused_session_id_settles_the_old_session_instead_of_dropping_it() {
     assert_eq!(count("UserAction"), 9, "every action of every round");
     assert_eq!(count("UserLogout"), 3, "one logout per round");
 }
+
+#[test]
+fn finish_with_writes_what_finish_and_drain_would() {
+    // Several sessions and a login still waiting at the end of input. Session order at
+    // give-up follows each tracker's own hash order, so events are compared per session.
+    let run = |streamed: bool| {
+        let mut t = tracker();
+        for i in 0..20u32 {
+            let mut start = session_start(1_000 + u64::from(i));
+            start.ses = Some(SES + i);
+            start.role = AuditRole::SessionStart {
+                pid: PID + i,
+                auid: 1010,
+                exe: Some("/usr/sbin/sshd".into()),
+            };
+            t.on_audit(start);
+            let mut action = audit(1_100 + u64::from(i), 200 + u64::from(i), AuditRole::Action);
+            action.ses = Some(SES + i);
+            t.on_audit(action);
+        }
+        let mut waiting = login(2_000);
+        waiting.pid = 99;
+        t.on_sshd(SshdFact::Accepted(waiting));
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        if streamed {
+            t.finish_with(|event| {
+                lines.push(event.to_line());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        } else {
+            t.finish();
+            lines.extend(t.drain().map(|event| event.to_line()));
+        }
+        assert_eq!(t.drain().count(), 0);
+        let mut by_session: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for line in &lines {
+            let value: Value = serde_json::from_slice(line).unwrap();
+            let id = value["metadata"]["auditId"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let key = if value["type"] == "UserLogin" && id.len() > 20 {
+                "sshd-only".to_string()
+            } else {
+                id
+            };
+            by_session.entry(key).or_default().push(
+                String::from_utf8_lossy(line)
+                    .replace(value["metadata"]["auditId"].as_str().unwrap_or(""), "ID"),
+            );
+        }
+        (lines.len(), by_session, t.stats())
+    };
+    let (n, streamed, stats) = run(true);
+    assert_eq!(n, 41);
+    assert_eq!((n, streamed, stats), run(false));
+}

@@ -2,6 +2,11 @@
 //! this file only parses arguments, sets up logging and maps errors to exit codes
 //! (0 ok, 1 runtime error, 2 usage/config error).
 
+// glibc's allocator spends about a quarter of a session-heavy replay in page faults and
+// heap growth; mimalloc keeps its pages (bench: 32.6k page faults -> 235).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd;
 
 use clap::{Parser, Subcommand};

@@ -178,10 +178,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             emit(&mut out, event)?;
         }
     }
-    tracker.finish();
-    for event in tracker.drain() {
-        emit(&mut out, event)?;
-    }
+    // Each event is written as the end of input settles it, not gathered first: a
+    // replay of many open sessions would otherwise hold all their events at once.
+    tracker.finish_with(|event| emit(&mut out, event))?;
     out.flush()?;
     if let Some(recorder) = &recorder {
         let stats = recorder.stats();

@@ -365,6 +365,7 @@ impl Tracker {
             .collect();
         for ses in overdue {
             self.release_logout(ses);
+            after_each(&mut self.out)?;
         }
         let expired: Vec<u32> = self
             .waiting_logins

@@ -207,7 +207,10 @@ fn the_audit_records_of_the_last_commands_come_before_the_logout() {
     );
     let logout = &out[2];
     assert_eq!(logout["data"]["reason"], "received disconnect");
-    assert_eq!(logout["loggedAt"], "1970-01-01T00:00:02.000Z", "sshd's time");
+    assert_eq!(
+        logout["loggedAt"], "1970-01-01T00:00:02.000Z",
+        "sshd's time"
+    );
     assert_eq!(logout["data"]["actions"], 3);
 }
 

@@ -37,6 +37,9 @@ enum Command {
     },
     /// The daemon: follow the audit log and sshd's log, write events as they happen.
     Run(cmd::run::RunArgs),
+    /// `run --audit-source plugin`, for auditd's plugins.d, which passes a plugin at most
+    /// two arguments: `args = plugin --config=/etc/sshtrail/sshtrail.toml`.
+    Plugin(cmd::run::RunArgs),
     /// Join captured audit and sshd logs offline and print the events as JSON lines
     /// (with no log named: the bundled sample session).
     Replay(cmd::replay::ReplayArgs),
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Audit { command } => cmd::audit::run(command),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Plugin(args) => cmd::run::run(args.with_audit_source("plugin")),
         Command::Sessions(args) => cmd::sessions::run(args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };

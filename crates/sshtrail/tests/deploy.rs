@@ -119,9 +119,15 @@ fn the_systemd_unit_verifies() {
 #[test]
 fn the_plugin_source_reads_records_on_stdin() {
     let plugin = std::fs::read_to_string(repo().join("deploy/audit-plugin.conf")).expect("plugin");
-    assert!(
-        plugin.contains("args = run --audit-source plugin --config /etc/sshtrail/sshtrail.toml")
-    );
+    let args: Vec<&str> = plugin
+        .lines()
+        .find_map(|l| l.strip_prefix("args = "))
+        .expect("an args line")
+        .split_whitespace()
+        .collect();
+    // auditd passes a plugin at most two arguments (auditd-plugins(5)).
+    assert!(args.len() <= 2, "{args:?}");
+    assert_eq!(args, ["plugin", "--config=/etc/sshtrail/sshtrail.toml"]);
     let dir = std::env::temp_dir().join(format!("sshtrail-plugin-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -132,21 +138,21 @@ fn the_plugin_source_reads_records_on_stdin() {
         .expect("mkfifo")
         .success());
     let output = dir.join("events.json");
+    // The packaged config says audit-source = "file"; `plugin` must win over it.
+    let config = dir.join("sshtrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "audit-source = \"file\"\nsshd-source = \"fifo\"\nsshd-log = \"{}\"\noutput = \"{}\"\nstate-dir = \"{}\"\nmetrics-listen = \"off\"\n",
+            fifo.display(),
+            output.display(),
+            dir.join("state").display()
+        ),
+    )
+    .expect("config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
-        .args([
-            "run",
-            "--audit-source",
-            "plugin",
-            "--sshd-source",
-            "fifo",
-            "--sshd-log",
-        ])
-        .arg(&fifo)
-        .arg("--output")
-        .arg(&output)
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .args(["--metrics-listen", "off"])
+        .arg(args[0])
+        .arg(format!("--config={}", config.display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

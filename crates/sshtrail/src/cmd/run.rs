@@ -130,6 +130,12 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The same settings with the audit source fixed (as a flag: it wins over the file).
+    pub fn with_audit_source(mut self, source: &str) -> RunArgs {
+        self.audit_source = Some(source.to_string());
+        self
+    }
+
     /// Fills every setting the command line left out from the config file.
     fn merged(mut self) -> Result<RunArgs, String> {
         let Some(path) = self.config.clone() else {

@@ -564,18 +564,10 @@ impl Pipeline<'_> {
                 tracing::warn!(len, "over-long audit line skipped");
             }
             Input::AuditGap { lost, resumed_at } => {
-                let mut details = serde_json::Map::new();
-                details.insert("lost_inode".into(), lost.inode.into());
-                details.insert("lost_offset".into(), lost.offset.into());
-                details.insert("resumed_inode".into(), resumed_at.inode.into());
-                self.system("audit-log-gap", Outcome::Failed, details)?;
+                self.system("audit-log-gap", Outcome::Failed, gap(lost, resumed_at))?;
             }
             Input::SshdGap { lost, resumed_at } => {
-                let mut details = serde_json::Map::new();
-                details.insert("lost_inode".into(), lost.inode.into());
-                details.insert("lost_offset".into(), lost.offset.into());
-                details.insert("resumed_inode".into(), resumed_at.inode.into());
-                self.system("sshd-log-gap", Outcome::Failed, details)?;
+                self.system("sshd-log-gap", Outcome::Failed, gap(lost, resumed_at))?;
             }
             Input::SshdLine(line, position) => {
                 if let Some(cursor) = cursor_of(&line) {
@@ -944,6 +936,15 @@ impl Pipeline<'_> {
         self.metrics.event_written("SystemAction");
         Ok(())
     }
+}
+
+/// A rotated-away file: where reading stopped, and the file it resumed with.
+fn gap(lost: FilePosition, resumed_at: FilePosition) -> serde_json::Map<String, serde_json::Value> {
+    let mut details = serde_json::Map::new();
+    details.insert("lost_inode".into(), lost.inode.into());
+    details.insert("lost_offset".into(), lost.offset.into());
+    details.insert("resumed_inode".into(), resumed_at.inode.into());
+    details
 }
 
 fn now_ms() -> u64 {

@@ -54,27 +54,27 @@ pub(crate) fn write_event(event: &AuditEvent, out: &mut Vec<u8>) {
 }
 
 fn strings(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
-    out.push(b'{');
-    for (i, (k, v)) in map.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(out, k);
-        out.push(b':');
-        string(out, v);
-    }
-    out.push(b'}');
+    members(out, map, |out, v| string(out, v));
 }
 
 fn object(out: &mut Vec<u8>, map: &Map<String, Value>) {
+    members(out, map, value);
+}
+
+/// `{"key":value,…}` in the map's own order.
+fn members<'a, V: 'a>(
+    out: &mut Vec<u8>,
+    map: impl IntoIterator<Item = (&'a String, &'a V)>,
+    write: impl Fn(&mut Vec<u8>, &V),
+) {
     out.push(b'{');
-    for (i, (k, v)) in map.iter().enumerate() {
+    for (i, (k, v)) in map.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         string(out, k);
         out.push(b':');
-        value(out, v);
+        write(out, v);
     }
     out.push(b'}');
 }

@@ -8,49 +8,16 @@ use sshtrail_sessionlog::{Action, Login, Message};
 use sshtrail_sessionstore::SessionMeta;
 use std::collections::BTreeMap;
 
-/// Milliseconds since the epoch of an RFC 3339 UTC time as the events write it
+/// Milliseconds since the epoch of an RFC 3339 time as the events write it
 /// (`2026-11-23T10:51:40.841Z`); 0 when it is not one.
 pub fn time_ms(text: &str) -> u64 {
-    parse_rfc3339_utc(text).unwrap_or(0)
-}
-
-fn parse_rfc3339_utc(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<u64> { text.get(from..to)?.parse().ok() };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    let millis = match b.get(19) {
-        Some(b'.') => {
-            let digits: String = text[20..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .chain("000".chars())
-                .take(3)
-                .collect();
-            digits.parse().ok()?
-        }
-        _ => 0,
-    };
-    let days = days_from_civil(year as i64, month as i64, day as i64);
-    let seconds = u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(seconds * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    sshtrail_sshd::time::parse_rfc3339_prefix(text)
+        .filter(|(_, used)| *used == text.len())
+        .and_then(|(at, _)| {
+            let seconds = u64::try_from(at.unix_seconds()).ok()?;
+            Some(seconds * 1000 + u64::from(at.subsec_micros() / 1000))
+        })
+        .unwrap_or(0)
 }
 
 fn subject(event: &AuditEvent, key: &str) -> String {

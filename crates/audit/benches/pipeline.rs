@@ -13,6 +13,10 @@ use sshtrail_audit::parse_line;
 use sshtrail_audit::reassemble::{Output, Reassembler};
 use std::path::{Path, PathBuf};
 
+// The allocator the `sshtrail` binary uses, so that the numbers are the daemon's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> (PathBuf, Vec<u8>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let candidates = [

@@ -23,11 +23,10 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record, resolver: &dyn NameResol
         None => write_str(out, &record.record_type().to_string()),
     }
     out.extend_from_slice(b",\"sequence\":");
-    out.extend_from_slice(itoa::Buffer::new().format(record.serial()).as_bytes());
+    sshtrail_fmt::decimal::unsigned(out, record.serial());
     out.extend_from_slice(b",\"timestamp\":\"");
-    let mut stamp = String::with_capacity(24);
-    record.timestamp().write_rfc3339(&mut stamp);
-    out.extend_from_slice(stamp.as_bytes());
+    let stamp = record.timestamp();
+    sshtrail_fmt::time::rfc3339_millis(out, stamp.sec, stamp.msec);
     out.extend_from_slice(b"\",\"node\":");
     match record.node() {
         Some(node) => write_str(out, node),
@@ -120,62 +119,7 @@ fn write_object<'a, 'f>(
 /// Appends `s` as a JSON string literal. Control characters (and DEL, so that a
 /// terminal showing the output cannot be steered) are escaped.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none of them needs escaping (the common case).
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if !needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        i += 1;
-        start = i;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `word` is below 0x20, `"`, `\\` or DEL (bit tricks: a byte is
-/// zero after XOR with the byte sought; "below n" borrows into the high bit).
-fn needs_escape(word: u64) -> bool {
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    below_space
-        || has_zero(word ^ (ONES * u64::from(b'"')))
-        || has_zero(word ^ (ONES * u64::from(b'\\')))
-        || has_zero(word ^ (ONES * 0x7f))
+    sshtrail_fmt::json::string_escaping_del(out, s);
 }
 
 #[cfg(test)]

@@ -24,80 +24,8 @@ impl Timestamp {
 
     /// RFC 3339 UTC with milliseconds (`2026-11-23T10:51:40.841Z`).
     pub fn to_rfc3339(self) -> String {
-        let mut out = String::with_capacity(24);
-        self.write_rfc3339(&mut out);
-        out
+        sshtrail_fmt::time::rfc3339_millis_string(self.sec, self.msec)
     }
-
-    /// Appends the RFC 3339 form to `out` (no allocation beyond `out`'s growth).
-    pub fn write_rfc3339(self, out: &mut String) {
-        let (year, month, day, hour, min, sec) = civil_from_unix(self.sec);
-        let msec = self.msec.min(999);
-        if !(0..=9999).contains(&year) {
-            use fmt::Write;
-            let _ = write!(
-                out,
-                "{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}.{msec:03}Z"
-            );
-            return;
-        }
-        // Digit by digit: every event carries a time stamp, and the formatting machinery
-        // cost more than the rest of building one.
-        let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-        let year = year as u32;
-        for c in [
-            digit(year / 1000),
-            digit(year / 100),
-            digit(year / 10),
-            digit(year),
-            '-',
-            digit(month / 10),
-            digit(month),
-            '-',
-            digit(day / 10),
-            digit(day),
-            'T',
-            digit(hour / 10),
-            digit(hour),
-            ':',
-            digit(min / 10),
-            digit(min),
-            ':',
-            digit(sec / 10),
-            digit(sec),
-            '.',
-            digit(msec / 100),
-            digit(msec / 10),
-            digit(msec),
-            'Z',
-        ] {
-            out.push(c);
-        }
-    }
-}
-
-/// Splits Unix seconds into a proleptic Gregorian UTC date and time.
-/// (Howard Hinnant's days-from-civil algorithm, inverted.)
-pub(crate) fn civil_from_unix(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
-    )
 }
 
 /// What identifies an audit event on one node: its time stamp and serial number.
@@ -317,7 +245,7 @@ mod tests {
                 sec,
                 msec: (sec % 1000) as u32,
             };
-            let (y, mo, d, h, mi, s) = civil_from_unix(sec);
+            let (y, mo, d, h, mi, s) = sshtrail_fmt::time::civil_from_unix(sec);
             let want = format!(
                 "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
                 ts.msec

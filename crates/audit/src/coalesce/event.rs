@@ -5,7 +5,8 @@
 //! parts are left out of the JSON, so a consumer never sees `"file": null` or `"tags": []`.
 
 use crate::coalesce::fields;
-use crate::record::{civil_from_unix, Record, Timestamp};
+use crate::record::{Record, Timestamp};
+use sshtrail_fmt::time::civil_from_unix;
 use crate::record_type::RecordType;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};

@@ -134,6 +134,8 @@ pub fn load(dir: &Path) -> Result<Option<Checkpoint>, CheckpointError> {
 mod tests {
     use super::*;
 
+    use crate::source::audit_dir::Fingerprint;
+
     #[test]
     fn round_trip_and_damage() {
         let dir = std::env::temp_dir().join(format!("sshtrail-ckpt-{}", std::process::id()));
@@ -146,12 +148,22 @@ mod tests {
             resume: FilePosition {
                 inode: 7,
                 offset: 10,
+                fingerprint: Some(Fingerprint {
+                    len: 4096,
+                    hash: u64::MAX,
+                }),
             },
             read_until: FilePosition {
                 inode: 7,
                 offset: 99,
+                fingerprint: Some(Fingerprint { len: 12, hash: 3 }),
             },
             high_water: vec![(None, 5)],
+        });
+        checkpoint.sshd_file = Some(FilePosition {
+            inode: 8,
+            offset: 1,
+            fingerprint: Some(Fingerprint { len: 1, hash: 0 }),
         });
         save(&dir, &checkpoint).unwrap();
         assert_eq!(load(&dir).unwrap(), Some(checkpoint));
@@ -160,6 +172,45 @@ mod tests {
             load(&dir),
             Err(CheckpointError::Unreadable { .. })
         ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_fingerprints_still_loads() {
+        // Written by hand in the shape the previous version saved (positions were only an
+        // inode and an offset): its positions load without a fingerprint, which the tailer
+        // takes as "trust the inode".
+        let dir = std::env::temp_dir().join(format!("sshtrail-ckpt-old-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let old = r#"{"version":1,"saved_at_ms":1700000000000,
+            "audit":{"resume":{"inode":131,"offset":2048},
+                     "read_until":{"inode":131,"offset":4096},
+                     "high_water":[[null,77]]},
+            "audit_high_water":[[null,77]],
+            "journald_cursor":null,
+            "sshd_file":{"inode":262,"offset":512},
+            "tracker":null,
+            "output":{"inode":5,"length":900},
+            "sessions":null}"#;
+        fs::write(dir.join(FILE_NAME), old).unwrap();
+        let loaded = load(&dir).unwrap().unwrap();
+        let audit = loaded.audit.unwrap();
+        assert_eq!(
+            audit.resume,
+            FilePosition {
+                inode: 131,
+                offset: 2048,
+                fingerprint: None,
+            }
+        );
+        assert_eq!(audit.read_until.offset, 4096);
+        assert_eq!(audit.read_until.fingerprint, None);
+        let sshd = loaded.sshd_file.unwrap();
+        assert_eq!(
+            (sshd.inode, sshd.offset, sshd.fingerprint),
+            (262, 512, None)
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

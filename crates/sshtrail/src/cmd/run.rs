@@ -643,8 +643,8 @@ impl Pipeline<'_> {
             let key = (record.node().map(str::to_string), record.serial());
             if !positions.in_flight_by_event.contains_key(&key) {
                 let start = FilePosition {
-                    inode: end.inode,
                     offset: end.offset.saturating_sub(line_len as u64 + 1),
+                    ..end
                 };
                 let order = positions.next_order;
                 positions.next_order += 1;
@@ -938,7 +938,8 @@ impl Pipeline<'_> {
     }
 }
 
-/// A rotated-away file: where reading stopped, and the file it resumed with.
+/// A file that could not be read on (rotated away, its inode reused, or truncated): where
+/// reading stopped, and the file it resumed with.
 fn gap(lost: FilePosition, resumed_at: FilePosition) -> serde_json::Map<String, serde_json::Value> {
     let mut details = serde_json::Map::new();
     details.insert("lost_inode".into(), lost.inode.into());

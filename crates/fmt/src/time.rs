@@ -7,21 +7,9 @@ use crate::decimal::fixed;
 pub type Civil = (i64, u32, u32, u32, u32, u32);
 
 /// Unix seconds to a proleptic Gregorian UTC date and time.
-///
-/// Howard Hinnant's days-to-civil algorithm: days counted in 400-year eras of 146,097
-/// days, with years that start in March so that a leap day is the last day of its year.
 pub fn civil_from_unix(secs: u64) -> Civil {
-    let days = (secs / 86_400) as i64;
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
     (
         year,
         month,
@@ -30,6 +18,34 @@ pub fn civil_from_unix(secs: u64) -> Civil {
         ((rem % 3600) / 60) as u32,
         (rem % 60) as u32,
     )
+}
+
+/// Days since 1970-01-01 (negative before) → year, month (1–12), day (1–31).
+///
+/// Howard Hinnant's days-to-civil algorithm: days counted in 400-year eras of 146,097
+/// days, with years that start in March so that a leap day is the last day of its year.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The inverse of [`civil_from_days`]: days since 1970-01-01 of a proleptic Gregorian
+/// date (`month` 1–12; an out-of-range day counts on from the month's first).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ` (no quotes). `msec` above 999 is written as 999;
@@ -106,6 +122,15 @@ mod tests {
             assert_eq!((next.0, next.1, next.2), expect, "day {day}");
             prev = next;
         }
+    }
+
+    #[test]
+    fn days_round_trip_across_eras() {
+        for days in (-800_000i64..800_000).step_by(37) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]

@@ -6,10 +6,10 @@
 
 use crate::coalesce::fields;
 use crate::record::{Record, Timestamp};
-use sshtrail_fmt::time::civil_from_unix;
 use crate::record_type::RecordType;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use sshtrail_fmt::time::civil_from_unix;
 use std::borrow::Cow;
 use std::fmt;
 

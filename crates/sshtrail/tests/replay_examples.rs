@@ -139,3 +139,103 @@ fn hostile_user_names_keep_the_true_source() {
     assert_eq!(eve["source"]["value"], "127.0.0.1");
     assert_ne!(eve["source"]["extra"]["port"], "4444");
 }
+
+/// Fabricated from real records: the sample's first LOGIN event and the first exec of
+/// that session, copied into `sessions` sessions (new ses, pid and serials, same times).
+/// Without sshd lines every session is given up at the end of the replay at the same
+/// instant: the case where the tracker's map order used to decide the output order.
+fn many_sessions_log(sessions: u32) -> String {
+    let text = include_str!("../../../examples/sshd-session.audit.log");
+    let serial_of = |line: &str| -> Option<String> {
+        let start = line.find("msg=audit(")? + "msg=audit(".len();
+        let end = start + line[start..].find(')')?;
+        let (_, serial) = line[start..end].split_once(':')?;
+        Some(serial.to_string())
+    };
+    let login = text
+        .lines()
+        .find(|l| l.starts_with("type=LOGIN "))
+        .expect("a LOGIN record");
+    let login_serial = serial_of(login).expect("serial");
+    let ses = login
+        .split([' ', '\x1d'])
+        .find_map(|f| f.strip_prefix("ses="))
+        .expect("ses=")
+        .to_string();
+    let exec_serial = text
+        .lines()
+        .find(|l| {
+            l.starts_with("type=SYSCALL ")
+                && l.contains(" syscall=59 ")
+                && l.contains(&format!(" ses={ses} "))
+        })
+        .and_then(serial_of)
+        .expect("an exec of the session");
+    let event = |serial: &str| -> Vec<&str> {
+        text.lines()
+            .filter(|l| serial_of(l).as_deref() == Some(serial))
+            .collect()
+    };
+    let mut out = String::new();
+    let mut serial = 1u64;
+    for i in 0..sessions {
+        for lines in [event(&login_serial), event(&exec_serial)] {
+            for line in lines {
+                let (head, rest) = line.split_once(')').expect("header");
+                let head = head.rsplit_once(':').expect("serial").0;
+                let rest = rest
+                    .replace(&format!(" ses={ses} "), &format!(" ses={} ", 5000 + i))
+                    .replace(
+                        &format!(" ses={ses}\u{1d}"),
+                        &format!(" ses={}\u{1d}", 5000 + i),
+                    );
+                out.push_str(&format!("{head}:{serial}){rest}\n"));
+            }
+            serial += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_replay_writes_the_same_events_in_the_same_order_every_time() {
+    let dir = std::env::temp_dir().join(format!("sshtrail-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let log = dir.join("audit.log");
+    std::fs::write(&log, many_sessions_log(64)).expect("write log");
+    let run = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+            .args(["replay", "--audit-log"])
+            .arg(&log)
+            .args(["--sshd-log", "/dev/null"])
+            .output()
+            .expect("run sshtrail replay");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Random ids (SystemActions, logins never seen by the kernel) differ by design.
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| {
+                let mut event: Value = serde_json::from_str(l).expect("JSON line");
+                let id = &mut event["metadata"]["auditId"];
+                if id.as_str().is_some_and(|s| s.parse::<u32>().is_err()) {
+                    *id = Value::from("random");
+                }
+                event.to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    let actions = first
+        .iter()
+        .filter(|l| l.contains("\"UserAction\""))
+        .count();
+    assert!(actions >= 64, "{actions} UserActions from 64 sessions");
+    for _ in 0..3 {
+        assert_eq!(run(), first);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@
 //! parts are left out of the JSON, so a consumer never sees `"file": null` or `"tags": []`.
 
 use crate::coalesce::fields;
+use crate::coalesce::ids::IdMap;
 use crate::record::{Record, Timestamp};
 use crate::record_type::RecordType;
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -316,11 +317,11 @@ pub struct Object<'a> {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct User<'a> {
     /// `auid`, `uid`, `euid`, … as numbers (`unset` for 4294967295).
-    #[serde(skip_serializing_if = "Pairs::is_empty")]
-    pub ids: Pairs<'a>,
+    #[serde(skip_serializing_if = "IdMap::is_empty")]
+    pub ids: IdMap<'a>,
     /// The same keys, as names where a name is known.
-    #[serde(skip_serializing_if = "Pairs::is_empty")]
-    pub names: Pairs<'a>,
+    #[serde(skip_serializing_if = "IdMap::is_empty")]
+    pub names: IdMap<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selinux: Option<SeLinux<'a>>,
 }

@@ -66,6 +66,7 @@
 mod ecs;
 pub mod event;
 mod fields;
+mod ids;
 mod normalize;
 mod objects;
 pub mod vocabulary;
@@ -75,6 +76,7 @@ pub use event::{
     Actor, Address, CoalescedEvent, Direction, Ecs, EcsEvent, EcsIdentity, EcsUser, FileInfo, List,
     Network, Object, Outcome, Pairs, PathRecord, Perm, Process, SeLinux, Summary, Text, User,
 };
+pub use ids::IdMap;
 
 use crate::interpret::NameResolver;
 use crate::record::Record;

@@ -133,9 +133,7 @@ pub(crate) fn build_with<'a>(
 
     // Primary first, then the SYSCALL, then the other records that are not auxiliary:
     // the first occurrence of a key wins everywhere.
-    // Sized for a SYSCALL record (nine ids, a dozen data fields): no regrowth.
-    ev.user.ids = Pairs::with_capacity(10);
-    ev.user.names = Pairs::with_capacity(10);
+    // Sized for a SYSCALL record (a dozen data fields): no regrowth.
     let full = detail == Detail::Full;
     if full {
         ev.data = Pairs::with_capacity(24);
@@ -176,7 +174,7 @@ fn collect<'a>(
         if field.origin == Origin::Enriched {
             if let Some(i) = enriched_id(field.key) {
                 if mine[i].is_some() && usable_name(field.value) {
-                    ev.user.names.insert(ID_KEYS[i].0, field.value);
+                    ev.user.names.insert_at(i, field.value);
                     named |= 1 << i;
                 }
             }
@@ -184,7 +182,7 @@ fn collect<'a>(
         }
         match role(field.key) {
             Role::Id(i) => {
-                if ev.user.ids.insert(ID_KEYS[i].0, id_text(field.value)) {
+                if ev.user.ids.insert_at(i, id_text(field.value)) {
                     mine[i] = Some(field.value);
                 }
             }
@@ -241,9 +239,9 @@ fn collect<'a>(
     }
     for (i, raw) in mine.iter().enumerate() {
         if let Some(raw) = raw.filter(|_| named & (1 << i) == 0) {
-            let (key, _, group) = ID_KEYS[i];
+            let (_, _, group) = ID_KEYS[i];
             if let Some(name) = resolve(raw, group, resolver) {
-                ev.user.names.insert(key, name);
+                ev.user.names.insert_at(i, name);
             }
         }
     }

@@ -7,8 +7,8 @@
 //! that is several times faster, and JSON output is most of the coalescer's cost.
 
 use crate::coalesce::event::{
-    Actor, Address, CoalescedEvent, EcsIdentity, FileInfo, List, Object, Pairs, PathRecord,
-    Process, SeLinux, Text,
+    Actor, Address, CoalescedEvent, EcsIdentity, FileInfo, List, Object, PathRecord, Process,
+    SeLinux, Text,
 };
 use sshtrail_fmt::decimal::unsigned as number;
 use sshtrail_fmt::json::string;
@@ -62,11 +62,11 @@ pub(crate) fn write_event(ev: &CoalescedEvent<'_>, out: &mut Vec<u8>) {
     let mut user = Obj::open(o.out);
     if !ev.user.ids.is_empty() {
         user.key(k!("ids"));
-        pairs(user.out, &ev.user.ids);
+        pairs(user.out, ev.user.ids.iter());
     }
     if !ev.user.names.is_empty() {
         user.key(k!("names"));
-        pairs(user.out, &ev.user.names);
+        pairs(user.out, ev.user.names.iter());
     }
     if let Some(se) = &ev.user.selinux {
         user.key(k!("selinux"));
@@ -113,7 +113,7 @@ pub(crate) fn write_event(ev: &CoalescedEvent<'_>, out: &mut Vec<u8>) {
     }
     if !ev.data.is_empty() {
         o.key(k!("data"));
-        pairs(o.out, &ev.data);
+        pairs(o.out, ev.data.iter());
     }
 
     o.key(k!("ecs"));
@@ -283,9 +283,9 @@ fn identity(out: &mut Vec<u8>, i: &EcsIdentity<'_>) {
     o.close();
 }
 
-fn pairs(out: &mut Vec<u8>, p: &Pairs<'_>) {
+fn pairs<'k, 'v>(out: &mut Vec<u8>, p: impl Iterator<Item = (&'k str, &'v str)>) {
     out.push(b'{');
-    for (i, (k, v)) in p.iter().enumerate() {
+    for (i, (k, v)) in p.enumerate() {
         if i > 0 {
             out.push(b',');
         }

@@ -6,7 +6,8 @@ use super::redact::Redactor;
 use serde_json::{Map, Value};
 use sshtrail_audit::coalesce::{coalesce_summary, CoalescedEvent, Outcome as AuditOutcome};
 use sshtrail_audit::interpret::{uid_name, NameResolver};
-use sshtrail_audit::{Record, RecordType};
+use sshtrail_audit::record::Origin;
+use sshtrail_audit::{Record, RecordClass, RecordType};
 use sshtrail_event::Outcome;
 
 /// The kernel's "no session" / "no login uid".
@@ -16,9 +17,11 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
     let login = records
         .iter()
         .find(|r| r.record_type() == RecordType::LOGIN);
-    let ses = login
-        .or_else(|| records.iter().find(|r| r.value("ses").is_some()))
-        .and_then(|r| r.value("ses"))
+    // The session and login uid are on the LOGIN record, else on the first record that
+    // has a session (the SYSCALL, or a PAM message): looked up in one pass over it.
+    let carrier = login.or_else(|| records.iter().find(|r| r.value("ses").is_some()));
+    let (ses, auid) = carrier.map_or((None, None), ses_and_auid);
+    let ses = ses
         .and_then(|v| v.parse::<u32>().ok())
         .filter(|ses| *ses != UNSET);
     if ses.is_none() {
@@ -44,10 +47,8 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
     let role = if let Some(login) = login {
         AuditRole::SessionStart {
             pid: record_pid(login).unwrap_or(0),
-            auid: login
-                .value("auid")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(UNSET),
+            // `carrier` is the LOGIN record here.
+            auid: auid.and_then(|v| v.parse().ok()).unwrap_or(UNSET),
             exe: event.process.exe.as_deref().map(str::to_string),
         }
     } else if let Some(end) = records.iter().find(|r| {
@@ -64,8 +65,15 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
         .find(|r| r.value("auid").is_some())
         .and_then(|r| uid_name(r, "auid", resolver))
         .filter(|name| name != "unset");
+    // `addr=` is a field of user-space messages (PAM's): kernel records are not searched.
     let addr = records
         .iter()
+        .filter(|r| {
+            matches!(
+                r.record_type().class(),
+                RecordClass::UserSpace | RecordClass::Daemon
+            )
+        })
         .filter_map(|r| r.get("addr"))
         .find(|f| !f.is_absent())
         .map(|f| f.value.to_string());
@@ -88,18 +96,36 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
     }
 }
 
+/// The raw `ses=` and `auid=` of one record (the first of each, as [`Record::value`]
+/// finds them), in one pass.
+fn ses_and_auid(record: &Record) -> (Option<&str>, Option<&str>) {
+    let (mut ses, mut auid) = (None, None);
+    for field in record.fields().filter(|f| f.origin != Origin::Enriched) {
+        match field.key {
+            "ses" if ses.is_none() => ses = Some(field.value),
+            "auid" if auid.is_none() => auid = Some(field.value),
+            _ => continue,
+        }
+        if ses.is_some() && auid.is_some() {
+            break;
+        }
+    }
+    (ses, auid)
+}
+
 /// `metadata.extra` of a UserAction: what was done, how, to what, by which process.
 ///
-/// Built as a list and collected at once: the map is sorted and bulk-built instead of
-/// searched and rebalanced for each of its dozen entries (a key never repeats here).
+/// The entries are listed in key order and collected at once: a map built from sorted
+/// entries is bulk-loaded with one comparison per entry (a key never repeats here), not
+/// sorted, searched and rebalanced.
 fn action_extra(event: &CoalescedEvent<'_>) -> Map<String, Value> {
     let text = |v: &Option<std::borrow::Cow<'_, str>>| {
         Value::String(v.as_deref().unwrap_or("").to_string())
     };
     let object: Map<String, Value> = [
-        ("type", Value::from(event.summary.object.kind.unwrap_or(""))),
         ("primary", text(&event.summary.object.primary)),
         ("secondary", text(&event.summary.object.secondary)),
+        ("type", Value::from(event.summary.object.kind.unwrap_or(""))),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -118,35 +144,32 @@ fn action_extra(event: &CoalescedEvent<'_>) -> Map<String, Value> {
         Some(name) => name.to_string(),
         None => event.record_type.to_string(),
     };
-    let mut entries: Vec<(&str, Value)> = Vec::with_capacity(16);
-    entries.push((
-        "action",
-        Value::from(event.summary.action.unwrap_or("unknown")),
-    ));
-    entries.push(("how", text(&event.summary.how)));
-    entries.push(("object", Value::Object(object)));
-    entries.push((
-        "process_args",
-        strings(&mut event.process.args.iter().map(String::as_str)),
-    ));
-    let optional = [
-        ("pid", event.process.pid),
-        ("ppid", event.process.ppid),
-        ("exe", event.process.exe.as_deref()),
-        ("cwd", event.process.cwd.as_deref()),
-        ("uid", name("uid")),
-        ("euid", name("euid")),
+    let optional = |key: &'static str, value: Option<&str>| value.map(|v| (key, Value::from(v)));
+    let entries = [
+        Some((
+            "action",
+            Value::from(event.summary.action.unwrap_or("unknown")),
+        )),
+        optional("cwd", event.process.cwd.as_deref()),
+        optional("euid", name("euid")),
+        optional("exe", event.process.exe.as_deref()),
+        Some(("how", text(&event.summary.how))),
+        Some(("keys", strings(&mut event.tags.iter().map(|t| t.as_ref())))),
+        Some(("object", Value::Object(object))),
+        optional("pid", event.process.pid),
+        optional("ppid", event.process.ppid),
+        Some((
+            "process_args",
+            strings(&mut event.process.args.iter().map(String::as_str)),
+        )),
+        Some(("record_type", Value::String(record_type))),
+        Some(("sequence", Value::from(event.sequence))),
+        optional("uid", name("uid")),
     ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            entries.push((key, Value::from(value)));
-        }
-    }
-    entries.push(("keys", strings(&mut event.tags.iter().map(|t| t.as_ref()))));
-    entries.push(("sequence", Value::from(event.sequence)));
-    entries.push(("record_type", Value::String(record_type)));
+    debug_assert!(entries.iter().flatten().map(|(k, _)| k).is_sorted());
     entries
         .into_iter()
+        .flatten()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
 }

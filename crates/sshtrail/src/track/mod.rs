@@ -346,34 +346,45 @@ impl Tracker {
         now_ms: u64,
         mut after_each: impl FnMut(&mut Vec<AuditEvent>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let expired: Vec<u32> = self
+        // Each list in deadline order, then by id: the maps' own order is random, and a
+        // replay must write the same events in the same order every time.
+        let mut expired: Vec<(u64, u32)> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.waiting_until.is_some_and(|until| until <= now_ms))
-            .map(|(ses, _)| *ses)
+            .filter_map(|(ses, s)| {
+                s.waiting_until
+                    .filter(|until| *until <= now_ms)
+                    .map(|until| (until, *ses))
+            })
             .collect();
-        for ses in expired {
+        expired.sort_unstable();
+        for (_, ses) in expired {
             self.stats.giveup_no_sshd_login += 1;
             self.attribute_audit_only(ses);
             after_each(&mut self.out)?;
         }
-        let overdue: Vec<u32> = self
+        let mut overdue: Vec<(u64, u32)> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.logout_until.is_some_and(|until| until <= now_ms))
-            .map(|(ses, _)| *ses)
+            .filter_map(|(ses, s)| {
+                s.logout_until
+                    .filter(|until| *until <= now_ms)
+                    .map(|until| (until, *ses))
+            })
             .collect();
-        for ses in overdue {
+        overdue.sort_unstable();
+        for (_, ses) in overdue {
             self.release_logout(ses);
             after_each(&mut self.out)?;
         }
-        let expired: Vec<u32> = self
+        let mut expired: Vec<(u64, u32)> = self
             .waiting_logins
             .iter()
             .filter(|(_, w)| w.until <= now_ms)
-            .map(|(pid, _)| *pid)
+            .map(|(pid, w)| (w.until, *pid))
             .collect();
-        for pid in expired {
+        expired.sort_unstable();
+        for (_, pid) in expired {
             if let Some(waiting) = self.waiting_logins.remove(&pid) {
                 self.stats.giveup_no_audit_login += 1;
                 self.emit_sshd_only_login(waiting.login);
@@ -725,7 +736,7 @@ impl Tracker {
             if let Some(oldest) = self
                 .connections
                 .iter()
-                .min_by_key(|(_, c)| c.last_ms)
+                .min_by_key(|(p, c)| (c.last_ms, **p))
                 .map(|(p, _)| *p)
             {
                 self.connections.remove(&oldest);
@@ -747,11 +758,15 @@ impl Tracker {
     fn make_room(&mut self) {
         while self.sessions.len() + self.waiting_logins.len() >= self.config.max_sessions {
             self.stats.giveup_too_many_sessions += 1;
-            let oldest_session = self.sessions.iter().min_by_key(|(_, s)| s.start_ms);
+            // Ties go to the lower id, so that a replay gives up the same session each time.
+            let oldest_session = self
+                .sessions
+                .iter()
+                .min_by_key(|(ses, s)| (s.start_ms, **ses));
             let oldest_login = self
                 .waiting_logins
                 .iter()
-                .min_by_key(|(_, w)| w.login.time_ms);
+                .min_by_key(|(pid, w)| (w.login.time_ms, **pid));
             match (oldest_session, oldest_login) {
                 (Some((&ses, s)), Some((_, w))) if s.start_ms <= w.login.time_ms => {
                     self.drop_session(ses)

@@ -150,10 +150,16 @@ impl AuditEvent {
     /// One line of JSON followed by `\n`, ready for a single write. The bytes are
     /// those of `serde_json` on the event, written by a direct writer (see `json.rs`).
     pub fn to_line(&self) -> Vec<u8> {
-        let mut line = Vec::with_capacity(1024);
-        json::write_event(self, &mut line);
-        line.push(b'\n');
+        let mut line = Vec::with_capacity(2048);
+        self.write_line(&mut line);
         line
+    }
+
+    /// [`AuditEvent::to_line`] appended to `out`: a writer of many events reuses one
+    /// buffer instead of allocating (and growing) one per event.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        json::write_event(self, out);
+        out.push(b'\n');
     }
 }
 

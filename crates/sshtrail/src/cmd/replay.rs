@@ -148,6 +148,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let mut recorder = store.map(|store| Recorder::new(store, &boot_id));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let mut line = Vec::with_capacity(4096);
     let mut emit = |out: &mut io::BufWriter<io::StdoutLock>, mut event: AuditEvent| {
         if let Some(geo) = &geo {
             add_geo(geo, &mut event);
@@ -157,7 +158,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 tracing::error!("{e}");
             }
         }
-        out.write_all(&event.to_line())
+        line.clear();
+        event.write_line(&mut line);
+        out.write_all(&line)
     };
     for (time, fact) in facts {
         tracker.tick(time);

@@ -7,8 +7,14 @@ use serde_json::Value;
 use std::process::Command;
 
 fn replay() -> Vec<Value> {
+    replay_with(&[])
+}
+
+/// `sshtrail replay ARGS…`: its events, one JSON value a line.
+fn replay_with(args: &[&std::ffi::OsStr]) -> Vec<Value> {
     let output = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
         .arg("replay")
+        .args(args)
         .output()
         .expect("run sshtrail replay");
     assert!(
@@ -204,22 +210,16 @@ fn a_replay_writes_the_same_events_in_the_same_order_every_time() {
     let log = dir.join("audit.log");
     std::fs::write(&log, many_sessions_log(64)).expect("write log");
     let run = || {
-        let output = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
-            .args(["replay", "--audit-log"])
-            .arg(&log)
-            .args(["--sshd-log", "/dev/null"])
-            .output()
-            .expect("run sshtrail replay");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let args = [
+            "--audit-log".as_ref(),
+            log.as_os_str(),
+            "--sshd-log".as_ref(),
+            "/dev/null".as_ref(),
+        ];
         // Random ids (SystemActions, logins never seen by the kernel) differ by design.
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(|l| {
-                let mut event: Value = serde_json::from_str(l).expect("JSON line");
+        replay_with(&args)
+            .into_iter()
+            .map(|mut event| {
                 let id = &mut event["metadata"]["auditId"];
                 if id.as_str().is_some_and(|s| s.parse::<u32>().is_err()) {
                     *id = Value::from("random");

@@ -13,7 +13,7 @@ use sshtrail::enrich::add_geo;
 use sshtrail::geoip::GeoIp;
 use sshtrail::metrics::{self, Metrics};
 use sshtrail::sessions::{id::this_boot, Recorder};
-use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, TailItem};
+use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, GapReason, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
 use sshtrail::track::from_sshd::sshd_fact;
@@ -211,6 +211,7 @@ enum Input {
     AuditGap {
         lost: FilePosition,
         resumed_at: FilePosition,
+        reason: GapReason,
     },
     AuditTooLong(u64),
     /// An sshd line and, for the syslog file source, the position just after it.
@@ -218,6 +219,7 @@ enum Input {
     SshdGap {
         lost: FilePosition,
         resumed_at: FilePosition,
+        reason: GapReason,
     },
     SourceFailed(String),
 }
@@ -563,11 +565,21 @@ impl Pipeline<'_> {
                 self.metrics.parse_error("too_long");
                 tracing::warn!(len, "over-long audit line skipped");
             }
-            Input::AuditGap { lost, resumed_at } => {
-                self.system("audit-log-gap", Outcome::Failed, gap(lost, resumed_at))?;
+            Input::AuditGap {
+                lost,
+                resumed_at,
+                reason,
+            } => {
+                let details = gap(lost, resumed_at, reason);
+                self.system("audit-log-gap", Outcome::Failed, details)?;
             }
-            Input::SshdGap { lost, resumed_at } => {
-                self.system("sshd-log-gap", Outcome::Failed, gap(lost, resumed_at))?;
+            Input::SshdGap {
+                lost,
+                resumed_at,
+                reason,
+            } => {
+                let details = gap(lost, resumed_at, reason);
+                self.system("sshd-log-gap", Outcome::Failed, details)?;
             }
             Input::SshdLine(line, position) => {
                 if let Some(cursor) = cursor_of(&line) {
@@ -940,8 +952,13 @@ impl Pipeline<'_> {
 
 /// A file that could not be read on (rotated away, its inode reused, or truncated): where
 /// reading stopped, and the file it resumed with.
-fn gap(lost: FilePosition, resumed_at: FilePosition) -> serde_json::Map<String, serde_json::Value> {
+fn gap(
+    lost: FilePosition,
+    resumed_at: FilePosition,
+    reason: GapReason,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut details = serde_json::Map::new();
+    details.insert("reason".into(), reason.as_str().into());
     details.insert("lost_inode".into(), lost.inode.into());
     details.insert("lost_offset".into(), lost.offset.into());
     details.insert("resumed_inode".into(), resumed_at.inode.into());
@@ -1010,7 +1027,15 @@ fn spawn_audit_dir_source(
                 let input = match tailer.next_item() {
                     Ok(TailItem::Line(line, end)) => Input::AuditLine(line, Some(end)),
                     Ok(TailItem::TooLong { len, .. }) => Input::AuditTooLong(len),
-                    Ok(TailItem::Gap { lost, resumed_at }) => Input::AuditGap { lost, resumed_at },
+                    Ok(TailItem::Gap {
+                        lost,
+                        resumed_at,
+                        reason,
+                    }) => Input::AuditGap {
+                        lost,
+                        resumed_at,
+                        reason,
+                    },
                     Ok(TailItem::Idle) => {
                         std::thread::sleep(Duration::from_millis(50));
                         continue;
@@ -1176,8 +1201,17 @@ fn spawn_sshd_file_source(
                     }
                 }
                 Ok(TailItem::Idle) => std::thread::sleep(Duration::from_millis(50)),
-                Ok(TailItem::Gap { lost, resumed_at }) => {
-                    if tx.send(Input::SshdGap { lost, resumed_at }).is_err() {
+                Ok(TailItem::Gap {
+                    lost,
+                    resumed_at,
+                    reason,
+                }) => {
+                    let gap = Input::SshdGap {
+                        lost,
+                        resumed_at,
+                        reason,
+                    };
+                    if tx.send(gap).is_err() {
                         return;
                     }
                 }

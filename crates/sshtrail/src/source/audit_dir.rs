@@ -60,14 +60,15 @@ pub enum TailItem {
     Gap {
         lost: FilePosition,
         resumed_at: FilePosition,
+        reason: GapReason,
     },
     /// Nothing new for now.
     Idle,
 }
 
-/// Why a gap was reported (for the log: the `Gap` item itself says what was lost).
+/// Why a gap was reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GapReason {
+pub enum GapReason {
     /// No sibling has the inode any more.
     Gone,
     /// A sibling has the inode but another beginning: the number was reused.
@@ -77,10 +78,20 @@ enum GapReason {
 }
 
 impl GapReason {
+    /// A short name for events: `file-gone`, `file-replaced` (the inode is another file's
+    /// now, or the file was rewritten from its start), `truncated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapReason::Gone => "file-gone",
+            GapReason::Replaced => "file-replaced",
+            GapReason::Truncated => "truncated",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             GapReason::Gone => "the file was deleted (rotated away)",
-            GapReason::Replaced => "the inode now belongs to another file",
+            GapReason::Replaced => "the inode now holds another file (reused, or rewritten)",
             GapReason::Truncated => "the file was truncated below the position",
         }
     }
@@ -102,7 +113,7 @@ pub struct AuditDirTailer {
     /// Bytes skipped so far of an over-long line whose end has not been read yet.
     skipping: Option<u64>,
     max_line: usize,
-    pending_gap: Option<(FilePosition, FilePosition)>,
+    pending_gap: Option<(FilePosition, FilePosition, GapReason)>,
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -207,7 +218,7 @@ impl AuditDirTailer {
                     "cannot resume where the checkpoint says: {}",
                     reason.describe()
                 );
-                (lost, opened.position(0))
+                (lost, opened.position(0), reason)
             });
             opened.file.seek(SeekFrom::Start(offset))?;
             return Ok(AuditDirTailer {
@@ -241,8 +252,12 @@ impl AuditDirTailer {
 
     /// The next complete line, a gap report, or `Idle` when there is nothing new.
     pub fn next_item(&mut self) -> io::Result<TailItem> {
-        if let Some((lost, resumed_at)) = self.pending_gap.take() {
-            return Ok(TailItem::Gap { lost, resumed_at });
+        if let Some((lost, resumed_at, reason)) = self.pending_gap.take() {
+            return Ok(TailItem::Gap {
+                lost,
+                resumed_at,
+                reason,
+            });
         }
         loop {
             if let Some(item) = self.take_line() {
@@ -287,6 +302,7 @@ impl AuditDirTailer {
         Ok(TailItem::Gap {
             lost,
             resumed_at: self.position(),
+            reason: GapReason::Truncated,
         })
     }
     /// Splits one complete line off `pending`.
@@ -494,7 +510,7 @@ mod tests {
             match t.next_item().unwrap() {
                 TailItem::Line(l, _) => out.push(String::from_utf8(l).unwrap()),
                 TailItem::TooLong { len, .. } => out.push(format!("<{len}>")),
-                TailItem::Gap { .. } => out.push("<gap>".into()),
+                TailItem::Gap { reason, .. } => out.push(format!("<gap: {}>", reason.as_str())),
                 TailItem::Idle => return out,
             }
         }
@@ -576,7 +592,7 @@ mod tests {
         fs::remove_file(d.0.join("audit.log.1")).unwrap();
         append(&log, "new\n");
         let mut t = AuditDirTailer::open(&d.0, "audit.log", Some(gone), false, 1000).unwrap();
-        assert_eq!(drain(&mut t), vec!["<gap>", "new"]);
+        assert_eq!(drain(&mut t), vec!["<gap: file-gone>", "new"]);
     }
 
     #[test]
@@ -662,10 +678,16 @@ mod tests {
         };
         let mut t = AuditDirTailer::open(&d.0, "audit.log", Some(checkpoint), false, 1000).unwrap();
         let got = items(&mut t);
-        let TailItem::Gap { lost, resumed_at } = &got[0] else {
+        let TailItem::Gap {
+            lost,
+            resumed_at,
+            reason,
+        } = &got[0]
+        else {
             panic!("expected a gap first, got {:?}", got[0]);
         };
         assert_eq!(*lost, checkpoint);
+        assert_eq!(*reason, GapReason::Replaced);
         // Resumed at the start of the oldest file still there: C, then all of D.
         assert_eq!(resumed_at.inode, inode_of(&d.0.join("audit.log.1")));
         assert_eq!(resumed_at.offset, 0);
@@ -765,7 +787,7 @@ mod tests {
         // Shorter than the checkpoint: a gap now, where it used to re-read silently.
         fs::write(&log, "x\n").unwrap();
         let mut t = AuditDirTailer::open(&d.0, "audit.log", Some(checkpoint), false, 1000).unwrap();
-        assert_eq!(drain(&mut t), vec!["<gap>", "x"]);
+        assert_eq!(drain(&mut t), vec!["<gap: truncated>", "x"]);
     }
 
     #[test]
@@ -782,7 +804,7 @@ mod tests {
         assert_eq!(inode_of(&log), checkpoint.inode);
         let mut t = AuditDirTailer::open(&d.0, "audit.log", Some(checkpoint), false, 1000).unwrap();
         let got = drain(&mut t);
-        assert_eq!(got[0], "<gap>");
+        assert_eq!(got[0], "<gap: file-replaced>");
         assert_eq!(got[1..].concat(), lines(50, 5).replace('\n', ""));
     }
 
@@ -809,6 +831,7 @@ mod tests {
                     offset: 0,
                     ..checkpoint
                 },
+                reason: GapReason::Truncated,
             }
         );
         assert_eq!(got.len(), 1 + 120);
@@ -836,6 +859,7 @@ mod tests {
                     offset: 0,
                     fingerprint: Some(Fingerprint::of(b"fresh\n")),
                 },
+                reason: GapReason::Truncated,
             }
         );
         assert!(matches!(&got[1], TailItem::Line(l, _) if l == b"fresh"));

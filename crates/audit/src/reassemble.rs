@@ -188,9 +188,16 @@ struct NodeState {
     /// Highest extended serial seen, for wrap detection.
     high: Option<u64>,
     last_emitted: Option<u64>,
+    /// The latest time stamp (ms) of the events emitted.
+    latest_ms: Option<u64>,
 }
 
 const WRAP: u64 = 1 << 32;
+
+/// How far past the latest event emitted a record's time stamp may be and still be
+/// taken for a repeat by its serial. Records of one event share one time stamp, so any
+/// margin is for clocks alone; a reboot takes longer than this.
+pub const LATER_BOOT_SLACK_MS: u64 = 2_000;
 
 impl NodeState {
     /// Maps a raw 32-bit serial onto a monotonic 64-bit one across wraps.
@@ -263,6 +270,47 @@ impl Reassembler {
         }
     }
 
+    /// Per node, the latest time stamp (ms since the epoch) of the events emitted: saved
+    /// with [`Reassembler::high_water`], it tells a record of a later boot from one
+    /// already written (see [`Reassembler::already_emitted_at`]).
+    pub fn emitted_times(&self) -> Vec<(Option<String>, u64)> {
+        self.nodes
+            .iter()
+            .filter_map(|(name, node)| node.latest_ms.map(|t| (name.clone(), t)))
+            .collect()
+    }
+
+    /// Restores [`Reassembler::emitted_times`] in a fresh reassembler.
+    pub fn restore_emitted_times(&mut self, marks: &[(Option<String>, u64)]) {
+        for (name, time_ms) in marks {
+            if let Some(index) = self.node_index(name.as_deref()) {
+                let node = &mut self.nodes[index].1;
+                node.latest_ms = Some(node.latest_ms.map_or(*time_ms, |t| t.max(*time_ms)));
+            }
+        }
+    }
+
+    /// The latest time stamp of the events emitted for `node`, if known.
+    pub fn latest_emitted_ms(&self, node: Option<&str>) -> Option<u64> {
+        let (_, state) = self.nodes.iter().find(|(n, _)| n.as_deref() == node)?;
+        state.latest_ms
+    }
+
+    /// [`Reassembler::already_emitted`], knowing the record's time: a record stamped more
+    /// than [`LATER_BOOT_SLACK_MS`] after every event emitted cannot belong to one of them
+    /// (an event's records share its time stamp), whatever its serial says. That is the
+    /// record of a later boot, whose kernel counts serials from 1 again: without the time
+    /// it would be taken for a repeat and dropped.
+    pub fn already_emitted_at(&self, node: Option<&str>, serial: u64, time_ms: u64) -> bool {
+        if self
+            .latest_emitted_ms(node)
+            .is_some_and(|latest| time_ms > latest.saturating_add(LATER_BOOT_SLACK_MS))
+        {
+            return false;
+        }
+        self.already_emitted(node, serial)
+    }
+
     /// Whether a record of `node` with this raw serial belongs to an event already
     /// emitted (at or below the node's high-water mark, allowing for serial wrap).
     pub fn already_emitted(&self, node: Option<&str>, serial: u64) -> bool {
@@ -308,9 +356,18 @@ impl Reassembler {
         let (node_name, node) = &mut self.nodes[index];
         let high_before = node.high;
         let ext = node.extend(record.serial());
-        if high_before.is_some_and(|high| ext.saturating_add(config.late_window) < high) {
-            // Far behind everything seen and not a wrap: the sequence restarted (reboot,
-            // another log). Release what the old sequence holds, then start afresh.
+        let far_behind =
+            high_before.is_some_and(|high| ext.saturating_add(config.late_window) < high);
+        // Behind the last event emitted, yet stamped after every event emitted: no event
+        // it could belong to has left (an event's records share its time stamp). The
+        // kernel started counting again (a reboot), however few serials the old boot used.
+        let after_everything = node.last_emitted.is_some_and(|last| ext <= last)
+            && node.latest_ms.is_some_and(|latest| {
+                record.timestamp().as_millis() > latest.saturating_add(LATER_BOOT_SLACK_MS)
+            });
+        if far_behind || after_everything {
+            // The sequence restarted (reboot, another log). Release what the old sequence
+            // holds, then start afresh.
             stats.serial_resets += 1;
             drain(node, node_name, config, stats, now_ms, true, emit);
             *node = NodeState::default();
@@ -454,9 +511,11 @@ fn drain(
             }
         }
         node.last_emitted = Some(ext);
-        if pending.records.is_empty() {
+        let Some(first) = pending.records.first() else {
             continue;
-        }
+        };
+        let time_ms = first.timestamp().as_millis();
+        node.latest_ms = Some(node.latest_ms.map_or(time_ms, |t| t.max(time_ms)));
         stats.events += 1;
         let completion = pending
             .completed
@@ -661,6 +720,69 @@ mod tests {
         fresh.push(user(8), 0, &mut |o| out.push(o));
         fresh.push(user(7), 0, &mut |o| out.push(o));
         assert!(matches!(&out[..], [Output::Event(e), Output::Late(_)] if e.id().serial == 8));
+    }
+
+    #[test]
+    fn a_later_boot_is_not_taken_for_repeats() {
+        let mut r = Reassembler::default();
+        let user = |time: &str, serial: u32| {
+            rec(&format!(
+                "type=USER_ACCT msg=audit({time}:{serial}): pid=1 msg='res=success'"
+            ))
+        };
+        r.push(user("1000.000", 50_000), 0, &mut |_| {});
+        r.tick(1_000_000, &mut |_| {});
+        let (marks, times) = (r.high_water(), r.emitted_times());
+        assert_eq!(times, vec![(None, 1_000_000)]);
+        let mut fresh = Reassembler::default();
+        fresh.restore_high_water(&marks);
+        fresh.restore_emitted_times(&times);
+        // The same boot: a lower serial at the same time was written already.
+        assert!(fresh.already_emitted_at(None, 49_999, 1_000_000));
+        assert!(fresh.already_emitted_at(None, 49_000, 999_000));
+        // After a reboot the serials start again, later than anything written.
+        assert!(!fresh.already_emitted_at(None, 5, 1_030_000));
+        assert!(
+            fresh.already_emitted(None, 5),
+            "by serial alone it looks written"
+        );
+        assert!(!fresh.already_emitted_at(None, 50_001, 1_000_000));
+        assert_eq!(fresh.latest_emitted_ms(None), Some(1_000_000));
+        assert_eq!(fresh.latest_emitted_ms(Some("other")), None);
+    }
+
+    #[test]
+    fn a_reboot_after_few_serials_restarts_the_sequence() {
+        // The old boot got to serial 500 (far less than the late window), then the next
+        // boot counts from 1 a day later: its events are events, not late records.
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        let exec = |time: &str, serial: u32| {
+            [
+                format!("type=SYSCALL msg=audit({time}:{serial}): arch=c000003e syscall=59 success=yes exit=0 items=0 ppid=1 pid=2 auid=1000 uid=1000 ses=3 comm=\"true\" exe=\"/usr/bin/true\""),
+                format!("type=PROCTITLE msg=audit({time}:{serial}): proctitle=74727565"),
+            ]
+        };
+        for line in exec("1000.000", 500) {
+            r.push(rec(&line), 1_000_000, &mut |o| out.push(o));
+        }
+        r.tick(2_000_000, &mut |o| out.push(o));
+        for serial in 1..=3 {
+            for line in exec("87400.000", serial) {
+                r.push(rec(&line), 87_400_000, &mut |o| out.push(o));
+            }
+        }
+        r.finish(&mut |o| out.push(o));
+        let events: Vec<(u64, usize)> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some((e.id().serial, e.records().len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events, vec![(500, 2), (1, 2), (2, 2), (3, 2)], "{out:?}");
+        assert!(!out.iter().any(|o| matches!(o, Output::Late(_))));
+        assert_eq!(r.stats().serial_resets, 1);
     }
 
     #[test]

@@ -56,6 +56,15 @@ pub struct Checkpoint {
     /// `plugin` and `netlink` sources backfill from the audit log above it.
     #[serde(default)]
     pub audit_high_water: Vec<(Option<String>, u64)>,
+    /// Per node, the latest time stamp (ms) of the audit events written: what tells a
+    /// record of a later boot (serials counted from 1 again) from one already written.
+    /// Absent from older checkpoints: serials alone decide then.
+    #[serde(default)]
+    pub audit_emitted_times: Vec<(Option<String>, u64)>,
+    /// The kernel's boot id (`/proc/sys/kernel/random/boot_id`) at the save: a restart
+    /// into another boot ends the sessions of the old one.
+    #[serde(default)]
+    pub boot_id: Option<String>,
     pub journald_cursor: Option<String>,
     /// Where the syslog file sshd source (`--sshd-source syslog`) resumes.
     #[serde(default)]
@@ -74,6 +83,8 @@ impl Checkpoint {
             saved_at_ms,
             audit: None,
             audit_high_water: Vec::new(),
+            audit_emitted_times: Vec::new(),
+            boot_id: None,
             journald_cursor: None,
             sshd_file: None,
             tracker: serde_json::Value::Null,
@@ -206,6 +217,8 @@ mod tests {
         );
         assert_eq!(audit.read_until.offset, 4096);
         assert_eq!(audit.read_until.fingerprint, None);
+        assert!(loaded.audit_emitted_times.is_empty());
+        assert_eq!(loaded.boot_id, None);
         let sshd = loaded.sshd_file.unwrap();
         assert_eq!(
             (sshd.inode, sshd.offset, sshd.fingerprint),

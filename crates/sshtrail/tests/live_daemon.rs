@@ -801,3 +801,104 @@ fn sessions_end_up_in_s3_whole_and_verifiable() {
         "uploaded logs leave the spool: {left:?}"
     );
 }
+
+/// A reboot cannot be made in a test, so its trace is: the daemon dies (`kill -9`, as a
+/// power cut) with a session open, the session ends while it is down, and the checkpoint
+/// it left is the one a previous boot would have left (its `boot_id` is another boot's).
+/// On restart every session of that boot is over: one `UserLogout` each, its session log
+/// sealed, and a `SystemAction` `host-rebooted` that says how many.
+#[test]
+fn a_restart_in_another_boot_ends_the_old_boots_sessions() {
+    let Some(case) = LiveCase::new("reboot", "reboot") else {
+        return;
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
+    let storage = format!("file://{}/sessions", dir.display());
+    let extra = ["--session-storage", storage.as_str()];
+    let report = "echo ses=$(cat /proc/self/sessionid)";
+    let daemon = Daemon::start_with(&dir, 1, &extra);
+    let script = repo().join("scripts/testbed/client.sh");
+    let long = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". {} && tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo during-{key}; sleep 4'",
+            script.display()
+        ))
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("long session");
+    let during = format!("during-{key}");
+    daemon.wait_for(|events| !with_marker(events, &during).is_empty());
+    std::thread::sleep(Duration::from_millis(1500)); // past a checkpoint or two
+    daemon.crash();
+    let out = long.wait_with_output().expect("the session ends");
+    let ses = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("ses=").map(str::to_string))
+        .expect("ses line");
+
+    let checkpoint_path = dir.join("state/checkpoint.json");
+    let mut checkpoint: Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint_path).expect("checkpoint"))
+            .expect("checkpoint JSON");
+    let this_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .expect("boot id")
+        .trim()
+        .to_string();
+    assert_eq!(
+        checkpoint["boot_id"], this_boot,
+        "the checkpoint names its boot"
+    );
+    let old_boot = "00000000-0000-4000-8000-00000000b007";
+    checkpoint["boot_id"] = Value::from(old_boot);
+    std::fs::write(&checkpoint_path, checkpoint.to_string()).expect("write checkpoint");
+
+    let daemon = Daemon::start_with(&dir, 2, &extra);
+    daemon.wait_for(|events| {
+        events
+            .iter()
+            .any(|e| e["data"]["action"] == "host-rebooted")
+    });
+    std::thread::sleep(Duration::from_secs(2)); // anything more would come now
+    let events = daemon.stop();
+    let logouts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+        .collect();
+    assert_eq!(
+        logouts.len(),
+        1,
+        "one logout for session {ses}: {logouts:#?}"
+    );
+    let logout = logouts[0];
+    assert_eq!(logout["data"]["reason"], "host rebooted");
+    assert_eq!(logout["subjects"]["loggedAs"], "sshtrail-alice");
+    let rebooted: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["action"] == "host-rebooted")
+        .collect();
+    assert_eq!(rebooted.len(), 1);
+    assert_eq!(rebooted[0]["data"]["previous_boot_id"], old_boot);
+    assert_eq!(rebooted[0]["data"]["boot_id"], this_boot.as_str());
+    assert_eq!(rebooted[0]["data"]["sessions_ended"], 1);
+    // The marker is written once, before the "reboot", and not again after it.
+    assert_eq!(with_marker(&events, &during).len(), 1);
+    let id = logout["data"]["session_log_id"]
+        .as_str()
+        .expect("session_log_id");
+    let digest = logout["data"]["session_log_digest"]
+        .as_str()
+        .expect("session_log_digest");
+    let verify = sessions_cli(&storage, &["verify", id, "--digest", digest]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    // The new boot's checkpoint names the new boot.
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint_path).expect("checkpoint"))
+            .expect("checkpoint JSON");
+    assert_eq!(saved["boot_id"], this_boot.as_str());
+}

@@ -12,7 +12,10 @@ use sshtrail::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
 use sshtrail::enrich::add_geo;
 use sshtrail::geoip::GeoIp;
 use sshtrail::metrics::{self, Metrics};
-use sshtrail::sessions::{id::this_boot, Recorder};
+use sshtrail::sessions::{
+    id::{boot_started_ms, this_boot},
+    Recorder,
+};
 use sshtrail::source::audit_dir::{AuditDirTailer, FilePosition, GapReason, TailItem};
 use sshtrail::source::journald::{cursor_of, JournalFollower};
 use sshtrail::track::from_audit::{audit_fact, redact_fact};
@@ -378,6 +381,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         join_deadline_ms: args.join_deadline_ms.unwrap_or(10_000),
         ..TrackerConfig::default()
     };
+    let boot_id = this_boot();
     let mut pipeline = Pipeline {
         reassembler: Reassembler::default(),
         tracker: Tracker::new(tracker_config, host.clone()),
@@ -392,8 +396,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(true)
             .then(|| Redactor::new(args.redact_keywords.as_deref().unwrap_or(&[]))),
         metrics: Arc::clone(&metrics),
-        recorder: store.map(|store| Recorder::new(store, &this_boot())),
+        recorder: store.map(|store| Recorder::new(store, &boot_id)),
         geo,
+        boot_id,
+        previous_boot: None,
     };
     if let Some(problem) = metrics_problem {
         tracing::error!("{problem}");
@@ -407,11 +413,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         started.insert("checkpoint_problem".into(), problem.into());
     }
     let mut backfill_since = None;
+    let mut previous_boot = None;
     if let Some(previous) = previous {
         backfill_since = Some(previous.saved_at_ms);
-        pipeline.restore(previous, &mut started);
+        previous_boot = pipeline.restore(previous, &mut started);
     }
     pipeline.system("daemon-started", Outcome::Succeeded, started)?;
+    if let Some((id, alive_ms)) = previous_boot {
+        // What the old boot logged after the checkpoint (its sessions' ends among it)
+        // comes first from the audit source; its sessions still open then are ended.
+        tracing::info!(previous_boot = %id, "the host rebooted since the checkpoint");
+        pipeline.previous_boot = Some(PreviousBoot {
+            id,
+            alive_ms,
+            this_boot_started_ms: boot_started_ms().unwrap_or(alive_ms),
+            deadline: Instant::now() + Duration::from_secs(10),
+        });
+    }
     if let Some(file) = &args.audit_rules {
         pipeline.load_audit_rules(file)?;
     }
@@ -429,6 +447,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     metrics.ready.store(true, Ordering::Relaxed);
     tracing::info!(output = %output.display(), "sshtrail running");
     let result = pipeline.run(&rx, &shutdown, &reopen);
+    pipeline.end_previous_boot()?;
     let mut stopped = serde_json::Map::new();
     if let Some(recorder) = &pipeline.recorder {
         let grace = Duration::from_secs(args.session_shutdown_seconds.unwrap_or(30));
@@ -440,6 +459,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     result?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// In a backfill, a record this much older than the last event written is taken for one
+/// of an earlier boot (the log keeps several) rather than one the stream missed.
+const EARLIER_BOOT_MS: u64 = 3_600_000;
 
 struct Pipeline<'s> {
     reassembler: Reassembler,
@@ -454,6 +477,24 @@ struct Pipeline<'s> {
     metrics: Arc<Metrics>,
     recorder: Option<Recorder>,
     geo: Option<GeoIp>,
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`), saved with each checkpoint.
+    boot_id: String,
+    /// The checkpoint was saved in another boot: its sessions end once the audit
+    /// source has given what that boot still logged.
+    previous_boot: Option<PreviousBoot>,
+}
+
+/// A boot that ended while sshtrail was down (see [`Pipeline::end_previous_boot`]).
+struct PreviousBoot {
+    id: String,
+    /// The latest moment the old boot is known to have been alive: the checkpoint's
+    /// save, then the time of any of its records read since.
+    alive_ms: u64,
+    /// When this boot began: audit records from then on are this boot's.
+    this_boot_started_ms: u64,
+    /// If the audit source gives nothing of this boot by then, the old boot's sessions
+    /// end anyway.
+    deadline: Instant,
 }
 
 /// Source positions, kept so that a checkpoint commits only what the sink has.
@@ -514,6 +555,13 @@ impl Pipeline<'_> {
             self.reassembler.tick(now, &mut |o| outputs.push(o));
             for output in outputs {
                 self.audit_output(output)?;
+            }
+            if self
+                .previous_boot
+                .as_ref()
+                .is_some_and(|p| Instant::now() >= p.deadline)
+            {
+                self.end_previous_boot()?;
             }
             self.tracker.tick(now);
             self.flush_tracker()?;
@@ -628,10 +676,11 @@ impl Pipeline<'_> {
                 // repeats (and records late beyond the reorder wait) are dropped here.
                 if Instant::now() > until {
                     self.positions.stream_dedup_until = None;
-                } else if self
-                    .reassembler
-                    .already_emitted(record.node(), record.serial())
-                {
+                } else if self.reassembler.already_emitted_at(
+                    record.node(),
+                    record.serial(),
+                    record.timestamp().as_millis(),
+                ) {
                     self.positions.replay_skipped += 1;
                     return Ok(());
                 }
@@ -644,10 +693,11 @@ impl Pipeline<'_> {
                 if passed {
                     positions.replay_until = None;
                 }
-                if self
-                    .reassembler
-                    .already_emitted(record.node(), record.serial())
-                {
+                if self.reassembler.already_emitted_at(
+                    record.node(),
+                    record.serial(),
+                    record.timestamp().as_millis(),
+                ) {
                     positions.replay_skipped += 1;
                     return Ok(());
                 }
@@ -668,6 +718,14 @@ impl Pipeline<'_> {
     }
 
     fn push_record(&mut self, record: Record) -> anyhow::Result<()> {
+        if let Some(previous) = self.previous_boot.as_mut() {
+            let time_ms = record.timestamp().as_millis();
+            if time_ms >= previous.this_boot_started_ms {
+                self.end_previous_boot()?;
+            } else {
+                previous.alive_ms = previous.alive_ms.max(time_ms);
+            }
+        }
         let mut outputs = Vec::new();
         self.reassembler
             .push(record, now_ms(), &mut |o| outputs.push(o));
@@ -766,6 +824,11 @@ impl Pipeline<'_> {
         let mut checkpoint = Checkpoint::new(now_ms());
         checkpoint.audit = audit;
         checkpoint.audit_high_water = self.reassembler.high_water();
+        checkpoint.audit_emitted_times = self.reassembler.emitted_times();
+        // The session table belongs to the old boot until its sessions are ended: a
+        // crash before then must find them again as the old boot's.
+        let boot_id = self.previous_boot.as_ref().map_or(&self.boot_id, |p| &p.id);
+        checkpoint.boot_id = Some(boot_id.clone());
         checkpoint.journald_cursor = positions.journald_cursor.clone();
         checkpoint.sshd_file = positions.sshd_file;
         checkpoint.tracker = self.tracker.snapshot();
@@ -840,10 +903,18 @@ impl Pipeline<'_> {
                     let Ok(record) = parse_line(&line) else {
                         continue;
                     };
+                    let time_ms = record.timestamp().as_millis();
                     if self
                         .reassembler
-                        .already_emitted(record.node(), record.serial())
+                        .already_emitted_at(record.node(), record.serial(), time_ms)
                     {
+                        continue;
+                    }
+                    // The log also holds earlier boots, whose serials may stand above
+                    // the mark: a record an hour older than the last event written is
+                    // one of theirs (or long written), never one the stream missed.
+                    let latest = self.reassembler.latest_emitted_ms(record.node());
+                    if latest.is_some_and(|t| time_ms.saturating_add(EARLIER_BOOT_MS) < t) {
                         continue;
                     }
                     added += 1;
@@ -877,12 +948,32 @@ impl Pipeline<'_> {
         self.system("audit-backfilled", outcome, details)
     }
 
-    /// Takes up where the previous run's checkpoint left off.
+    /// The host rebooted since the checkpoint: the sessions of the old boot that its
+    /// own records did not end are over too. Each gets its `UserLogout` (sealing its
+    /// session log), then a `SystemAction` `host-rebooted` says how many there were.
+    fn end_previous_boot(&mut self) -> anyhow::Result<()> {
+        let Some(previous) = self.previous_boot.take() else {
+            return Ok(());
+        };
+        let (boot_id, alive_ms) = (previous.id.as_str(), previous.alive_ms);
+        let ended = self.tracker.end_all(alive_ms, "host rebooted");
+        self.flush_tracker()?;
+        tracing::info!(previous_boot = boot_id, ended, "old boot's sessions ended");
+        let mut details = serde_json::Map::new();
+        details.insert("previous_boot_id".into(), boot_id.into());
+        details.insert("boot_id".into(), self.boot_id.clone().into());
+        details.insert("last_seen_alive".into(), build::rfc3339(alive_ms).into());
+        details.insert("sessions_ended".into(), ended.into());
+        self.system("host-rebooted", Outcome::Succeeded, details)
+    }
+
+    /// Takes up where the previous run's checkpoint left off. Returns the checkpoint's
+    /// boot id and save time when that was another boot.
     fn restore(
         &mut self,
         previous: Checkpoint,
         started: &mut serde_json::Map<String, serde_json::Value>,
-    ) {
+    ) -> Option<(String, u64)> {
         let down_ms = now_ms().saturating_sub(previous.saved_at_ms);
         started.insert("resumed".into(), true.into());
         started.insert("downtime_seconds".into(), (down_ms as f64 / 1000.0).into());
@@ -893,6 +984,8 @@ impl Pipeline<'_> {
             self.reassembler
                 .restore_high_water(&previous.audit_high_water);
         }
+        self.reassembler
+            .restore_emitted_times(&previous.audit_emitted_times);
         self.positions.audit_restored = previous.audit;
         self.positions.journald_cursor = previous.journald_cursor;
         self.positions.sshd_file = previous.sshd_file;
@@ -911,6 +1004,11 @@ impl Pipeline<'_> {
                 }
             }
         }
+        let saved_at = previous.saved_at_ms;
+        previous
+            .boot_id
+            .filter(|boot| !boot.is_empty() && !self.boot_id.is_empty() && *boot != self.boot_id)
+            .map(|boot| (boot, saved_at))
     }
 
     fn flush_tracker(&mut self) -> anyhow::Result<()> {

@@ -42,9 +42,31 @@ pub fn this_boot() -> String {
         .unwrap_or_default()
 }
 
+/// When this boot began, in ms since the epoch (`btime` of `/proc/stat`), if readable.
+pub fn boot_started_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let secs = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(secs.saturating_mul(1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_boot_began_in_the_past() {
+        let started = boot_started_ms().expect("/proc/stat has btime");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        assert!(started > 1_000_000_000_000 && started <= now);
+    }
 
     #[test]
     fn names_machine_boot_and_session() {

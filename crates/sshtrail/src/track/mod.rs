@@ -653,6 +653,11 @@ impl Tracker {
 
     /// Writes out everything an older session with this id still holds.
     fn settle_reused(&mut self, ses: u32, time_ms: u64) {
+        self.settle(ses, time_ms, "session id reused");
+    }
+
+    /// Ends session `ses` now, whatever it still waits for, and forgets it.
+    fn settle(&mut self, ses: u32, time_ms: u64, reason: &str) {
         if self
             .sessions
             .get(&ses)
@@ -661,13 +666,51 @@ impl Tracker {
             self.stats.giveup_no_sshd_login += 1;
             self.attribute_audit_only(ses);
         }
-        self.end_session(ses, time_ms, "session id reused");
+        self.end_session(ses, time_ms, reason);
         self.release_logout(ses);
         if let Some(old) = self.sessions.remove(&ses) {
             if self.ses_by_pid.get(&old.pid) == Some(&ses) {
                 self.ses_by_pid.remove(&old.pid);
             }
         }
+    }
+
+    /// The host rebooted while sshtrail was down: every session it knew belongs to the
+    /// old boot and its processes are gone. Each one still open ends at `time_ms` (the
+    /// last moment sshtrail saw that boot alive) with `reason`: one `UserLogout` each,
+    /// like a session whose id is reused, in id order. Returns how many ended.
+    pub fn end_all(&mut self, time_ms: u64, reason: &str) -> usize {
+        let mut ended = 0;
+        let mut open: Vec<u32> = self.sessions.keys().copied().collect();
+        open.sort_unstable();
+        for ses in open {
+            if self
+                .sessions
+                .get(&ses)
+                .is_some_and(|s| s.ended_ms.is_none())
+            {
+                ended += 1;
+            }
+            self.settle(ses, time_ms, reason);
+        }
+        // Logins sshd saw whose kernel session never came, and sshd-only sessions.
+        let mut pids: Vec<u32> = self
+            .waiting_logins
+            .keys()
+            .chain(self.sshd_only.keys())
+            .copied()
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        for pid in pids {
+            ended += 1;
+            self.on_session_closed(time_ms, pid, reason);
+        }
+        self.ses_by_pid.clear();
+        self.connections.clear();
+        self.monitor_of.clear();
+        self.non_ssh_sessions.clear();
+        ended
     }
 
     /// Writes the logout of an ended session once it knows whom to attribute it to.

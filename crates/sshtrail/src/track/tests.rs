@@ -507,6 +507,48 @@ fn a_reused_session_id_settles_the_old_session_instead_of_dropping_it() {
 }
 
 #[test]
+fn a_reboot_ends_every_session_of_the_old_boot_once() {
+    // Before the reboot: a joined session with a command, a login whose kernel session
+    // never came, and a session already ended.
+    let mut before = tracker();
+    before.on_sshd(SshdFact::Accepted(login(1_000)));
+    before.on_audit(session_start(1_000));
+    before.on_audit(audit(1_010, 101, AuditRole::Action));
+    let mut lonely = login(1_100);
+    lonely.pid = PID + 1;
+    lonely.user = "bob".into();
+    before.on_sshd(SshdFact::Accepted(lonely));
+    events(&mut before);
+    let snapshot = serde_json::to_string(&before.snapshot()).unwrap();
+
+    let mut after = tracker();
+    after
+        .restore(serde_json::from_str(&snapshot).unwrap())
+        .unwrap();
+    assert_eq!(after.end_all(2_000, "host rebooted"), 2);
+    let out = events(&mut after);
+    let logouts: Vec<&Value> = out.iter().filter(|e| e["type"] == "UserLogout").collect();
+    assert_eq!(logouts.len(), 2, "{out:#?}");
+    assert_eq!(logouts[0]["metadata"]["auditId"], "29");
+    assert_eq!(logouts[0]["subjects"]["loggedAs"], "alice");
+    assert_eq!(logouts[0]["data"]["reason"], "host rebooted");
+    assert_eq!(logouts[0]["data"]["actions"], 2);
+    assert_eq!(logouts[0]["data"]["duration_seconds"], 1.0);
+    assert_eq!(logouts[1]["subjects"]["loggedAs"], "bob");
+    assert_eq!(logouts[1]["data"]["reason"], "host rebooted");
+    // Nothing of the old boot is left to end twice, and the new boot's session 29 is
+    // a session of its own.
+    assert_eq!(after.end_all(3_000, "host rebooted"), 0);
+    after.on_audit(session_start(4_000));
+    after.on_audit(audit(4_010, 300, AuditRole::Action));
+    after.tick(20_000);
+    let out = events(&mut after);
+    assert!(out.iter().all(|e| e["type"] != "UserLogout"), "{out:#?}");
+    let action = out.iter().find(|e| e["type"] == "UserAction").unwrap();
+    assert_eq!(action["metadata"]["extra"]["correlation"], "audit-only");
+}
+
+#[test]
 fn finish_with_writes_what_finish_and_drain_would() {
     // Several sessions and a login still waiting at the end of input. Session order at
     // give-up follows each tracker's own hash order, so events are compared per session.

@@ -15,7 +15,10 @@
 //! is waited for [`Config::reorder_wait_ms`], then counted as lost ([`Output::Lost`]). A
 //! record whose event has already left is handed back as [`Output::Late`], never merged
 //! into another event. Serials are 32-bit in the kernel and wrap; a large step backwards
-//! that is not a wrap (a reboot, a new log) restarts the sequence without counting loss.
+//! that is not a wrap (a reboot, a new log) restarts the sequence without counting loss,
+//! and so does any step backwards by a record stamped after every event emitted (the
+//! next boot, however few serials the last one used: no event it could belong to has
+//! left, since the records of one event share its time stamp).
 //!
 //! Time is whatever the caller says it is (`now_ms`): wall-clock milliseconds for live
 //! sources; for a file replayed at full speed, the number of records read so far, which

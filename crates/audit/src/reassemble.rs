@@ -193,6 +193,8 @@ struct NodeState {
     last_emitted: Option<u64>,
     /// The latest time stamp (ms) of the events emitted.
     latest_ms: Option<u64>,
+    /// The latest time stamp (ms) of any record taken, emitted or not.
+    latest_seen_ms: Option<u64>,
 }
 
 const WRAP: u64 = 1 << 32;
@@ -289,6 +291,9 @@ impl Reassembler {
             if let Some(index) = self.node_index(name.as_deref()) {
                 let node = &mut self.nodes[index].1;
                 node.latest_ms = Some(node.latest_ms.map_or(*time_ms, |t| t.max(*time_ms)));
+                // Every record of those events was seen, too.
+                node.latest_seen_ms =
+                    Some(node.latest_seen_ms.map_or(*time_ms, |t| t.max(*time_ms)));
             }
         }
     }
@@ -361,19 +366,25 @@ impl Reassembler {
         let ext = node.extend(record.serial());
         let far_behind =
             high_before.is_some_and(|high| ext.saturating_add(config.late_window) < high);
-        // Behind the last event emitted, yet stamped after every event emitted: no event
-        // it could belong to has left (an event's records share its time stamp). The
-        // kernel started counting again (a reboot), however few serials the old boot used.
-        let after_everything = node.last_emitted.is_some_and(|last| ext <= last)
-            && node.latest_ms.is_some_and(|latest| {
-                record.timestamp().as_millis() > latest.saturating_add(LATER_BOOT_SLACK_MS)
-            });
+        // Behind the highest serial seen, yet stamped after every record seen: it cannot
+        // belong to any of their events (an event's records share its time stamp), and
+        // records of one boot only arrive out of serial order by moments. The kernel
+        // started counting again (a reboot), however few serials the old boot used.
+        let time_ms = record.timestamp().as_millis();
+        let after_everything = high_before.is_some_and(|high| ext < high)
+            && node
+                .latest_seen_ms
+                .is_some_and(|latest| time_ms > latest.saturating_add(LATER_BOOT_SLACK_MS));
+        node.latest_seen_ms = Some(node.latest_seen_ms.map_or(time_ms, |t| t.max(time_ms)));
         if far_behind || after_everything {
             // The sequence restarted (reboot, another log). Release what the old sequence
             // holds, then start afresh.
             stats.serial_resets += 1;
             drain(node, node_name, config, stats, now_ms, true, emit);
-            *node = NodeState::default();
+            *node = NodeState {
+                latest_seen_ms: Some(time_ms),
+                ..NodeState::default()
+            };
             let ext = node.extend(record.serial());
             return self.push_new(index, ext, record, now_ms, emit);
         }
@@ -751,6 +762,14 @@ mod tests {
         );
         assert!(!fresh.already_emitted_at(None, 50_001, 1_000_000));
         assert_eq!(fresh.latest_emitted_ms(None), Some(1_000_000));
+        // And pushed, such a record starts a new sequence instead of coming back late.
+        let mut out = Vec::new();
+        fresh.push(user("1030.000", 5), 0, &mut |o| out.push(o));
+        fresh.finish(&mut |o| out.push(o));
+        assert!(
+            matches!(&out[..], [Output::Event(e)] if e.id().serial == 5),
+            "{out:?}"
+        );
         assert_eq!(fresh.latest_emitted_ms(Some("other")), None);
     }
 
@@ -786,6 +805,32 @@ mod tests {
         assert_eq!(events, vec![(500, 2), (1, 2), (2, 2), (3, 2)], "{out:?}");
         assert!(!out.iter().any(|o| matches!(o, Output::Late(_))));
         assert_eq!(r.stats().serial_resets, 1);
+
+        // The same when the old boot's last events are still waiting (a log read at
+        // full speed): they leave first, whole, and no serials count as lost.
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        for serial in [500, 501] {
+            for line in exec("1000.000", serial) {
+                r.push(rec(&line), 0, &mut |o| out.push(o));
+            }
+        }
+        for line in exec("87400.000", 1) {
+            r.push(rec(&line), 0, &mut |o| out.push(o));
+        }
+        r.finish(&mut |o| out.push(o));
+        let events: Vec<u64> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some(e.id().serial),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events, vec![500, 501, 1], "{out:?}");
+        assert!(
+            !out.iter().any(|o| matches!(o, Output::Lost { .. })),
+            "{out:?}"
+        );
     }
 
     #[test]

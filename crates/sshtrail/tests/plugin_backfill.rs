@@ -6,6 +6,8 @@
 //! (`crates/audit/tests/data/ssh-login.log`, 19 events). The test plays auditd: the whole
 //! capture is "its log", and slices of it are what it writes to the plugin's stdin.
 
+mod support;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -261,38 +263,13 @@ fn a_log_directory_that_cannot_be_read_is_reported_with_the_time_span() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The capture as the next boot would log it (fabricated from the real records): the
-/// kernel counts serials from 1 again, and the clock has moved on an hour (still in the
-/// past: the tracker's deadlines run on the wall clock).
-fn next_boot(all: &[(u64, Vec<String>)]) -> Vec<(u64, Vec<String>)> {
-    all.iter()
-        .enumerate()
-        .map(|(i, (serial, lines))| {
-            let new_serial = i as u64 + 1;
-            let lines = lines
-                .iter()
-                .map(|line| {
-                    let (head, rest) = line.split_once("msg=audit(").expect("header");
-                    let (sec, rest) = rest.split_once('.').expect("seconds");
-                    let sec: u64 = sec.parse().expect("seconds");
-                    let rest = rest.replacen(&format!(":{serial})"), &format!(":{new_serial})"), 1);
-                    format!("{head}msg=audit({}.{rest}", sec + 3_600)
-                })
-                .collect();
-            (new_serial, lines)
-        })
-        .collect()
-}
-
 #[test]
 fn a_new_boot_counting_serials_from_1_again_is_not_taken_for_repeats() {
     let all = events_by_serial();
     let expected = reference(&all).len();
-    let later = next_boot(&all);
-    assert!(
-        later.iter().all(|(s, _)| *s < all[0].0),
-        "below the old mark"
-    );
+    // The next boot's records, an hour later: still in the past, as the tracker's
+    // deadlines run on the wall clock. Their serials (1–19) are below the old mark.
+    let later = support::as_next_boot(&lines_of(&all), 3_600);
 
     // Run 1 writes the whole capture and stops; then the host "reboots": auditd's log
     // goes on with the new boot's records, and the plugin is started again and given
@@ -308,28 +285,22 @@ fn a_new_boot_counting_serials_from_1_again_is_not_taken_for_repeats() {
         .append(true)
         .open(dir.join("audit/audit.log"))
         .expect("audit log");
-    log.write_all(lines_of(&later).as_bytes())
+    log.write_all(later.as_bytes())
         .expect("append the new boot's records");
     drop(log);
 
     let mut second = Plugin::start(&dir);
-    second.feed(&lines_of(&later));
+    second.feed(&later);
     let new_boot = |events: &[Value]| -> Vec<u64> {
         sequences(events)
             .into_iter()
-            .filter(|s| *s <= later.len() as u64)
+            .filter(|s| *s <= all.len() as u64)
             .collect()
     };
     second.wait_for("the new boot's events", |e| new_boot(e).len() >= expected);
     std::thread::sleep(Duration::from_millis(800)); // anything repeated would show by now
     let events = second.stop();
     let written = new_boot(&events);
-    for e in events
-        .iter()
-        .filter(|e| e["metadata"]["extra"]["sequence"] == 4)
-    {
-        eprintln!("DBG {e}");
-    }
     assert_eq!(
         written.len(),
         expected,

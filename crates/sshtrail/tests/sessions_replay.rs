@@ -2,6 +2,8 @@
 //! by `scripts/capture-examples`), written by `sshtrail replay --session-storage` and
 //! read back with `sshtrail sessions`: what an auditor does with "show me session X".
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -295,4 +297,91 @@ fn ids_that_try_to_leave_the_store_are_refused() {
         let out = stored.sessions(&["show", id]);
         assert!(!out.status.success(), "{id:?} must be refused");
     }
+}
+
+/// A log of two boots (the real ssh-login capture, then the same records as the next
+/// boot writes them, fabricated: serials from 1 again, an hour later) without sshd lines,
+/// so without boot ids: both boots' session is kernel session 33. Each gets a log of its
+/// own, whole and verifiable; the second never replaces the first.
+#[test]
+fn a_log_of_two_boots_keeps_each_boots_session_log() {
+    let capture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../audit/tests/data/ssh-login.log"),
+    )
+    .expect("capture");
+    let dir = std::env::temp_dir().join(format!("sshtrail-two-boots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("audit.log");
+    std::fs::write(
+        &log,
+        capture.clone() + &support::as_next_boot(&capture, 3_600),
+    )
+    .expect("log");
+    let url = format!("file://{}", dir.join("store").display());
+    let log_arg = log.display().to_string();
+    let out = sshtrail(&[
+        "replay",
+        "--audit-log",
+        &log_arg,
+        "--sshd-log",
+        "/dev/null",
+        "--session-storage",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = lines(&out.stdout);
+    let logouts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "UserLogout")
+        .collect();
+    assert_eq!(logouts.len(), 2, "one logout per boot");
+    let actions = |first_boot: bool| {
+        events
+            .iter()
+            .filter(|e| e["type"] == "UserAction")
+            .filter(|e| (e["metadata"]["extra"]["sequence"].as_u64() > Some(1000)) == first_boot)
+            .count()
+    };
+    assert!(actions(true) > 0);
+    assert_eq!(
+        actions(false),
+        actions(true),
+        "the second boot's events are whole too"
+    );
+    let mut ids = Vec::new();
+    for logout in logouts {
+        assert_eq!(logout["metadata"]["auditId"], "33");
+        let id = logout["data"]["session_log_id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let digest = logout["data"]["session_log_digest"]
+            .as_str()
+            .expect("digest");
+        let verify = sshtrail(&[
+            "sessions",
+            "--storage",
+            &url,
+            "verify",
+            &id,
+            "--digest",
+            digest,
+        ]);
+        assert!(
+            verify.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[1], format!("{}-2", ids[0]));
+    let listed = lines(&sshtrail(&["sessions", "--storage", &url, "list"]).stdout);
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

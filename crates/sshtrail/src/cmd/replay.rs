@@ -145,7 +145,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ..Config::default()
     };
     let mut tracker = Tracker::new(config, host.clone());
-    let mut recorder = store.map(|store| Recorder::new(store, &boot_id));
+    let mut recorder = store.map(|store| {
+        let mut recorder = Recorder::new(store, &boot_id);
+        recorder.keep_reused_ids_apart();
+        recorder
+    });
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut line = Vec::with_capacity(4096);

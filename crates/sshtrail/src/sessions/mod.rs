@@ -96,6 +96,8 @@ pub struct Recorder {
     sealed_before_restart: HashMap<String, (String, String)>,
     closed: HashSet<String>,
     closed_order: VecDeque<String>,
+    /// Replay only (see [`Recorder::keep_reused_ids_apart`]): every id opened so far.
+    opened_this_run: Option<HashSet<String>>,
     stats: RecorderStats,
 }
 
@@ -109,8 +111,18 @@ impl Recorder {
             sealed_before_restart: HashMap::new(),
             closed: HashSet::new(),
             closed_order: VecDeque::new(),
+            opened_this_run: None,
             stats: RecorderStats::default(),
         }
+    }
+
+    /// For a replay: a session id opened a second time in this run gets a suffix (`-2`,
+    /// `-3`, …) instead of replacing the first session's log. Logs of several boots
+    /// without boot ids (an audit log alone, syslog) give the kernel's session numbers
+    /// again; the daemon never does (its ids carry the boot), and it must rewrite a log of
+    /// the same id after a crash, so it does not use this.
+    pub fn keep_reused_ids_apart(&mut self) {
+        self.opened_this_run = Some(HashSet::new());
     }
 
     /// Replay reads logs of past boots: the boot is learnt from the logs as they go.
@@ -155,11 +167,20 @@ impl Recorder {
         audit_id: &str,
         login: &AuditEvent,
     ) -> Result<&mut OpenLog, RecorderError> {
-        let id = id::session_id(
+        let mut id = id::session_id(
             login.target.get("machine-id").map_or("", String::as_str),
             &self.boot_id,
             audit_id,
         );
+        if let Some(opened) = self.opened_this_run.as_mut() {
+            let base = id.clone();
+            let mut n = 1;
+            while opened.contains(&id) {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            opened.insert(id.clone());
+        }
         let store_err = |source| RecorderError::Store {
             id: id.clone(),
             source,
@@ -211,8 +232,19 @@ impl Recorder {
             return Ok(());
         }
         if self.closed.contains(audit_id) {
-            self.stats.late_events += 1;
-            return Ok(());
+            // In a replay of several boots a LOGIN record begins the next session with
+            // this kernel id; anything else after the logout is late.
+            let begins_again = self.opened_this_run.is_some()
+                && event
+                    .metadata
+                    .extra
+                    .get("record_type")
+                    .is_some_and(|t| t == "LOGIN");
+            if !begins_again {
+                self.stats.late_events += 1;
+                return Ok(());
+            }
+            self.closed.remove(audit_id);
         }
         let log = match self.open.get_mut(audit_id) {
             Some(log) => log,

@@ -188,3 +188,31 @@ impl Drop for S3Server {
         }
     }
 }
+
+/// `log` (auditd log lines) as the next boot would write it, fabricated from the real
+/// records: the kernel counts serials from 1 again (events numbered in order of their
+/// first record) and the clock has moved on `later_secs`.
+pub fn as_next_boot(log: &str, later_secs: u64) -> String {
+    let mut numbers: Vec<u64> = Vec::new();
+    let mut out = String::with_capacity(log.len());
+    for line in log.lines() {
+        let (head, rest) = line.split_once("msg=audit(").expect("a record header");
+        let (stamp, rest) = rest.split_once(')').expect("a record header");
+        let (time, serial) = stamp.split_once(':').expect("time:serial");
+        let (sec, msec) = time.split_once('.').expect("sec.msec");
+        let serial: u64 = serial.parse().expect("serial");
+        let number = match numbers.iter().position(|s| *s == serial) {
+            Some(i) => i + 1,
+            None => {
+                numbers.push(serial);
+                numbers.len()
+            }
+        };
+        let sec: u64 = sec.parse().expect("seconds");
+        out.push_str(&format!(
+            "{head}msg=audit({}.{msec}:{number}){rest}\n",
+            sec + later_secs
+        ));
+    }
+    out
+}

@@ -64,6 +64,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     result
 }
 
+/// Removes the temporaries [`write_atomic`] leaves when its process dies between creating
+/// one and renaming it (`.<name>.tmp.<pid>.<n>` of a pid no longer running). Called by
+/// the one process that owns `dir`'s writing, at start; returns how many went.
+pub fn remove_stale_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let me = std::process::id();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temporary_pid) else {
+            continue;
+        };
+        let alive = pid == me || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The writer's pid, if `name` is one of [`write_atomic`]'s temporaries.
+fn temporary_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest.rsplit_once(".tmp.")?;
+    let (pid, n) = tail.split_once('.')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
 /// Makes a rename or unlink in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
@@ -86,5 +117,34 @@ pub fn read_or_not_found(path: &Path, id: &str) -> Result<Vec<u8>, Error> {
         Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotFound(id.to_owned())),
         Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dead_writers_temporaries_are_removed() {
+        let dir = std::env::temp_dir().join(format!("sshtrail-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // pid 0 never names a running writer: as good as dead.
+        let dead = dir.join(".a-b-1.upload.json.tmp.0.5");
+        let mine = dir.join(format!(".a-b-1.meta.json.tmp.{}.1", std::process::id()));
+        let other = [".lock", "a-b-1.sshlog", ".x.tmp.notapid.1", "a.tmp.0.1"];
+        for f in [&dead, &mine] {
+            fs::write(f, b"partial").unwrap();
+        }
+        for f in other {
+            fs::write(dir.join(f), b"keep").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(&dir), 1);
+        assert!(!dead.exists());
+        assert!(mine.exists());
+        for f in other {
+            assert!(dir.join(f).exists(), "{f}");
+        }
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -45,6 +45,8 @@ impl Spool {
             }
             return Err(Error::io("lock", path, e));
         }
+        // The lock is ours: what an uploader killed mid-write left behind is stale.
+        fsutil::remove_stale_temporaries(&self.dir);
         Ok(f)
     }
 

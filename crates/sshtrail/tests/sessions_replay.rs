@@ -385,3 +385,78 @@ fn a_log_of_two_boots_keeps_each_boots_session_log() {
     assert_eq!(listed.len(), 2, "{listed:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The bundled journal and audit log, then both again as the next boot writes them
+/// (fabricated: the journal's boot id and times changed, the audit serials counted from 1
+/// an hour later). Each boot's sessions are filed under their own boot, as the daemon
+/// files them, and none replaces another's log.
+#[test]
+fn sessions_of_a_later_boot_in_the_journal_carry_that_boot() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let audit = std::fs::read_to_string(root.join("sshd-session.audit.log")).expect("audit");
+    let journal = std::fs::read_to_string(root.join("sshd-session.journal.json")).expect("journal");
+    let first_boot = "86a86f7a6ad446c093b9739e6b1dbeb2";
+    assert!(journal.contains(first_boot));
+    let next_boot = "b007b007b007b007b007b007b007b007";
+    let later_journal: String = journal
+        .lines()
+        .map(|line| {
+            let mut entry: Value = serde_json::from_str(line).expect("journal entry");
+            for key in ["__REALTIME_TIMESTAMP", "_SOURCE_REALTIME_TIMESTAMP"] {
+                if let Some(us) = entry[key].as_str().and_then(|v| v.parse::<u64>().ok()) {
+                    entry[key] = Value::from((us + 3_600_000_000).to_string());
+                }
+            }
+            entry["_BOOT_ID"] = Value::from(next_boot);
+            entry.to_string() + "\n"
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("sshtrail-boots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (audit_path, journal_path) = (dir.join("audit.log"), dir.join("journal.json"));
+    std::fs::write(
+        &audit_path,
+        audit.clone() + &support::as_next_boot(&audit, 3_600),
+    )
+    .expect("audit log");
+    std::fs::write(&journal_path, journal.clone() + &later_journal).expect("journal");
+    let url = format!("file://{}", dir.join("store").display());
+    let (audit_arg, journal_arg) = (
+        audit_path.display().to_string(),
+        journal_path.display().to_string(),
+    );
+    let out = sshtrail(&[
+        "replay",
+        "--audit-log",
+        &audit_arg,
+        "--sshd-log",
+        &journal_arg,
+        "--session-storage",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = lines(&sshtrail(&["sessions", "--storage", &url, "list"]).stdout);
+    let boots: Vec<&str> = listed
+        .iter()
+        .map(|s| {
+            s["id"]
+                .as_str()
+                .expect("id")
+                .split('-')
+                .nth(1)
+                .expect("boot part")
+        })
+        .collect();
+    let count = |boot: &str| boots.iter().filter(|b| **b == boot).count();
+    assert_eq!(count(&first_boot[..8]), 3, "{listed:#?}");
+    assert_eq!(count(&next_boot[..8]), 3, "{listed:#?}");
+    assert!(listed.iter().all(|s| s["id"]
+        .as_str()
+        .is_some_and(|id| id.split('-').count() == 3)));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -75,6 +75,8 @@ enum Fact {
     Sshd(SshdFact),
     Audit(Box<AuditFact>),
     System(AuditEvent),
+    /// journald says a new boot began: session logs opened from here on are its.
+    Boot(String),
 }
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -153,7 +155,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut line = Vec::with_capacity(4096);
-    let mut emit = |out: &mut io::BufWriter<io::StdoutLock>, mut event: AuditEvent| {
+    let mut emit = |out: &mut io::BufWriter<io::StdoutLock>,
+                    recorder: &mut Option<Recorder>,
+                    mut event: AuditEvent| {
         if let Some(geo) = &geo {
             add_geo(geo, &mut event);
         }
@@ -180,14 +184,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 event.target = build_target(&host);
                 out.write_all(&event.to_line())?;
             }
+            Fact::Boot(id) => {
+                if let Some(recorder) = recorder.as_mut() {
+                    recorder.set_boot_id(&id);
+                }
+            }
         }
         for event in tracker.drain() {
-            emit(&mut out, event)?;
+            emit(&mut out, &mut recorder, event)?;
         }
     }
     // Each event is written as the end of input settles it, not gathered first: a
     // replay of many open sessions would otherwise hold all their events at once.
-    tracker.finish_with(|event| emit(&mut out, event))?;
+    tracker.finish_with(|event| emit(&mut out, &mut recorder, event))?;
     out.flush()?;
     if let Some(recorder) = &recorder {
         let stats = recorder.stats();
@@ -299,6 +308,7 @@ fn read_sshd(
     boot_id: &mut String,
     facts: &mut Vec<(u64, Fact)>,
 ) -> anyhow::Result<()> {
+    let mut last_boot = String::new();
     let mut lines = LineReader::new(input, MAX_RECORD_LEN);
     let mut framer: Option<Framer> = format.map(|f| Framer::new(f, tz.clone()));
     let mut bad = 0u64;
@@ -331,10 +341,19 @@ fn read_sshd(
                 host.machine_id = id.to_string();
             }
         }
-        if boot_id.is_empty() {
-            if let Some(id) = &framed.boot_id {
+        if let Some(id) = framed.boot_id.as_deref().filter(|id| *id != last_boot) {
+            if boot_id.is_empty() {
                 *boot_id = id.to_string();
             }
+            // Later boots in the same journal: their sessions' logs carry their boot.
+            if !last_boot.is_empty() {
+                if let Some(time_ms) = framed.timestamp.map(|t| {
+                    (t.unix_seconds().max(0) as u64) * 1000 + u64::from(t.subsec_micros() / 1000)
+                }) {
+                    facts.push((time_ms, Fact::Boot(id.to_string())));
+                }
+            }
+            last_boot = id.to_string();
         }
         if let Some(fact) = sshd_fact(&framed) {
             facts.push((fact.time_ms(), Fact::Sshd(fact)));

@@ -507,7 +507,8 @@ impl Client {
         }
     }
 
-    /// CreateBucket; a bucket that already exists and is ours is fine.
+    /// CreateBucket (with object lock when the URL asks for retention); a bucket that
+    /// already exists and is ours is fine.
     pub fn create_bucket(&self) -> Result<(), Error> {
         let body = if self.cfg.region == "us-east-1" {
             String::new()
@@ -522,7 +523,16 @@ impl Client {
         } else {
             Body::Bytes(body.as_bytes())
         };
-        match self.send("CreateBucket", "PUT", None, &[], &[], b) {
+        // A bucket meant for retained logs is created with object lock on: S3 can only
+        // turn it on at creation, and refuses retention headers on objects otherwise.
+        let mut headers = Vec::new();
+        if self.cfg.object_lock.is_some() {
+            headers.push((
+                "x-amz-bucket-object-lock-enabled".to_string(),
+                "true".to_string(),
+            ));
+        }
+        match self.send("CreateBucket", "PUT", None, &[], &headers, b) {
             Ok(_) => Ok(()),
             Err(e) if e.s3_code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
             Err(e) => Err(e),

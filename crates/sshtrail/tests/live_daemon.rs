@@ -47,6 +47,18 @@ fn ssh(call: &str) -> (bool, String) {
     )
 }
 
+/// [`ssh`], left running: a session that lasts across what the test does meanwhile.
+fn background_ssh(call: &str) -> Child {
+    let script = repo().join("scripts/testbed/client.sh");
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!(". {} && {call}", script.display()))
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("a session in the background")
+}
+
 struct Daemon {
     child: Child,
     output: PathBuf,
@@ -511,17 +523,9 @@ fn kill_9_and_restart(case: &LiveCase, extra: &[&str]) -> Vec<Value> {
             .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses_a.as_str())
     });
     // B: begins before the crash, runs a command after the restart.
-    let script = repo().join("scripts/testbed/client.sh");
-    let long = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            ". {} && tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo during-{key}; sleep 8; /bin/echo after-{key}'",
-            script.display()
-        ))
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("long session");
+    let long = background_ssh(&format!(
+        "tb_ssh_pass password ::1 22830 sshtrail-bob \"$TESTBED_PASSWORD\" 1 '{report}; /bin/echo during-{key}; sleep 8; /bin/echo after-{key}'"
+    ));
     let during = format!("during-{key}");
     daemon.wait_for(|events| !with_marker(events, &during).is_empty());
     std::thread::sleep(Duration::from_millis(1500)); // past a checkpoint or two
@@ -817,17 +821,9 @@ fn a_restart_in_another_boot_ends_the_old_boots_sessions() {
     let extra = ["--session-storage", storage.as_str()];
     let report = "echo ses=$(cat /proc/self/sessionid)";
     let daemon = Daemon::start_with(&dir, 1, &extra);
-    let script = repo().join("scripts/testbed/client.sh");
-    let long = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            ". {} && tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo during-{key}; sleep 4'",
-            script.display()
-        ))
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("long session");
+    let long = background_ssh(&format!(
+        "tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice '{report}; /bin/echo during-{key}; sleep 4'"
+    ));
     let during = format!("during-{key}");
     daemon.wait_for(|events| !with_marker(events, &during).is_empty());
     std::thread::sleep(Duration::from_millis(1500)); // past a checkpoint or two

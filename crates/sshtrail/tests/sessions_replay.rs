@@ -16,6 +16,26 @@ fn sshtrail(args: &[&str]) -> Output {
         .expect("run sshtrail")
 }
 
+/// `sshtrail replay --audit-log AUDIT --sshd-log SSHD --session-storage URL`: its events.
+fn replay_into(audit: &Path, sshd: &Path, url: &str) -> Vec<Value> {
+    let (audit, sshd) = (audit.display().to_string(), sshd.display().to_string());
+    let out = sshtrail(&[
+        "replay",
+        "--audit-log",
+        &audit,
+        "--sshd-log",
+        &sshd,
+        "--session-storage",
+        url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines(&out.stdout)
+}
+
 fn lines(bytes: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(bytes)
         .lines()
@@ -319,22 +339,7 @@ fn a_log_of_two_boots_keeps_each_boots_session_log() {
     )
     .expect("log");
     let url = format!("file://{}", dir.join("store").display());
-    let log_arg = log.display().to_string();
-    let out = sshtrail(&[
-        "replay",
-        "--audit-log",
-        &log_arg,
-        "--sshd-log",
-        "/dev/null",
-        "--session-storage",
-        &url,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events = lines(&out.stdout);
+    let events = replay_into(&log, Path::new("/dev/null"), &url);
     let logouts: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "UserLogout")
@@ -422,24 +427,7 @@ fn sessions_of_a_later_boot_in_the_journal_carry_that_boot() {
     .expect("audit log");
     std::fs::write(&journal_path, journal.clone() + &later_journal).expect("journal");
     let url = format!("file://{}", dir.join("store").display());
-    let (audit_arg, journal_arg) = (
-        audit_path.display().to_string(),
-        journal_path.display().to_string(),
-    );
-    let out = sshtrail(&[
-        "replay",
-        "--audit-log",
-        &audit_arg,
-        "--sshd-log",
-        &journal_arg,
-        "--session-storage",
-        &url,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    replay_into(&audit_path, &journal_path, &url);
     let listed = lines(&sshtrail(&["sessions", "--storage", &url, "list"]).stdout);
     let boots: Vec<&str> = listed
         .iter()

@@ -26,3 +26,11 @@ tb_ssh_pass() {
         -o PreferredAuthentications="$method" -o NumberOfPasswordPrompts="$prompts" \
         -l "$user" "$host" "${@:-true}" </dev/null
 }
+
+# tb_ssh_typed PORT USER KEY   a login shell on a terminal (ssh -tt) on 127.0.0.1, typing
+# what comes on stdin: for the keystroke-audited sshd ($SSHD_PORT_TTY).
+tb_ssh_typed() {
+    local port=$1 user=$2 key=$3
+    ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -tt -i "$TB_KEYS/$key" -l "$user" 127.0.0.1
+}

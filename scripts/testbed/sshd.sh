@@ -77,9 +77,45 @@ start() {
         tb_wait_port 127.0.0.1 "$SSHD_PORT" || tb_die "sshd is not listening on $SSHD_PORT"
         tb_log "sshd started (pid $(<"$PIDFILE")) on 127.0.0.1 and [::1] ports $SSHD_PORT, $SSHD_PORT_ALLOW"
     fi
+    start_tty
+}
+
+# The keystroke-audited sshd: the same configuration on $SSHD_PORT_TTY, run under the name
+# sshd-ttyaudit. OpenSSH names its PAM service after the program, so its sessions go
+# through /etc/pam.d/sshd-ttyaudit (sshd's own stack plus pam_tty_audit), and the host's
+# /etc/pam.d/sshd is left as it is. Removed again by `stop`.
+TTY_CONF=$TESTBED_DIR/sshd-tty_config
+TTY_PIDFILE=$TESTBED_DIR/sshd-tty.pid
+TTY_PAM=/etc/pam.d/sshd-ttyaudit
+
+start_tty() {
+    sed -e '/^Port /d' -e '/^PidFile /d' -e '/^Match /,$d' "$CONF" >"$TTY_CONF.new"
+    printf 'Port %s\nPidFile %s\n' "$SSHD_PORT_TTY" "$TTY_PIDFILE" >>"$TTY_CONF.new"
+    mv "$TTY_CONF.new" "$TTY_CONF"
+    {
+        echo "# written by sshtrail's scripts/testbed/sshd.sh for its test sshd; removed on stop"
+        cat /etc/pam.d/sshd
+        echo "session required pam_tty_audit.so enable=*"
+    } >"$TTY_PAM"
+    ln -sf /usr/sbin/sshd "$TESTBED_DIR/sshd-ttyaudit"
+    if tb_pid_alive "$TTY_PIDFILE" sshd; then
+        kill -HUP "$(<"$TTY_PIDFILE")"
+        sleep 0.5
+    else
+        rm -f "$TTY_PIDFILE"
+        "$TESTBED_DIR/sshd-ttyaudit" -f "$TTY_CONF"
+        tb_wait_port 127.0.0.1 "$SSHD_PORT_TTY" || tb_die "sshd-ttyaudit is not listening on $SSHD_PORT_TTY"
+        tb_log "sshd-ttyaudit started (pid $(<"$TTY_PIDFILE")) on port $SSHD_PORT_TTY (pam_tty_audit)"
+    fi
+}
+
+stop_tty() {
+    tb_pid_alive "$TTY_PIDFILE" sshd && tb_stop_pidfile "$TTY_PIDFILE" sshd
+    rm -f "$TTY_PIDFILE" "$TTY_PAM" "$TESTBED_DIR/sshd-ttyaudit"
 }
 
 stop() {
+    stop_tty
     if tb_pid_alive "$PIDFILE" sshd; then
         tb_stop_pidfile "$PIDFILE" sshd
         tb_log "sshd stopped"

@@ -898,3 +898,86 @@ fn a_restart_in_another_boot_ends_the_old_boots_sessions() {
             .expect("checkpoint JSON");
     assert_eq!(saved["boot_id"], this_boot.as_str());
 }
+
+/// What a user types is recorded too where the host asks the kernel for it
+/// (pam_tty_audit): the testbed's second sshd (`sshd-ttyaudit`, port 22841) turns it on
+/// for its sessions. The kernel's TTY record becomes a UserAction of the session and the
+/// keystrokes land in the session's log.
+#[test]
+fn keystrokes_of_a_tty_audited_session_are_in_its_session_log() {
+    use std::io::Write;
+    let Some(case) = LiveCase::new("tty_audit", "tty") else {
+        return;
+    };
+    let (key, dir) = (case.key.clone(), case.dir.clone());
+    let storage = format!("file://{}/sessions", dir.display());
+    let daemon = Daemon::start_with(&dir, 1, &["--session-storage", storage.as_str()]);
+    let marker = format!("typed-{key}");
+    let script = repo().join("scripts/testbed/client.sh");
+    let mut shell = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". {} && tb_ssh_typed 22841 sshtrail-alice alice",
+            script.display()
+        ))
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("a terminal session");
+    shell
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            format!("echo ses=$(cat /proc/self/sessionid)\necho {marker}\nexit\n").as_bytes(),
+        )
+        .expect("type");
+    let out = shell.wait_with_output().expect("the session ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The terminal echoes the typed line too; the answer is the line with digits only.
+    let ses = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.trim_end_matches('\r')
+                .rsplit("ses=")
+                .next()
+                .map(str::to_string)
+        })
+        .find(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .expect("the session id");
+    daemon.wait_for(|events| {
+        events
+            .iter()
+            .any(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+    });
+    let events = daemon.stop();
+    let typed: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["type"] == "UserAction"
+                && e["metadata"]["auditId"] == ses.as_str()
+                && e["metadata"]["extra"]["record_type"] == "TTY"
+        })
+        .collect();
+    assert!(!typed.is_empty(), "a TTY record of session {ses}");
+    let logout = events
+        .iter()
+        .find(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())
+        .expect("logout");
+    let id = logout["data"]["session_log_id"]
+        .as_str()
+        .expect("session_log_id");
+    let export = sessions_cli(&storage, &["export", id, "--format", "text"]);
+    assert!(export.status.success());
+    let text = String::from_utf8_lossy(&export.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("tty_input") && l.contains(&marker))
+        .unwrap_or_else(|| panic!("the typed marker in the session log:\n{text}"));
+    assert!(line.contains("exit"), "{line}");
+}

@@ -911,7 +911,17 @@ fn keystrokes_of_a_tty_audited_session_are_in_its_session_log() {
     };
     let (key, dir) = (case.key.clone(), case.dir.clone());
     let storage = format!("file://{}/sessions", dir.display());
-    let daemon = Daemon::start_with(&dir, 1, &["--session-storage", storage.as_str()]);
+    // That sshd logs as `sshd-ttyaudit`: named, its lines are followed too.
+    let daemon = Daemon::start_with(
+        &dir,
+        1,
+        &[
+            "--session-storage",
+            storage.as_str(),
+            "--sshd-programs",
+            "sshd,sshd-session,sshd-auth,sshd-ttyaudit",
+        ],
+    );
     let marker = format!("typed-{key}");
     let script = repo().join("scripts/testbed/client.sh");
     let mut shell = Command::new("bash")
@@ -965,6 +975,15 @@ fn keystrokes_of_a_tty_audited_session_are_in_its_session_log() {
         })
         .collect();
     assert!(!typed.is_empty(), "a TTY record of session {ses}");
+    for event in &typed {
+        // Joined with sshd's own account of the login, found under the extra name.
+        assert_eq!(
+            event["metadata"]["extra"]["correlation"], "joined",
+            "{event}"
+        );
+        assert_eq!(event["subjects"]["loggedAs"], "sshtrail-alice");
+        assert!(event["source"]["extra"]["port"].is_string(), "{event}");
+    }
     let logout = events
         .iter()
         .find(|e| e["type"] == "UserLogout" && e["metadata"]["auditId"] == ses.as_str())

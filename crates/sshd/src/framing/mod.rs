@@ -38,13 +38,22 @@ pub struct Framed<'a> {
     pub machine_id: Option<Cow<'a, str>>,
 }
 
+/// The program names OpenSSH logs under: `sshd`, and from OpenSSH 9.8 on `sshd-session`
+/// and `sshd-auth` for the per-connection processes.
+pub const SSHD_PROGRAMS: [&str; 3] = ["sshd", "sshd-session", "sshd-auth"];
+
 impl Framed<'_> {
-    /// True when the line comes from sshd (`sshd`, `sshd-session`, or a format that does
+    /// True when the line comes from sshd (one of [`SSHD_PROGRAMS`], or a format that does
     /// not name the program, such as the fifo format, which only carries sshd's lines).
     pub fn is_sshd(&self) -> bool {
+        self.is_from(&SSHD_PROGRAMS)
+    }
+
+    /// [`Framed::is_sshd`] for a host whose sshd logs under other names as well.
+    pub fn is_from<S: AsRef<str>>(&self, programs: &[S]) -> bool {
         match self.program.as_deref() {
             None => true,
-            Some(p) => p == "sshd" || p == "sshd-session" || p == "sshd-auth",
+            Some(p) => programs.iter().any(|name| name.as_ref() == p),
         }
     }
 

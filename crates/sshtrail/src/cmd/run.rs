@@ -30,6 +30,7 @@ use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::{FifoSink, FileSink, Rotation, Sink, StdoutSink};
 use sshtrail_event::{Host, Outcome};
 use sshtrail_sessionstore::Options as StoreOptions;
+use sshtrail_sshd::framing::SSHD_PROGRAMS;
 use sshtrail_sshd::{Format, Framer, TimeZone};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -77,6 +78,10 @@ pub struct RunArgs {
     /// The syslog file or fifo for `--sshd-source syslog|fifo`.
     #[arg(long)]
     sshd_log: Option<PathBuf>,
+    /// The program names (syslog identifiers) sshd's lines come under, comma-separated:
+    /// add any other name a host runs sshd as. [default: sshd,sshd-session,sshd-auth]
+    #[arg(long, value_delimiter = ',')]
+    sshd_programs: Option<Vec<String>>,
     /// Time zone of RFC 3164 syslog time stamps: local, UTC, +02:00 or a zoneinfo name.
     /// [default: local]
     #[arg(long)]
@@ -158,6 +163,7 @@ impl RunArgs {
             audit_log_dir,
             sshd_source,
             sshd_log,
+            sshd_programs,
             timezone,
             output,
             output_max_bytes,
@@ -354,6 +360,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             spawn_audit_dir_source(dir, resume, tx.clone(), Arc::clone(&shutdown))?;
         }
     }
+    let sshd_programs: Vec<String> = match &args.sshd_programs {
+        Some(names) => names
+            .iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        None => SSHD_PROGRAMS.iter().map(|n| n.to_string()).collect(),
+    };
+    if sshd_programs.is_empty() {
+        eprintln!("sshtrail: --sshd-programs (config key `sshd-programs`) names no program");
+        return Ok(ExitCode::from(2));
+    }
     let sshd_format = match args.sshd_source.as_deref().unwrap_or("journald") {
         "syslog" | "fifo" => {
             let Some(path) = args.sshd_log.clone() else {
@@ -371,7 +389,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         _ => {
             let cursor = previous.as_ref().and_then(|c| c.journald_cursor.clone());
-            spawn_journald_source(cursor, tx.clone(), Arc::clone(&shutdown));
+            spawn_journald_source(
+                cursor,
+                sshd_programs.clone(),
+                tx.clone(),
+                Arc::clone(&shutdown),
+            );
             Format::JournalJson
         }
     };
@@ -400,6 +423,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         geo,
         boot_id,
         previous_boot: None,
+        sshd_programs: sshd_programs.clone(),
     };
     if let Some(problem) = metrics_problem {
         tracing::error!("{problem}");
@@ -479,6 +503,8 @@ struct Pipeline<'s> {
     geo: Option<GeoIp>,
     /// This boot's id (`/proc/sys/kernel/random/boot_id`), saved with each checkpoint.
     boot_id: String,
+    /// The names sshd's lines come under (`--sshd-programs`).
+    sshd_programs: Vec<String>,
     /// The checkpoint was saved in another boot: its sessions end once the audit
     /// source has given what that boot still logged.
     previous_boot: Option<PreviousBoot>,
@@ -644,7 +670,7 @@ impl Pipeline<'_> {
                         .fetch_add(1, Ordering::Relaxed);
                 }
                 if let Ok(framed) = framed {
-                    if framed.is_sshd() {
+                    if framed.is_from(&self.sshd_programs) {
                         if let Some(fact) = sshd_fact(&framed) {
                             self.tracker.on_sshd(fact);
                         }
@@ -1221,12 +1247,13 @@ fn spawn_plugin_source(tx: SyncSender<Input>) {
 
 fn spawn_journald_source(
     mut cursor: Option<String>,
+    programs: Vec<String>,
     tx: SyncSender<Input>,
     shutdown: Arc<AtomicBool>,
 ) {
     std::thread::spawn(move || {
         while !shutdown.load(Ordering::Relaxed) {
-            let mut follower = match JournalFollower::spawn(cursor.as_deref()) {
+            let mut follower = match JournalFollower::spawn(cursor.as_deref(), &programs) {
                 Ok(follower) => follower,
                 Err(e) => {
                     let _ = tx.send(Input::SourceFailed(format!("journalctl: {e}")));

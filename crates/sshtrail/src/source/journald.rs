@@ -11,9 +11,6 @@
 use std::io::{self, BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-/// The syslog identifiers sshd logs under (`sshd-session` from OpenSSH 9.8 on).
-pub const SSHD_IDENTIFIERS: [&str; 3] = ["sshd", "sshd-session", "sshd-auth"];
-
 /// One running `journalctl --follow`.
 pub struct JournalFollower {
     child: Child,
@@ -22,8 +19,9 @@ pub struct JournalFollower {
 }
 
 impl JournalFollower {
-    /// Starts following after `cursor`, or from now when there is none.
-    pub fn spawn(cursor: Option<&str>) -> io::Result<JournalFollower> {
+    /// Starts following the entries of `programs` (syslog identifiers) after `cursor`, or
+    /// from now when there is none.
+    pub fn spawn(cursor: Option<&str>, programs: &[String]) -> io::Result<JournalFollower> {
         let mut command = Command::new("journalctl");
         command.args(["-o", "json", "--follow", "--no-pager"]);
         match cursor {
@@ -34,7 +32,7 @@ impl JournalFollower {
                 command.args(["-n", "0"]);
             }
         }
-        for identifier in SSHD_IDENTIFIERS {
+        for identifier in programs {
             command.arg(format!("SYSLOG_IDENTIFIER={identifier}"));
         }
         let mut child = command

@@ -462,18 +462,8 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
             .rev()
             .find(|e| e["type"] == "UserLogout" && e["subjects"]["loggedAs"] == user)
             .expect("a logout");
-        let id = logout["data"]["session_log_id"]
-            .as_str()
-            .expect("session_log_id");
-        let digest = logout["data"]["session_log_digest"]
-            .as_str()
-            .expect("digest");
-        let verify = sessions_cli(&storage, &["verify", id, "--digest", digest]);
-        assert!(
-            verify.status.success(),
-            "{user}: {}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        let id = verified_log(&storage, logout);
+        let id = id.as_str();
         let export = sessions_cli(&storage, &["export", id, "--format", "json"]);
         assert!(export.status.success());
         let records: Vec<Value> = String::from_utf8_lossy(&export.stdout)
@@ -496,6 +486,23 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
             assert_eq!(n, 1, "{user}'s log: one {kind}");
         }
     }
+}
+
+/// The session log a `UserLogout` names, checked against the digest it carries: its id.
+fn verified_log(storage: &str, logout: &Value) -> String {
+    let id = logout["data"]["session_log_id"]
+        .as_str()
+        .expect("session_log_id");
+    let digest = logout["data"]["session_log_digest"]
+        .as_str()
+        .expect("session_log_digest");
+    let verify = sessions_cli(storage, &["verify", id, "--digest", digest]);
+    assert!(
+        verify.status.success(),
+        "{id}: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    id.to_string()
 }
 
 fn sessions_cli(storage: &str, args: &[&str]) -> std::process::Output {
@@ -880,18 +887,7 @@ fn a_restart_in_another_boot_ends_the_old_boots_sessions() {
     assert_eq!(rebooted[0]["data"]["sessions_ended"], 1);
     // The marker is written once, before the "reboot", and not again after it.
     assert_eq!(with_marker(&events, &during).len(), 1);
-    let id = logout["data"]["session_log_id"]
-        .as_str()
-        .expect("session_log_id");
-    let digest = logout["data"]["session_log_digest"]
-        .as_str()
-        .expect("session_log_digest");
-    let verify = sessions_cli(&storage, &["verify", id, "--digest", digest]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    verified_log(&storage, logout);
     // The new boot's checkpoint names the new boot.
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(&checkpoint_path).expect("checkpoint"))

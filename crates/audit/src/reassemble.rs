@@ -336,6 +336,20 @@ impl Reassembler {
         raw_last.wrapping_sub(serial) & (WRAP - 1) < WRAP / 2
     }
 
+    /// The time stamp (ms) of the earliest event still waiting in memory, over all
+    /// nodes: nothing this reassembler will emit from here on is older, but for records
+    /// yet to come. Lets a caller that merges this stream with another by time keep the
+    /// other from running ahead of what is held here.
+    pub fn oldest_pending_ms(&self) -> Option<u64> {
+        self.nodes
+            .iter()
+            .filter_map(|(_, node)| {
+                let (_, pending) = node.pending.first_key_value()?;
+                pending.records.first().map(|r| r.timestamp().as_millis())
+            })
+            .min()
+    }
+
     /// Events (not records) waiting in memory, over all nodes.
     pub fn in_flight(&self) -> usize {
         self.nodes.iter().map(|(_, n)| n.pending.len()).sum()

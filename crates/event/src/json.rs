@@ -1,224 +1,624 @@
-//! A direct JSON writer for [`AuditEvent`]: the bytes `serde_json::to_writer` writes for
-//! the same event (keys, order, omissions, escapes, numbers), without serde's per-value
-//! dispatch and per-fragment `io::Write` calls.
+//! The auditevent JSON rendering of the typed events: one object per event, written
+//! directly into a buffer.
 //!
-//! Every event the daemon and `replay` write goes through here, and serialization was
-//! the largest single cost of writing an event. The tests compare this writer with
-//! `serde_json` on events full of strings that need escaping.
+//! The bytes are those metal-toolbox's auditevent consumers have always read from
+//! sshtrail: top-level keys in auditevent's order, the keys of `subjects`, `target`,
+//! `metadata.extra` and `data` in sorted order (what a JSON map of them gave), strings
+//! escaped as `serde_json` escapes them, floats in `serde_json`'s shortest form. Nothing
+//! is built as a map first: each kind writes its own fields.
 
-use crate::{AuditEvent, EventType, Outcome};
-use serde_json::{Map, Value};
+use crate::model::{
+    Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Outcome, Peer,
+    SystemAction, SystemKind,
+};
 use sshtrail_fmt::decimal::unsigned;
 use sshtrail_fmt::json::string;
-use std::collections::BTreeMap;
+use sshtrail_fmt::time::rfc3339_millis;
 
 /// Appends `event` as one JSON object (no newline).
-pub(crate) fn write_event(event: &AuditEvent, out: &mut Vec<u8>) {
+pub(crate) fn write_event(event: &Event, host: &Host, out: &mut Vec<u8>) {
+    match event {
+        Event::Login(login) => write_login(login, host, out),
+        Event::LoginFailed(failed) => write_failed(failed, host, out),
+        Event::Action(action) => write_action(action, host, out),
+        Event::Logout(logout) => write_logout(logout, host, out),
+        Event::System(system) => write_system(system, host, out),
+    }
+}
+
+/// `{"metadata":{"auditId":…` up to where `extra` may follow.
+fn open(out: &mut Vec<u8>, audit_id: &str) {
     out.extend_from_slice(b"{\"metadata\":{\"auditId\":");
-    string(out, &event.metadata.audit_id);
-    if !event.metadata.extra.is_empty() {
-        out.extend_from_slice(b",\"extra\":");
-        object(out, &event.metadata.extra);
-    }
-    out.extend_from_slice(b"},\"type\":");
-    out.extend_from_slice(match event.event_type {
-        EventType::UserLogin => b"\"UserLogin\"",
-        EventType::UserAction => b"\"UserAction\"",
-        EventType::UserLogout => b"\"UserLogout\"",
-        EventType::SystemAction => b"\"SystemAction\"",
-    });
-    out.extend_from_slice(b",\"loggedAt\":");
-    string(out, &event.logged_at);
-    out.extend_from_slice(b",\"source\":{\"type\":");
-    string(out, &event.source.kind);
-    out.extend_from_slice(b",\"value\":");
-    string(out, &event.source.value);
-    if !event.source.extra.is_empty() {
-        out.extend_from_slice(b",\"extra\":");
-        strings(out, &event.source.extra);
-    }
-    out.extend_from_slice(b"},\"outcome\":");
-    out.extend_from_slice(match event.outcome {
-        Outcome::Succeeded => b"\"succeeded\"",
-        Outcome::Failed => b"\"failed\"",
-    });
-    out.extend_from_slice(b",\"subjects\":");
-    strings(out, &event.subjects);
-    out.extend_from_slice(b",\"component\":");
-    string(out, &event.component);
-    out.extend_from_slice(b",\"target\":");
-    strings(out, &event.target);
-    if let Some(data) = &event.data {
-        out.extend_from_slice(b",\"data\":");
-        value(out, data);
+    string(out, audit_id);
+}
+
+/// Closes `metadata` and writes `type`, `loggedAt` and the opening of `source`.
+fn head(out: &mut Vec<u8>, kind: &str, time_ms: u64) {
+    out.extend_from_slice(b"},\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"loggedAt\":\"");
+    rfc3339_millis(out, time_ms / 1000, (time_ms % 1000) as u32);
+    out.extend_from_slice(b"\",\"source\":");
+}
+
+fn source(out: &mut Vec<u8>, peer: &Peer) {
+    out.extend_from_slice(b"{\"type\":\"IP\",\"value\":");
+    string(out, &peer.address);
+    if let Some(port) = peer.port {
+        out.extend_from_slice(b",\"extra\":{\"port\":\"");
+        unsigned(out, u64::from(port));
+        out.extend_from_slice(b"\"}");
     }
     out.push(b'}');
 }
 
-fn strings(out: &mut Vec<u8>, map: &BTreeMap<String, String>) {
-    members(out, map, |out, v| string(out, v));
+fn outcome(out: &mut Vec<u8>, outcome: Outcome) {
+    out.extend_from_slice(match outcome {
+        Outcome::Succeeded => b",\"outcome\":\"succeeded\"",
+        Outcome::Failed => b",\"outcome\":\"failed\"",
+    });
 }
 
-fn object(out: &mut Vec<u8>, map: &Map<String, Value>) {
-    members(out, map, value);
+/// `subjects` in key order: `loggedAs`, `pid`, `userID`.
+fn subjects(out: &mut Vec<u8>, logged_as: &str, pid: Option<u32>, user_id: Option<&str>) {
+    out.extend_from_slice(b",\"subjects\":{\"loggedAs\":");
+    string(out, logged_as);
+    if let Some(pid) = pid {
+        out.extend_from_slice(b",\"pid\":\"");
+        unsigned(out, u64::from(pid));
+        out.push(b'"');
+    }
+    if let Some(user_id) = user_id {
+        out.extend_from_slice(b",\"userID\":");
+        string(out, user_id);
+    }
+    out.push(b'}');
 }
 
-/// `{"key":value,…}` in the map's own order.
-fn members<'a, V: 'a>(
-    out: &mut Vec<u8>,
-    map: impl IntoIterator<Item = (&'a String, &'a V)>,
-    write: impl Fn(&mut Vec<u8>, &V),
-) {
+fn actor(out: &mut Vec<u8>, actor: &Actor, outcome_of: Outcome) {
+    source(out, &actor.source);
+    outcome(out, outcome_of);
+    subjects(out, &actor.logged_as, actor.pid, Some(&actor.user_id));
+}
+
+/// `component`, `target` and, when `data` follows, the key that opens it.
+fn tail(out: &mut Vec<u8>, component: &str, host: &Host) {
+    out.extend_from_slice(b",\"component\":\"");
+    out.extend_from_slice(component.as_bytes());
+    out.extend_from_slice(b"\",\"target\":{\"host\":");
+    string(out, &host.name);
+    out.extend_from_slice(b",\"machine-id\":");
+    string(out, &host.machine_id);
+    out.push(b'}');
+}
+
+/// A JSON object of the fields given, written in key order.
+fn data(out: &mut Vec<u8>, mut fields: Vec<(&str, Field<'_>)>) {
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    out.extend_from_slice(b",\"data\":");
+    object(out, &fields);
+}
+
+fn object(out: &mut Vec<u8>, fields: &[(&str, Field<'_>)]) {
     out.push(b'{');
-    for (i, (k, v)) in map.into_iter().enumerate() {
+    for (i, (key, value)) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        string(out, k);
+        string(out, key);
         out.push(b':');
-        write(out, v);
+        value.write(out);
     }
     out.push(b'}');
 }
 
-fn value(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::String(s) => string(out, s),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                unsigned(out, u);
-            } else if let Some(i) = n.as_i64() {
-                // Only negative numbers get here (non-negative ones are u64 above).
-                out.push(b'-');
-                unsigned(out, i.unsigned_abs());
-            } else if serde_json::to_writer(&mut *out, n).is_err() {
-                // Floats: serde_json's own shortest form. Writing into memory cannot
-                // fail; should it, `null` is what serde_json writes for a non-finite one.
-                out.extend_from_slice(b"null");
+/// A value inside `data`.
+enum Field<'a> {
+    Str(&'a str),
+    Owned(String),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Strs(&'a [String]),
+    Geo(&'a Geo),
+}
+
+impl Field<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Field::Str(s) => string(out, s),
+            Field::Owned(s) => string(out, s),
+            Field::U64(n) => unsigned(out, *n),
+            Field::F64(f) => float(out, *f),
+            Field::Bool(true) => out.extend_from_slice(b"true"),
+            Field::Bool(false) => out.extend_from_slice(b"false"),
+            Field::Strs(items) => strings(out, items),
+            Field::Geo(geo) => {
+                let fields = geo.fields();
+                let fields: Vec<(&str, Field<'_>)> = fields
+                    .iter()
+                    .map(|(k, v)| (*k, Field::Str(v.as_str())))
+                    .collect();
+                object(out, &fields);
             }
         }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                value(out, item);
-            }
-            out.push(b']');
+    }
+}
+
+fn strings(out: &mut Vec<u8>, items: &[String]) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        Value::Object(map) => object(out, map),
+        string(out, item);
+    }
+    out.push(b']');
+}
+
+/// `serde_json`'s own shortest form (`0.02`, `3.0`); `null` for what JSON cannot hold.
+fn float(out: &mut Vec<u8>, f: f64) {
+    if !f.is_finite() || serde_json::to_writer(&mut *out, &f).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn rfc3339(time_ms: u64) -> String {
+    sshtrail_fmt::time::rfc3339_millis_string(time_ms / 1000, (time_ms % 1000) as u32)
+}
+
+fn write_login(login: &Login, host: &Host, out: &mut Vec<u8>) {
+    open(out, &login.audit_id);
+    out.extend_from_slice(b",\"extra\":{\"correlation\":\"");
+    out.extend_from_slice(login.correlation.as_str().as_bytes());
+    out.extend_from_slice(b"\"}");
+    head(out, "UserLogin", login.time_ms);
+    actor(out, &login.actor, Outcome::Succeeded);
+    tail(out, "sshd", host);
+    let mut fields = vec![("method", Field::Str(&login.method))];
+    if let Some(key_type) = &login.key_type {
+        fields.push(("key_type", Field::Str(key_type)));
+    }
+    if let Some(fingerprint) = &login.fingerprint {
+        fields.push(("fingerprint", Field::Str(fingerprint)));
+    }
+    if let Some(cert) = &login.cert {
+        fields.push(("cert_id", Field::Str(&cert.id)));
+        fields.push(("cert_serial", Field::U64(cert.serial)));
+        fields.push(("ca_key_type", Field::Str(&cert.ca_key_type)));
+        fields.push(("ca_fingerprint", Field::Str(&cert.ca_fingerprint)));
+    }
+    if let Some(geo) = &login.geo {
+        fields.push(("geo", Field::Geo(geo)));
+    }
+    data(out, fields);
+    out.push(b'}');
+}
+
+fn write_failed(failed: &LoginFailed, host: &Host, out: &mut Vec<u8>) {
+    open(out, &failed.audit_id);
+    head(out, "UserLogin", failed.time_ms);
+    source(out, &failed.source);
+    outcome(out, Outcome::Failed);
+    subjects(out, &failed.user, Some(failed.pid), Some(&failed.user));
+    tail(out, "sshd", host);
+    let mut fields = vec![("reason", Field::Str(&failed.reason))];
+    if let Some(method) = &failed.method {
+        fields.push(("method", Field::Str(method)));
+    }
+    if let Some(geo) = &failed.geo {
+        fields.push(("geo", Field::Geo(geo)));
+    }
+    data(out, fields);
+    out.push(b'}');
+}
+
+fn write_action(action: &Action, host: &Host, out: &mut Vec<u8>) {
+    let d = &action.detail;
+    out.extend_from_slice(b"{\"metadata\":{\"auditId\":\"");
+    unsigned(out, u64::from(action.ses));
+    // `extra` in key order: action, correlation, cwd, euid, exe, how, keys, object,
+    // pid, ppid, process_args, record_type, redacted, sequence, uid.
+    out.extend_from_slice(b"\",\"extra\":{\"action\":");
+    string(out, &d.action);
+    out.extend_from_slice(b",\"correlation\":\"");
+    out.extend_from_slice(action.correlation.as_str().as_bytes());
+    out.push(b'"');
+    let optional = |out: &mut Vec<u8>, key: &[u8], value: &Option<String>| {
+        if let Some(value) = value {
+            out.extend_from_slice(key);
+            string(out, value);
+        }
+    };
+    optional(out, b",\"cwd\":", &d.cwd);
+    optional(out, b",\"euid\":", &d.euid);
+    optional(out, b",\"exe\":", &d.exe);
+    out.extend_from_slice(b",\"how\":");
+    string(out, &d.how);
+    out.extend_from_slice(b",\"keys\":");
+    strings(out, &d.keys);
+    out.extend_from_slice(b",\"object\":{\"primary\":");
+    string(out, &d.object.primary);
+    out.extend_from_slice(b",\"secondary\":");
+    string(out, &d.object.secondary);
+    out.extend_from_slice(b",\"type\":");
+    string(out, &d.object.kind);
+    out.push(b'}');
+    optional(out, b",\"pid\":", &d.pid);
+    optional(out, b",\"ppid\":", &d.ppid);
+    out.extend_from_slice(b",\"process_args\":");
+    strings(out, &d.args);
+    out.extend_from_slice(b",\"record_type\":");
+    string(out, &d.record_type);
+    if d.redacted {
+        out.extend_from_slice(b",\"redacted\":true");
+    }
+    out.extend_from_slice(b",\"sequence\":");
+    unsigned(out, d.sequence);
+    optional(out, b",\"uid\":", &d.uid);
+    out.push(b'}');
+    head(out, "UserAction", action.time_ms);
+    actor(out, &action.actor, action.outcome);
+    tail(out, "auditd", host);
+    out.push(b'}');
+}
+
+fn write_logout(logout: &Logout, host: &Host, out: &mut Vec<u8>) {
+    open(out, &logout.audit_id);
+    head(out, "UserLogout", logout.time_ms);
+    actor(out, &logout.actor, Outcome::Succeeded);
+    tail(out, "sshd", host);
+    let mut fields = vec![
+        ("actions", Field::U64(logout.actions)),
+        (
+            "duration_seconds",
+            Field::F64(logout.duration_ms() as f64 / 1000.0),
+        ),
+        ("reason", Field::Str(&logout.reason)),
+    ];
+    if let Some(log) = &logout.session_log {
+        fields.push(("session_log_digest", Field::Str(&log.digest)));
+        fields.push(("session_log_id", Field::Str(&log.id)));
+    }
+    data(out, fields);
+    out.push(b'}');
+}
+
+fn write_system(system: &SystemAction, host: &Host, out: &mut Vec<u8>) {
+    open(out, &system.audit_id);
+    head(out, "SystemAction", system.time_ms);
+    source(out, &Peer::new("localhost", None));
+    outcome(out, system.outcome);
+    subjects(out, "sshtrail", None, None);
+    tail(out, "sshtrail", host);
+    let mut fields = vec![("action", Field::Str(system.kind.name()))];
+    system_fields(&system.kind, &mut fields);
+    data(out, fields);
+    out.push(b'}');
+}
+
+fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)>) {
+    let mut text = |key: &'a str, value: &'a Option<String>| {
+        if let Some(value) = value {
+            fields.push((key, Field::Str(value)));
+        }
+    };
+    match kind {
+        SystemKind::DaemonStarted(started) => {
+            text("checkpoint_problem", &started.checkpoint_problem);
+            if let Some(down) = started.downtime_seconds {
+                fields.push(("resumed", Field::Bool(true)));
+                fields.push(("downtime_seconds", Field::F64(down)));
+            }
+            if started.sessions_unreadable {
+                fields.push(("sessions_restored", Field::Bool(false)));
+            }
+            match started.session_logs_reopened {
+                Some(Some(n)) => fields.push(("session_logs_reopened", Field::U64(n))),
+                Some(None) => fields.push(("session_logs_reopened", Field::Bool(false))),
+                None => {}
+            }
+        }
+        SystemKind::DaemonStopped {
+            session_uploads_left,
+        } => {
+            if let Some(left) = session_uploads_left {
+                fields.push(("session_uploads_left", Field::U64(*left)));
+            }
+        }
+        SystemKind::HostRebooted {
+            previous_boot_id,
+            boot_id,
+            last_seen_alive_ms,
+            sessions_ended,
+        } => {
+            fields.push(("previous_boot_id", Field::Str(previous_boot_id)));
+            fields.push(("boot_id", Field::Str(boot_id)));
+            fields.push(("last_seen_alive", Field::Owned(rfc3339(*last_seen_alive_ms))));
+            fields.push(("sessions_ended", Field::U64(*sessions_ended)));
+        }
+        SystemKind::MetricsUnavailable { error }
+        | SystemKind::SourceFailed { error }
+        | SystemKind::SessionLogFailed { error } => fields.push(("error", Field::Str(error))),
+        SystemKind::AuditRulesLoaded {
+            file,
+            applied,
+            already_present,
+            errors,
+        } => {
+            fields.push(("file", Field::Str(file)));
+            if let Some(applied) = applied {
+                fields.push(("applied", Field::U64(*applied)));
+            }
+            if let Some(present) = already_present {
+                fields.push(("already_present", Field::U64(*present)));
+            }
+            if !errors.is_empty() {
+                fields.push(("errors", Field::Strs(errors)));
+            }
+        }
+        SystemKind::AuditBackfilled(backfill) | SystemKind::AuditBackfillFailed(backfill) => {
+            fields.push(("since", Field::Owned(rfc3339(backfill.since_ms))));
+            fields.push(("until", Field::Owned(rfc3339(backfill.until_ms))));
+            fields.push(("audit_log_dir", Field::Str(&backfill.audit_log_dir)));
+            if let Some(read) = backfill.records_read {
+                fields.push(("records_read", Field::U64(read)));
+            }
+            if let Some(added) = backfill.records_backfilled {
+                fields.push(("records_backfilled", Field::U64(added)));
+            }
+            if let Some(error) = &backfill.error {
+                fields.push(("error", Field::Str(error)));
+            }
+        }
+        SystemKind::AuditRecordsLost(Lost::Serials {
+            count,
+            after_sequence,
+        }) => {
+            fields.push(("count", Field::U64(*count)));
+            fields.push(("after_sequence", Field::U64(*after_sequence)));
+        }
+        SystemKind::AuditRecordsLost(Lost::SocketOverflows(times)) => {
+            fields.push(("socket_overflows", Field::U64(*times)));
+        }
+        SystemKind::LogGap(gap) => {
+            fields.push(("reason", Field::Str(gap.reason)));
+            fields.push(("lost_inode", Field::U64(gap.lost_inode)));
+            fields.push(("lost_offset", Field::U64(gap.lost_offset)));
+            fields.push(("resumed_inode", Field::U64(gap.resumed_inode)));
+        }
+        SystemKind::AuditConfig {
+            fields: copied,
+            sequence,
+            ..
+        } => {
+            for (key, value) in copied {
+                fields.push((key, Field::Str(value)));
+            }
+            fields.push(("sequence", Field::U64(*sequence)));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Host, Source};
-    use serde_json::json;
+    use crate::model::{ActionDetail, Certificate, Correlation, Object, SessionLogRef};
+    use serde_json::{json, Value};
+    use std::sync::Arc;
 
-    fn direct(event: &AuditEvent) -> String {
-        let mut out = Vec::new();
-        write_event(event, &mut out);
-        String::from_utf8(out).expect("writer emits UTF-8")
+    fn host() -> Host {
+        Host {
+            name: "web-1".into(),
+            machine_id: "4f1c0e0d2b6a4c7e9f3a1b2c3d4e5f60".into(),
+        }
     }
 
-    fn serde(event: &AuditEvent) -> String {
-        serde_json::to_string(event).expect("serializable")
+    fn alice() -> Arc<Actor> {
+        Arc::new(Actor {
+            logged_as: "alice".into(),
+            user_id: "alice@example".into(),
+            pid: Some(3076),
+            source: Peer::new("127.0.0.1", Some(59145)),
+        })
     }
 
-    /// Every byte value that JSON treats specially, some that it does not (DEL, `/`,
-    /// `'`), and multi-byte characters, in one string.
+    fn rendered(event: &Event) -> (String, Value) {
+        let line = event.to_line(&host());
+        let text = String::from_utf8(line).expect("UTF-8");
+        assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
+        let value = serde_json::from_str(&text).expect("one JSON object");
+        (text, value)
+    }
+
+    /// Every byte value that JSON treats specially and multi-byte characters, in one
+    /// string: each place a string goes must escape it as serde_json does.
     fn awkward() -> String {
         let mut s: String = (0u8..0x80).map(char::from).collect();
         s.push_str("/'é€𝄞\u{2028}\u{fffd}end");
         s
     }
 
-    fn sample(text: &str) -> AuditEvent {
-        let host = Host {
-            name: format!("host{text}"),
-            machine_id: text.to_string(),
-        };
-        let mut event = AuditEvent::new(
-            EventType::UserAction,
-            text,
-            text.to_string(),
-            text.to_string(),
-            Outcome::Failed,
-            &host,
-        )
-        .subject("loggedAs", text)
-        .subject(text, 7u32);
-        event.source = Source::ip(text, Some(22));
-        event.source.kind = text.to_string();
-        event.metadata.extra.insert(text.into(), text.into());
-        event.metadata.extra.insert(
-            "nested".into(),
-            json!({"args": [text, "", null, true, false], "n": [0, 1, u64::MAX, -1, i64::MIN],
-                   "f": [0.5, 1e300, -2.25, 3.0, 1e-7], "o": {"": {}}, "a": []}),
+    #[test]
+    fn a_login_in_auditevent_shape() {
+        let login = Event::Login(Box::new(Login {
+            time_ms: 1_795_431_100_841,
+            audit_id: "499".into(),
+            actor: alice(),
+            correlation: Correlation::Joined,
+            method: "publickey".into(),
+            key_type: Some("ED25519-CERT".into()),
+            fingerprint: Some("SHA256:abc".into()),
+            cert: Some(Certificate {
+                id: "alice@example".into(),
+                serial: 4242,
+                ca_key_type: "ED25519".into(),
+                ca_fingerprint: "SHA256:ca".into(),
+            }),
+            geo: Some(Geo {
+                country_iso: Some("SE".into()),
+                asn: Some(3301),
+                ..Geo::default()
+            }),
+        }));
+        let (text, value) = rendered(&login);
+        assert!(text.starts_with(
+            "{\"metadata\":{\"auditId\":\"499\",\"extra\":{\"correlation\":\"joined\"}},\"type\":\"UserLogin\",\"loggedAt\":\"2026-11-23T10:51:40.841Z\",\"source\":{\"type\":\"IP\",\"value\":\"127.0.0.1\",\"extra\":{\"port\":\"59145\"}},\"outcome\":\"succeeded\",\"subjects\":{\"loggedAs\":\"alice\",\"pid\":\"3076\",\"userID\":\"alice@example\"},\"component\":\"sshd\",\"target\":{\"host\":\"web-1\",\"machine-id\":\"4f1c0e0d2b6a4c7e9f3a1b2c3d4e5f60\"},\"data\":{\"ca_fingerprint\""
+        ), "{text}");
+        assert_eq!(
+            value["data"],
+            json!({"ca_fingerprint": "SHA256:ca", "ca_key_type": "ED25519",
+                   "cert_id": "alice@example", "cert_serial": 4242,
+                   "fingerprint": "SHA256:abc", "geo": {"asn": "3301", "country_iso": "SE"},
+                   "key_type": "ED25519-CERT", "method": "publickey"})
         );
-        event.data = Some(json!({"x": text, "count": 12, "empty": {}}));
-        event
+        assert_sorted(&text);
     }
 
     #[test]
-    fn same_bytes_as_serde_json() {
-        for text in [
-            "",
-            "plain",
-            "a\"b\\c",
-            "\u{1}\u{1f}\n\r\t\u{8}\u{c}",
-            &awkward(),
-        ] {
-            let event = sample(text);
-            assert_eq!(direct(&event), serde(&event), "text {text:?}");
-        }
-    }
-
-    #[test]
-    fn same_bytes_for_every_kind_and_omission() {
-        let host = Host::default();
-        for (kind, outcome) in [
-            (EventType::UserLogin, Outcome::Succeeded),
-            (EventType::UserAction, Outcome::Failed),
-            (EventType::UserLogout, Outcome::Succeeded),
-            (EventType::SystemAction, Outcome::Failed),
-        ] {
-            // Empty extra, empty source.extra, no data: all three are left out.
-            let event = AuditEvent::new(kind, "sshd", String::new(), "1".into(), outcome, &host);
-            let text = direct(&event);
-            assert_eq!(text, serde(&event));
-            assert!(!text.contains("\"extra\"") && !text.contains("\"data\""));
-        }
-    }
-
-    #[test]
-    fn same_bytes_on_pseudo_random_strings() {
-        // A fixed xorshift sequence: strings of random bytes (kept valid UTF-8 by
-        // replacing what is not), weighted towards bytes that need escaping.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
+    fn an_action_writes_every_field_in_key_order() {
+        let text = awkward();
+        let action = Event::Action(Box::new(Action {
+            time_ms: 1_000,
+            ses: 29,
+            actor: alice(),
+            correlation: Correlation::AuditOnly,
+            outcome: Outcome::Failed,
+            detail: ActionDetail {
+                action: "executed".into(),
+                how: text.clone(),
+                object: Object {
+                    kind: "file".into(),
+                    primary: text.clone(),
+                    secondary: String::new(),
+                },
+                args: vec![text.clone(), String::new()],
+                pid: Some("101".into()),
+                ppid: Some("100".into()),
+                exe: Some("/usr/bin/ls".into()),
+                cwd: Some(text.clone()),
+                uid: Some("alice".into()),
+                euid: Some("root".into()),
+                keys: vec!["k1".into()],
+                record_type: "SYSCALL".into(),
+                sequence: 77,
+                redacted: true,
+            },
+        }));
+        let (line, value) = rendered(&action);
+        assert_eq!(value["metadata"]["auditId"], "29");
+        let extra = &value["metadata"]["extra"];
+        assert_eq!(extra["how"], text.as_str());
+        assert_eq!(extra["process_args"], json!([text, ""]));
+        assert_eq!(extra["object"]["type"], "file");
+        assert_eq!(extra["correlation"], "audit-only");
+        assert_eq!(extra["redacted"], true);
+        assert_eq!(extra["sequence"], 77);
+        assert_eq!(value["outcome"], "failed");
+        assert_eq!(value["component"], "auditd");
+        assert!(value.get("data").is_none());
+        assert_sorted(&line);
+        // Absent optional fields are left out, not written as null.
+        let Event::Action(mut bare) = action else {
+            unreachable!()
         };
-        for _ in 0..500 {
-            let len = (next() % 40) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| match next() % 4 {
-                    0 => (next() % 0x20) as u8,
-                    1 => b"\"\\/'"[(next() % 4) as usize],
-                    _ => next() as u8,
-                })
-                .collect();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let event = sample(&text);
-            assert_eq!(direct(&event), serde(&event));
+        bare.detail = ActionDetail::default();
+        let (_, value) = rendered(&Event::Action(bare));
+        let extra = value["metadata"]["extra"].as_object().expect("extra");
+        let keys: Vec<&str> = extra.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "action",
+                "correlation",
+                "how",
+                "keys",
+                "object",
+                "process_args",
+                "record_type",
+                "sequence"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_logout_a_failure_and_a_system_action() {
+        let logout = Event::Logout(Box::new(Logout {
+            time_ms: 1_020,
+            audit_id: "29".into(),
+            actor: alice(),
+            start_ms: 1_000,
+            actions: 3,
+            reason: "session closed".into(),
+            session_log: Some(SessionLogRef {
+                id: "abc-def-29".into(),
+                digest: "sha256:00".into(),
+            }),
+        }));
+        let (line, value) = rendered(&logout);
+        assert_eq!(
+            value["data"],
+            json!({"actions": 3, "duration_seconds": 0.02, "reason": "session closed",
+                   "session_log_digest": "sha256:00", "session_log_id": "abc-def-29"})
+        );
+        assert!(line.contains("\"duration_seconds\":0.02,"));
+        let failed = Event::LoginFailed(Box::new(LoginFailed {
+            time_ms: 5,
+            audit_id: "u-u-i-d".into(),
+            user: "eve from 6.6.6.6 port 4444 ssh2".into(),
+            pid: 7,
+            source: Peer::new("unknown", None),
+            method: None,
+            reason: "invalid user".into(),
+            geo: None,
+        }));
+        let (line, value) = rendered(&failed);
+        assert_eq!(value["outcome"], "failed");
+        assert_eq!(value["subjects"]["userID"], value["subjects"]["loggedAs"]);
+        assert!(value["source"].get("extra").is_none());
+        assert!(value["metadata"].get("extra").is_none());
+        assert_sorted(&line);
+        let system = Event::System(Box::new(SystemAction {
+            time_ms: 5,
+            audit_id: "x".into(),
+            outcome: Outcome::Failed,
+            kind: SystemKind::AuditRecordsLost(Lost::Serials {
+                count: 9,
+                after_sequence: 100,
+            }),
+        }));
+        let (line, value) = rendered(&system);
+        assert_eq!(
+            value["data"],
+            json!({"action": "audit-records-lost", "after_sequence": 100, "count": 9})
+        );
+        assert_eq!(value["subjects"], json!({"loggedAs": "sshtrail"}));
+        assert_eq!(value["source"], json!({"type": "IP", "value": "localhost"}));
+        assert_sorted(&line);
+    }
+
+    /// The keys of every nested object are in sorted order (what consumers that diff
+    /// lines, and the session-log digests, have always seen). The top level keeps
+    /// auditevent's own order.
+    fn assert_sorted(line: &str) {
+        fn walk(value: &serde_json::Value, top: bool, line: &str) {
+            if let Value::Object(map) = value {
+                if !top {
+                    // serde_json's Map is sorted: the text must list keys in that order.
+                    let mut last = 0;
+                    for key in map.keys() {
+                        let needle = format!("\"{key}\":");
+                        let at = line[last..].find(&needle).map(|i| i + last);
+                        assert!(at.is_some(), "{key} in order in {line}");
+                        last = at.unwrap_or(last);
+                    }
+                }
+                for v in map.values() {
+                    walk(v, false, line);
+                }
+            }
         }
+        let value: Value = serde_json::from_str(line).expect("JSON");
+        walk(&value, true, line);
     }
 }

@@ -4,10 +4,16 @@
 //! descriptor opened for appending, so two writers never interleave within a line.
 //! [`Sink::sync`] returns once everything written so far is as durable as the sink can
 //! make it (fsync for files); only then may a source commit its position.
+//!
+//! A file sink is exactly once across a crash: a checkpoint records [`Sink::mark`] (the
+//! current file's inode and length) after a sync, and at the next start
+//! [`FileSink::restore_to_mark`] puts the output files back as they were at that mark,
+//! undoing the size rotations done since, before what followed the checkpoint is written
+//! again.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Errors from sinks, naming the path involved.
@@ -50,12 +56,18 @@ pub trait Sink: Send {
 pub struct FileSink {
     path: PathBuf,
     file: File,
+    /// The inode of `file`, taken when it was opened: what [`Sink::mark`] names.
+    inode: u64,
     size: u64,
     rotate: Option<Rotation>,
+    /// Names in the directory changed (the file created, rotated) since the last sync:
+    /// the next sync makes the directory durable too, so that a mark never names a file
+    /// whose directory entry a power loss could take away.
+    dir_changed: bool,
 }
 
 /// Size rotation: `events.json` → `events.json.1` → … → `events.json.<keep>`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rotation {
     pub max_bytes: u64,
     pub keep: u32,
@@ -64,12 +76,14 @@ pub struct Rotation {
 impl FileSink {
     pub fn open(path: &Path, rotate: Option<Rotation>) -> Result<FileSink, SinkError> {
         let file = open_append(path)?;
-        let size = file.metadata().map_err(at(path))?.len();
+        let meta = file.metadata().map_err(at(path))?;
         Ok(FileSink {
             path: path.to_path_buf(),
             file,
-            size,
+            inode: meta.ino(),
+            size: meta.len(),
             rotate,
+            dir_changed: true,
         })
     }
 
@@ -96,6 +110,33 @@ fn numbered(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// `path` for slot 0, `path.<n>` for slot `n`.
+fn slot(path: &Path, n: u32) -> PathBuf {
+    if n == 0 {
+        path.to_path_buf()
+    } else {
+        numbered(path, n)
+    }
+}
+
+/// Makes the names in `path`'s directory durable (renames, creations, removals).
+fn sync_dir(path: &Path) -> Result<(), SinkError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir))
+}
+
+/// The file's metadata, `None` if there is no file of that name.
+fn metadata_if_any(path: &Path) -> Result<Option<fs::Metadata>, SinkError> {
+    match fs::metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(at(path)(e)),
+    }
+}
+
 fn open_append(path: &Path) -> Result<File, SinkError> {
     OpenOptions::new()
         .append(true)
@@ -112,48 +153,276 @@ impl Sink for FileSink {
                 self.rotate_now(rotation)?;
             }
         }
-        self.file.write_all(line).map_err(at(&self.path))?;
+        if let Err(e) = self.file.write_all(line) {
+            // Part of the line may have gone in: count what the file holds, so that a
+            // later mark is not short of it and a restore never cuts into lines written
+            // after this one.
+            if let Ok(meta) = self.file.metadata() {
+                self.size = meta.len();
+            }
+            return Err(at(&self.path)(e));
+        }
         self.size += line.len() as u64;
         Ok(())
     }
 
     fn sync(&mut self) -> Result<(), SinkError> {
-        self.file.sync_data().map_err(at(&self.path))
-    }
-
-    fn reopen(&mut self) -> Result<(), SinkError> {
-        self.file = open_append(&self.path)?;
-        self.size = self.file.metadata().map_err(at(&self.path))?.len();
+        self.file.sync_data().map_err(at(&self.path))?;
+        if self.dir_changed {
+            sync_dir(&self.path)?;
+            self.dir_changed = false;
+        }
         Ok(())
     }
 
+    fn reopen(&mut self) -> Result<(), SinkError> {
+        let file = open_append(&self.path)?;
+        let meta = file.metadata().map_err(at(&self.path))?;
+        self.file = file;
+        self.inode = meta.ino();
+        self.size = meta.len();
+        self.dir_changed = true;
+        Ok(())
+    }
+
+    /// The file being written now and its length. Right after a rotation that is the new,
+    /// empty file at `path`: the inode is the open file's own (taken when it was opened),
+    /// never looked up by name.
     fn mark(&self) -> Option<(u64, u64)> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = self.file.metadata().ok()?;
-        Some((meta.ino(), self.size))
+        Some((self.inode, self.size))
     }
 }
 
-impl FileSink {
-    /// Cuts the file at `path` back to `length` if it is still the file with `inode`:
-    /// what lies beyond a checkpoint will be written again. Returns the bytes removed.
-    pub fn truncate_to_mark(path: &Path, inode: u64, length: u64) -> Result<u64, SinkError> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = match fs::metadata(path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(at(path)(e)),
-        };
-        if meta.ino() != inode || meta.len() <= length {
-            return Ok(0);
+/// A [`Sink::mark`] of a [`FileSink`] as a checkpoint keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// The inode of the file being written when the mark was taken.
+    pub inode: u64,
+    /// Its length then.
+    pub length: u64,
+    /// A time (ms since the Unix epoch) no earlier than the creation of that file, such
+    /// as the time the checkpoint was saved. A file with the marked inode created later
+    /// is another file that got the same inode number (ext4 hands a freed number out again
+    /// at once, so after rotation deleted the marked file its successor often has it).
+    /// `None`, or a file system that does not record creation times: not checked.
+    pub created_by_ms: Option<u64>,
+}
+
+/// Why a file with the marked inode is not the marked file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Shorter than the mark (appending and rotation never shorten a file): something
+    /// else cut it, or it is another file.
+    Shorter { length: u64 },
+    /// Created after [`Mark::created_by_ms`]: the inode number was reused.
+    CreatedLater { created_ms: u64 },
+    /// The marked length does not fall at the end of a line, where every mark does
+    /// unless a write failed halfway.
+    NotAtLineEnd,
+}
+
+/// What [`FileSink::restore_to_mark`] found and did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreReport {
+    /// The marked file was found and the output files are as they were at the mark: that
+    /// file is `path` again, cut back to the marked length.
+    Restored {
+        /// Rotations undone: the marked file was `path.<rotations>` (0: still `path`).
+        rotations: u32,
+        /// Files removed: those newer than the marked one (`path` … `path.<rotations - 1>`),
+        /// which held only what was written after the mark.
+        files_removed: u32,
+        /// Bytes removed, in those files and from the end of the marked one.
+        bytes_removed: u64,
+    },
+    /// No file among `path`, `path.1` … `path.<keep>` has the marked inode: it was moved
+    /// away (an operator, logrotate) or rotated out of `keep`. Nothing was changed; what
+    /// was written after the mark and is still in the files will be there twice.
+    NotFound {
+        /// Files looked at (`keep + 1`, or 1 without rotation).
+        searched: u32,
+    },
+    /// The file with the marked inode (at `path.<rotations>`, 0: `path`) is not the
+    /// marked file. Nothing was changed, as for [`RestoreReport::NotFound`].
+    NotTheMarkedFile { rotations: u32, why: Mismatch },
+}
+
+impl RestoreReport {
+    /// Whether any file was changed.
+    pub fn changed(&self) -> bool {
+        matches!(self, RestoreReport::Restored { rotations, bytes_removed, .. }
+            if *rotations > 0 || *bytes_removed > 0)
+    }
+}
+
+impl std::fmt::Display for RestoreReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestoreReport::Restored {
+                rotations,
+                files_removed,
+                bytes_removed,
+            } => write!(
+                f,
+                "output put back to the mark: {rotations} rotations undone, {files_removed} \
+                 newer files and {bytes_removed} bytes in all removed"
+            ),
+            RestoreReport::NotFound { searched } => write!(
+                f,
+                "the marked output file is in none of the {searched} output files (moved \
+                 away or rotated out): nothing cut back, events after the mark may be \
+                 written twice"
+            ),
+            RestoreReport::NotTheMarkedFile { rotations, why } => {
+                let why = match why {
+                    Mismatch::Shorter { length } => format!("it is shorter ({length} bytes)"),
+                    Mismatch::CreatedLater { created_ms } => {
+                        format!("it was created later (at {created_ms} ms), reusing the inode")
+                    }
+                    Mismatch::NotAtLineEnd => "the mark is not at the end of a line".into(),
+                };
+                let file = match rotations {
+                    0 => "the output file".to_string(),
+                    n => format!("output file .{n}"),
+                };
+                write!(
+                    f,
+                    "{file} has the marked inode but is not the marked file: {why}; nothing \
+                     cut back, events after the mark may be written twice"
+                )
+            }
         }
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(at(path))?;
-        file.set_len(length).map_err(at(path))?;
-        file.sync_all().map_err(at(path))?;
-        Ok(meta.len() - length)
+    }
+}
+
+/// Why the file with the marked inode cannot be the marked file, if it cannot.
+fn mismatch(file: &Path, meta: &fs::Metadata, mark: &Mark) -> Result<Option<Mismatch>, SinkError> {
+    use std::os::unix::fs::FileExt;
+    if meta.len() < mark.length {
+        return Ok(Some(Mismatch::Shorter { length: meta.len() }));
+    }
+    let created_ms = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    if let (Some(created_ms), Some(by)) = (created_ms, mark.created_by_ms) {
+        if created_ms > by {
+            return Ok(Some(Mismatch::CreatedLater { created_ms }));
+        }
+    }
+    if mark.length > 0 {
+        let mut last = [0u8; 1];
+        File::open(file)
+            .and_then(|f| f.read_exact_at(&mut last, mark.length - 1))
+            .map_err(at(file))?;
+        if last[0] != b'\n' {
+            return Ok(Some(Mismatch::NotAtLineEnd));
+        }
+    }
+    Ok(None)
+}
+
+impl FileSink {
+    /// Puts the output files back as they were when [`Sink::mark`] returned the mark:
+    /// what was written after it will be written again, once.
+    ///
+    /// `rotation` is the rotation the sink that took the mark had (`None`: only `path` is
+    /// looked at). The file with the marked inode is looked for among `path`, `path.1` …
+    /// `path.<keep>`, newest first:
+    ///
+    /// - at `path`: it is cut back to the marked length;
+    /// - at `path.<j>`: the sink rotated `j` times since the mark, so `path` …
+    ///   `path.<j - 1>` hold only lines written after it. It is cut back, those files are
+    ///   removed, and the rotations are undone (`path.<j>` → `path`, `path.<j + 1>` →
+    ///   `path.1`, …);
+    /// - nowhere ([`RestoreReport::NotFound`]), or it is not the marked file
+    ///   ([`RestoreReport::NotTheMarkedFile`]: shorter than the mark, created after it, or
+    ///   the mark not at the end of a line): nothing is changed. The caller should say
+    ///   so: lines after the mark may then be written twice.
+    ///
+    /// The steps run in that order (cut, remove, rename), so that a crash in the middle
+    /// leaves files that a second run finishes; only an interruption among the renames
+    /// leaves older files under their rotated names, out of place but whole. Everything
+    /// is synced, the directory too, before it returns.
+    ///
+    /// This replaces `truncate_to_mark(path, inode, length)`, which looked only at `path`
+    /// and so left the lines after the mark in place whenever the sink had rotated since;
+    /// nothing needs that any more.
+    pub fn restore_to_mark(
+        path: &Path,
+        rotation: Option<Rotation>,
+        mark: Mark,
+    ) -> Result<RestoreReport, SinkError> {
+        let Mark { inode, length, .. } = mark;
+        let last = rotation.map_or(0, |r| r.keep);
+        let mut found = None;
+        for n in 0..=last {
+            let file = slot(path, n);
+            if let Some(meta) = metadata_if_any(&file)? {
+                if meta.ino() == inode && meta.is_file() {
+                    found = Some((n, meta));
+                    break;
+                }
+            }
+        }
+        let Some((rotations, meta)) = found else {
+            return Ok(RestoreReport::NotFound {
+                searched: last.saturating_add(1),
+            });
+        };
+        if let Some(why) = mismatch(&slot(path, rotations), &meta, &mark)? {
+            return Ok(RestoreReport::NotTheMarkedFile { rotations, why });
+        }
+        let now = meta.len();
+        let marked = slot(path, rotations);
+        let mut bytes_removed = now.saturating_sub(length);
+        if bytes_removed > 0 {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&marked)
+                .map_err(at(&marked))?;
+            file.set_len(length).map_err(at(&marked))?;
+            file.sync_all().map_err(at(&marked))?;
+        }
+        if rotations == 0 {
+            return Ok(RestoreReport::Restored {
+                rotations,
+                files_removed: 0,
+                bytes_removed,
+            });
+        }
+        let mut files_removed = 0;
+        for n in 0..rotations {
+            let newer = slot(path, n);
+            let Some(meta) = metadata_if_any(&newer)? else {
+                continue;
+            };
+            match fs::remove_file(&newer) {
+                Ok(()) => {
+                    files_removed += 1;
+                    bytes_removed = bytes_removed.saturating_add(meta.len());
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at(&newer)(e)),
+            }
+        }
+        // Oldest last: `path.<n>` → `path.<n - rotations>`, whose name is free by now (a
+        // newer file removed above, or a file already moved down in this loop).
+        for from in rotations..=last {
+            let older = slot(path, from);
+            match fs::rename(&older, slot(path, from - rotations)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at(&older)(e)),
+            }
+        }
+        sync_dir(path)?;
+        Ok(RestoreReport::Restored {
+            rotations,
+            files_removed,
+            bytes_removed,
+        })
     }
 }
 

@@ -1,24 +1,39 @@
 //! Time zones for syslog lines that carry no offset (RFC 3164's `Nov 23 10:59:25`).
 //!
 //! Supports UTC, fixed offsets and the system's compiled zone files (TZif, as found in
-//! `/etc/localtime` and `/usr/share/zoneinfo`). Only the transition table is read: past the
-//! last transition the last offset holds. Debian and RHEL ship "fat" zone files with
-//! transitions up to 2037, so that covers every log line that exists today.
+//! `/etc/localtime` and `/usr/share/zoneinfo`), read at run time: no zone database is built
+//! in, so the host's tzdata updates apply on the next start.
+//!
+//! Zone files are read with the [`jiff`] crate rather than by hand. A TZif file of version 2
+//! or later ends with a POSIX TZ string (e.g. `CET-1CEST,M3.5.0,M10.5.0/3`) that gives the
+//! offsets after its last listed transition. "Slim" files (zic's default since tzdata 2020b)
+//! list transitions only until the rules settle and leave every later year to that string;
+//! "fat" ones stop listing at 2037. A reader of the transition table alone keeps the last
+//! offset from there on and so gets daylight saving time wrong for every later summer or
+//! winter; jiff applies the string, and handles the rest of the format.
+//!
+//! Zoneinfo names are looked up in jiff's view of the system database (`$TZDIR`, else
+//! `/usr/share/zoneinfo`, `/usr/share/lib/zoneinfo` or `/etc/zoneinfo`).
 
 use crate::time::Timestamp;
-use std::path::Path;
+use jiff::tz::AmbiguousOffset;
 
 /// Why a time-zone setting could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TzError {
-    /// Neither `UTC`, an offset, `local`, nor a zone file that exists.
+    /// Neither `UTC`, an offset, `local`, nor a zone that exists.
     #[error("unknown time zone {0:?} (use UTC, +HH:MM, local, or a zoneinfo name)")]
     Unknown(String),
-    /// The zone file exists but is not a TZif file this reader understands.
-    #[error("{path}: not a usable TZif zone file")]
+    /// A zoneinfo name was given but the system has no zoneinfo database.
+    #[error("time zone {0:?}: no zoneinfo database found (install tzdata, or set TZDIR)")]
+    NoZoneinfo(String),
+    /// The zone file exists but is not a usable TZif file.
+    #[error("{path}: not a usable TZif zone file: {reason}")]
     BadFile {
         /// The file that was read.
         path: String,
+        /// What was wrong with it.
+        reason: String,
     },
 }
 
@@ -29,19 +44,19 @@ pub enum TimeZone {
     Utc,
     /// A constant offset east of UTC, in seconds.
     Fixed(i32),
-    /// A zone with transitions read from a TZif file.
+    /// A zone whose offset changes, read from a TZif file.
     Zone(Zone),
 }
 
-/// Transition table of a TZif zone.
+/// A zone whose offset changes: its transitions and the rule for the years after them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Zone {
     name: String,
-    /// (UTC instant in seconds from which `offset` applies, offset in seconds), ascending.
-    transitions: Vec<(i64, i32)>,
-    /// Offset before the first transition.
-    initial: i32,
+    tz: jiff::tz::TimeZone,
 }
+
+/// A zone file larger than this is refused (real ones are a few kB).
+const MAX_ZONE_FILE: u64 = 1 << 20;
 
 impl TimeZone {
     /// Reads a setting: `UTC`/`Z`, `+02:00`/`-0500`/`UTC+1`, `local`, a zoneinfo name such
@@ -59,26 +74,27 @@ impl TimeZone {
             .or_else(|| s.strip_prefix("GMT"))
             .unwrap_or(s);
         if let Some(off) = parse_offset(offset_text) {
-            return Ok(if off == 0 {
-                TimeZone::Utc
-            } else {
-                TimeZone::Fixed(off)
-            });
+            return Ok(TimeZone::fixed(off));
         }
         let name = s.strip_prefix(':').unwrap_or(s);
-        let path = if name.starts_with('/') {
-            name.to_string()
-        } else {
-            // A name must stay inside the zoneinfo tree.
-            if name.split('/').any(|part| part == ".." || part.is_empty()) {
+        if name.starts_with('/') {
+            if !std::path::Path::new(name).is_file() {
                 return Err(TzError::Unknown(setting.to_string()));
             }
-            format!("/usr/share/zoneinfo/{name}")
-        };
-        if !Path::new(&path).is_file() {
+            return TimeZone::from_file(name, name);
+        }
+        // A name must stay inside the zoneinfo tree.
+        if name.split('/').any(|part| part == ".." || part.is_empty()) {
             return Err(TzError::Unknown(setting.to_string()));
         }
-        TimeZone::from_file(&path, name)
+        let db = jiff::tz::db();
+        if db.is_definitively_empty() {
+            return Err(TzError::NoZoneinfo(setting.to_string()));
+        }
+        match db.get(name) {
+            Ok(tz) => Ok(TimeZone::from_jiff(name, tz)),
+            Err(_) => Err(TzError::Unknown(setting.to_string())),
+        }
     }
 
     /// The machine's zone: `$TZ` when set and usable, else `/etc/localtime`, else UTC.
@@ -95,22 +111,41 @@ impl TimeZone {
 
     /// Reads a TZif file; `name` is only used for display.
     pub fn from_file(path: &str, name: &str) -> Result<TimeZone, TzError> {
-        let bad = || TzError::BadFile {
+        let bad = |reason: String| TzError::BadFile {
             path: path.to_string(),
+            reason,
         };
-        // Zone files are a few kB; refuse to slurp anything large a setting points at.
-        let meta = std::fs::metadata(path).map_err(|_| bad())?;
-        if !meta.is_file() || meta.len() > 1 << 20 {
-            return Err(bad());
+        // Refuse to slurp anything large a setting points at.
+        let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(bad("not a regular file".to_string()));
         }
-        let data = std::fs::read(path).map_err(|_| bad())?;
-        let zone = parse_tzif(&data, name).ok_or_else(bad)?;
-        Ok(if zone.transitions.is_empty() && zone.initial == 0 {
+        if meta.len() > MAX_ZONE_FILE {
+            return Err(bad(format!("larger than {MAX_ZONE_FILE} bytes")));
+        }
+        let data = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let tz = jiff::tz::TimeZone::tzif(name, &data).map_err(|e| bad(e.to_string()))?;
+        Ok(TimeZone::from_jiff(name, tz))
+    }
+
+    /// `Utc` for a zero offset, else `Fixed`.
+    fn fixed(offset: i32) -> TimeZone {
+        if offset == 0 {
             TimeZone::Utc
-        } else if zone.transitions.is_empty() {
-            TimeZone::Fixed(zone.initial)
         } else {
-            TimeZone::Zone(zone)
+            TimeZone::Fixed(offset)
+        }
+    }
+
+    /// A zone that never changes offset (e.g. `Etc/UTC`, `Etc/GMT-3`) becomes `Utc` or
+    /// `Fixed`, which cost nothing to apply.
+    fn from_jiff(name: &str, tz: jiff::tz::TimeZone) -> TimeZone {
+        if tz.following(jiff::Timestamp::MIN).next().is_none() {
+            return TimeZone::fixed(tz.to_offset(jiff::Timestamp::UNIX_EPOCH).seconds());
+        }
+        TimeZone::Zone(Zone {
+            name: name.to_string(),
+            tz,
         })
     }
 
@@ -119,14 +154,7 @@ impl TimeZone {
         match self {
             TimeZone::Utc => 0,
             TimeZone::Fixed(off) => *off,
-            TimeZone::Zone(z) => {
-                let idx = z.transitions.partition_point(|&(at, _)| at <= unix_seconds);
-                if idx == 0 {
-                    z.initial
-                } else {
-                    z.transitions[idx - 1].1
-                }
-            }
+            TimeZone::Zone(z) => z.tz.to_offset(jiff_timestamp(unix_seconds)).seconds(),
         }
     }
 
@@ -134,22 +162,32 @@ impl TimeZone {
     /// In a backward transition's repeated hour the earlier offset wins; in a forward
     /// transition's gap the time is read with the offset before the gap.
     pub fn local_to_utc(&self, local_as_utc: Timestamp) -> Timestamp {
-        let secs = local_as_utc.unix_seconds();
-        let first = self.offset_at(secs);
-        let guess = secs - i64::from(first);
-        let second = self.offset_at(guess);
-        let off = if second == first {
-            first
-        } else {
-            let alt = secs - i64::from(second);
-            if self.offset_at(alt) == second {
-                second.max(first)
-            } else {
-                first
+        let off = match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(off) => *off,
+            TimeZone::Zone(z) => {
+                // Offsets change on whole seconds, so the whole second decides.
+                let civil =
+                    jiff::tz::Offset::UTC.to_datetime(jiff_timestamp(local_as_utc.unix_seconds()));
+                match z.tz.to_ambiguous_timestamp(civil).offset() {
+                    AmbiguousOffset::Unambiguous { offset } => offset.seconds(),
+                    // Either way the offset in effect before the transition: in a fold
+                    // that is the first occurrence; in a gap, the clock not yet moved on.
+                    AmbiguousOffset::Gap { before, .. } | AmbiguousOffset::Fold { before, .. } => {
+                        before.seconds()
+                    }
+                }
             }
         };
         local_as_utc.offset_by(-i64::from(off))
     }
+}
+
+/// `unix_seconds` as a jiff instant, clamped to jiff's range (years -9999 to 9999).
+fn jiff_timestamp(unix_seconds: i64) -> jiff::Timestamp {
+    let (min, max) = (jiff::Timestamp::MIN, jiff::Timestamp::MAX);
+    let clamped = unix_seconds.clamp(min.as_second(), max.as_second());
+    jiff::Timestamp::from_second(clamped).unwrap_or(if unix_seconds < 0 { min } else { max })
 }
 
 /// `+02:00`, `-0500`, `+2`, `+05:30`: seconds east of UTC.
@@ -173,101 +211,6 @@ fn parse_offset(s: &str) -> Option<i32> {
         return None;
     }
     Some(sign * (h * 3600 + m * 60))
-}
-
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let out = self.data.get(self.pos..end)?;
-        self.pos = end;
-        Some(out)
-    }
-    fn be32(&mut self) -> Option<u32> {
-        let b = self.take(4)?;
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-}
-
-/// Header counts of one TZif data block.
-struct Counts {
-    isut: usize,
-    isstd: usize,
-    leap: usize,
-    time: usize,
-    typ: usize,
-    chars: usize,
-}
-
-fn read_header(r: &mut Reader<'_>) -> Option<(u8, Counts)> {
-    if r.take(4)? != b"TZif" {
-        return None;
-    }
-    let version = r.take(1)?[0];
-    r.take(15)?;
-    let mut c = [0usize; 6];
-    for v in &mut c {
-        *v = r.be32()? as usize;
-    }
-    Some((
-        version,
-        Counts {
-            isut: c[0],
-            isstd: c[1],
-            leap: c[2],
-            time: c[3],
-            typ: c[4],
-            chars: c[5],
-        },
-    ))
-}
-
-/// Reads the 64-bit block of a version 2+ file, or the 32-bit block of a version 1 file.
-fn parse_tzif(data: &[u8], name: &str) -> Option<Zone> {
-    let mut r = Reader { data, pos: 0 };
-    let (version, c) = read_header(&mut r)?;
-    let mut time_size = 4;
-    let mut counts = c;
-    if version >= b'2' {
-        // Skip the v1 block, whose size the v1 header gives.
-        let skip = counts.time * 5 + counts.typ * 6 + counts.chars + counts.leap * 8;
-        r.take(skip + counts.isstd + counts.isut)?;
-        let (_, c2) = read_header(&mut r)?;
-        counts = c2;
-        time_size = 8;
-    }
-    if counts.typ == 0 || counts.typ > 256 {
-        return None;
-    }
-    let mut times = Vec::with_capacity(counts.time.min(4096));
-    for _ in 0..counts.time {
-        let b = r.take(time_size)?;
-        let t = if time_size == 8 {
-            i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-        } else {
-            i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        times.push(t);
-    }
-    let idx = r.take(counts.time)?.to_vec();
-    let mut types = Vec::with_capacity(counts.typ);
-    for _ in 0..counts.typ {
-        let b = r.take(6)?;
-        types.push(i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    }
-    let mut transitions = Vec::with_capacity(times.len());
-    for (t, i) in times.into_iter().zip(idx) {
-        transitions.push((t, *types.get(usize::from(i))?));
-    }
-    Some(Zone {
-        name: name.to_string(),
-        transitions,
-        initial: types[0],
-    })
 }
 
 impl Zone {
@@ -298,6 +241,73 @@ mod tests {
         );
         assert!(TimeZone::from_setting("Mars/Olympus").is_err());
         assert!(TimeZone::from_setting("../../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn names_stay_inside_the_zoneinfo_tree() {
+        for name in [
+            "../../etc/passwd",
+            "Europe/../../../etc/passwd",
+            "Europe//Berlin",
+            "Europe/",
+        ] {
+            let err = TimeZone::from_setting(name).unwrap_err();
+            assert!(matches!(err, TzError::Unknown(_)), "{name}: {err}");
+        }
+    }
+
+    /// Whether the system's zoneinfo is there; missing, the test is skipped, unless
+    /// SSHTRAIL_REQUIRE_LIVE=1 (CI) makes that a failure.
+    fn have_zoneinfo(test: &str) -> bool {
+        if !jiff::tz::db().is_definitively_empty() {
+            return true;
+        }
+        if std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
+            panic!("{test}: no zoneinfo database (install tzdata)");
+        }
+        eprintln!("{test}: skipped: no zoneinfo database");
+        false
+    }
+
+    #[test]
+    fn zones_that_never_change_become_utc_or_fixed() {
+        if !have_zoneinfo("zones_that_never_change_become_utc_or_fixed") {
+            return;
+        }
+        assert_eq!(TimeZone::from_setting("Etc/UTC").unwrap(), TimeZone::Utc);
+        // POSIX-style names: Etc/GMT-3 is three hours east of UTC.
+        assert_eq!(
+            TimeZone::from_setting("Etc/GMT-3").unwrap(),
+            TimeZone::Fixed(3 * 3600)
+        );
+        match TimeZone::from_setting(":Europe/Berlin").unwrap() {
+            TimeZone::Zone(z) => assert_eq!(z.name(), "Europe/Berlin"),
+            other => panic!("Europe/Berlin: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn absolute_paths_are_read_as_tzif() {
+        if !have_zoneinfo("absolute_paths_are_read_as_tzif") {
+            return;
+        }
+        let path = "/usr/share/zoneinfo/Europe/Berlin";
+        if std::path::Path::new(path).is_file() {
+            let tz = TimeZone::from_setting(path).unwrap();
+            assert_eq!(tz, TimeZone::from_file(path, path).unwrap());
+            let summer = Timestamp::from_civil_utc(2026, 7, 15, 12, 0, 0, 0).unwrap();
+            assert_eq!(tz.offset_at(summer.unix_seconds()), 7200);
+        }
+        // A file that is there but is no zone file.
+        let err = TimeZone::from_setting("/etc/passwd").unwrap_err();
+        assert!(matches!(err, TzError::BadFile { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("/etc/passwd: not a usable TZif zone file: "),
+            "{err}"
+        );
+        let err = TimeZone::from_setting("/nonexistent/zone").unwrap_err();
+        assert!(matches!(err, TzError::Unknown(_)), "{err}");
     }
 
     #[test]

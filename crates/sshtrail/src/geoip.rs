@@ -4,7 +4,7 @@
 //! that address is in the expected country and network. This module looks a source address
 //! up in MaxMind-format databases (`.mmdb`) given by path and returns a [`Geo`]: country
 //! ISO code and English name, city, and autonomous system. The daemon puts
-//! [`Geo::to_map`] into `UserLogin` events (`data.geo`) and into session metadata.
+//! [`Geo::fields`] into `UserLogin` events (`data.geo`) and into session metadata.
 //!
 //! Databases that work:
 //! * the location database (required): any City or Country database in the GeoIP2 layout,
@@ -58,43 +58,7 @@ pub enum GeoIpError {
     },
 }
 
-/// What is known about one address. Every field is optional: databases differ in what
-/// they cover, and a record may lack any of them.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Geo {
-    /// ISO 3166-1 alpha-2 code of the country, e.g. `"SE"`.
-    pub country_iso: Option<String>,
-    /// English name of the country.
-    pub country: Option<String>,
-    /// English name of the city (City databases only).
-    pub city: Option<String>,
-    /// Autonomous system number (ASN database only).
-    pub asn: Option<u32>,
-    /// Organization owning the autonomous system (ASN database only).
-    pub as_org: Option<String>,
-}
-
-impl Geo {
-    /// The fields that are present, as strings under their field names (`country_iso`,
-    /// `country`, `city`, `asn`, `as_org`); the form events and session metadata carry.
-    pub fn to_map(&self) -> BTreeMap<String, String> {
-        let fields = [
-            ("country_iso", self.country_iso.clone()),
-            ("country", self.country.clone()),
-            ("city", self.city.clone()),
-            ("asn", self.asn.map(|n| n.to_string())),
-            ("as_org", self.as_org.clone()),
-        ];
-        fields
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect()
-    }
-
-    fn is_empty(&self) -> bool {
-        *self == Geo::default()
-    }
-}
+pub use sshtrail_event::Geo;
 
 /// Opened GeoIP databases, read fully into memory (no mmap, so replacing the file on disk
 /// while the daemon runs cannot fault it).

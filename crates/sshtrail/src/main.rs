@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod cmd;
 
 use clap::{Parser, Subcommand};
+use sshtrail::settings::AuditSource;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
         Command::Audit { command } => cmd::audit::run(command),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Run(args) => cmd::run::run(args),
-        Command::Plugin(args) => cmd::run::run(args.with_audit_source("plugin")),
+        Command::Plugin(args) => cmd::run::run(args.with_audit_source(AuditSource::Plugin)),
         Command::Sessions(args) => cmd::sessions::run(args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };
@@ -67,10 +68,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // Broken pipe on stdout (`sshtrail ... | head`) is not an error worth reporting.
-            if err
-                .downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
                 return ExitCode::SUCCESS;
             }
             eprintln!("sshtrail: {err:#}");

@@ -6,6 +6,7 @@
 //! the server thread only reads them. The listener is meant for 127.0.0.1: it reads at
 //! most one small request per connection, with a timeout, and answers nothing else.
 
+use sshtrail_event::EventType;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
@@ -31,6 +32,8 @@ pub struct Metrics {
     pub giveup_buffer_full: AtomicU64,
     pub giveup_too_many_sessions: AtomicU64,
     pub non_ssh_events: AtomicU64,
+    /// Sessions, waiting logins and sshd-only sessions the tracker holds now.
+    pub sessions_tracked: AtomicU64,
     /// Wall-clock ms of the pipeline's last loop, the last checkpoint, the newest event
     /// time written.
     pub heartbeat_ms: AtomicU64,
@@ -55,7 +58,24 @@ pub struct Metrics {
     pub session_uploads_resumed: AtomicU64,
     pub session_upload_parts_reused: AtomicU64,
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
-    events_written: Mutex<BTreeMap<&'static str, u64>>,
+    /// Events written, by type (UserLogin, UserAction, UserLogout, SystemAction).
+    events_written: [AtomicU64; 4],
+}
+
+const EVENT_TYPES: [EventType; 4] = [
+    EventType::SystemAction,
+    EventType::UserAction,
+    EventType::UserLogin,
+    EventType::UserLogout,
+];
+
+fn type_slot(kind: EventType) -> usize {
+    match kind {
+        EventType::SystemAction => 0,
+        EventType::UserAction => 1,
+        EventType::UserLogin => 2,
+        EventType::UserLogout => 3,
+    }
 }
 
 pub fn now_ms() -> u64 {
@@ -71,10 +91,8 @@ impl Metrics {
         }
     }
 
-    pub fn event_written(&self, event_type: &'static str) {
-        if let Ok(mut map) = self.events_written.lock() {
-            *map.entry(event_type).or_default() += 1;
-        }
+    pub fn event_written(&self, event_type: EventType) {
+        self.events_written[type_slot(event_type)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of everything.
@@ -185,6 +203,11 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
+            "# HELP sshtrail_sessions_tracked Open sessions and waiting logins the tracker holds.\n# TYPE sshtrail_sessions_tracked gauge\nsshtrail_sessions_tracked {}",
+            load(&self.sessions_tracked)
+        );
+        let _ = writeln!(
+            out,
             "# HELP sshtrail_session_uploads_pending Session logs waiting in the spool for upload.\n# TYPE sshtrail_session_uploads_pending gauge\nsshtrail_session_uploads_pending {}",
             load(&self.session_uploads_pending)
         );
@@ -222,13 +245,20 @@ impl Metrics {
             "kind",
             &self.parse_errors,
         );
-        labelled(
-            &mut out,
-            "sshtrail_events_written_total",
-            "Events written to the output, by type.",
-            "type",
-            &self.events_written,
+        let _ = writeln!(
+            out,
+            "# HELP sshtrail_events_written_total Events written to the output, by type.\n# TYPE sshtrail_events_written_total counter"
         );
+        for kind in EVENT_TYPES {
+            let value = load(&self.events_written[type_slot(kind)]);
+            if value > 0 {
+                let _ = writeln!(
+                    out,
+                    "sshtrail_events_written_total{{type=\"{}\"}} {value}",
+                    kind.as_str()
+                );
+            }
+        }
         if self.kernel_status_known.load(Ordering::Relaxed) {
             let _ = writeln!(
                 out,
@@ -379,7 +409,7 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         metrics.audit_records.store(42, Ordering::Relaxed);
         metrics.parse_error("missing_type");
-        metrics.event_written("UserAction");
+        metrics.event_written(EventType::UserAction);
         serve(listener, Arc::clone(&metrics)).unwrap();
 
         let body = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n");

@@ -27,6 +27,7 @@ pub fn frame_journal_json(line: &str) -> Result<Framed<'_>, FrameError> {
     let pid = |v: &Option<Cow<'_, str>>| v.as_deref().and_then(|s| s.parse::<u32>().ok());
     Ok(Framed {
         timestamp,
+        whole_seconds: false,
         host: entry.hostname,
         pid: pid(&entry.pid).or_else(|| pid(&entry.syslog_pid)),
         program: entry.identifier.or(entry.comm),

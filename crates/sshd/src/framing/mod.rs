@@ -22,6 +22,10 @@ use std::borrow::Cow;
 pub struct Framed<'a> {
     /// When the line was logged (UTC), if the format says.
     pub timestamp: Option<Timestamp>,
+    /// The time stamp names a whole second only (RFC 3164 `Nov 23 10:59:25`, or an
+    /// RFC 3339 stamp without a fraction): the line was logged somewhere within that
+    /// second, not at its start.
+    pub whole_seconds: bool,
     /// Host name, if the format says.
     pub host: Option<Cow<'a, str>>,
     /// Process id of the logging process (journald: the kernel-verified `_PID`).

@@ -64,10 +64,14 @@ impl SyslogFramer {
         if b.len() > 4 && b[0].is_ascii_digit() && b[4] == b'-' {
             let (ts, n) =
                 parse_rfc3339_prefix(rest).ok_or(FrameError::Syslog("bad ISO 8601 timestamp"))?;
-            return host_tag_message(Some(ts), rest.get(n..).unwrap_or(""));
+            let mut framed = host_tag_message(Some(ts), rest.get(n..).unwrap_or(""))?;
+            framed.whole_seconds = !has_fraction(&rest[..n]);
+            return Ok(framed);
         }
         let (ts, n) = self.rfc3164_time(rest)?;
-        host_tag_message(Some(ts), &rest[n..])
+        let mut framed = host_tag_message(Some(ts), &rest[n..])?;
+        framed.whole_seconds = true;
+        Ok(framed)
     }
 
     /// `Mmm dd HH:MM:SS` (day padded with a space) → instant and bytes consumed.
@@ -105,6 +109,11 @@ impl SyslogFramer {
         }
         Err(FrameError::Syslog("bad date"))
     }
+}
+
+/// Whether an RFC 3339 time stamp has a fraction of a second (`…:25.183076+00:00`).
+fn has_fraction(stamp: &str) -> bool {
+    stamp.as_bytes().get(19) == Some(&b'.')
 }
 
 fn local_year(tz: &TimeZone, t: Timestamp) -> i64 {
@@ -208,9 +217,11 @@ fn rfc5424(s: &str) -> Result<Framed<'_>, FrameError> {
     };
     let message = skip_structured_data(rest)?;
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
+    let whole_seconds = timestamp.is_some() && !has_fraction(ts);
     let nil = |v: &'_ str| v != "-";
     Ok(Framed {
         timestamp,
+        whole_seconds,
         host: Some(host).filter(|h| nil(h)).map(Cow::Borrowed),
         pid: if nil(procid) {
             procid.parse().ok()
@@ -281,6 +292,7 @@ mod tests {
         assert_eq!(x.pid, Some(11411));
         assert_eq!(x.program.as_deref(), Some("sshd"));
         assert_eq!(x.message, "Connection from x");
+        assert!(x.whole_seconds, "RFC 3164 stamps name a whole second");
         // A December line seen in November is from last year.
         let x = f.frame("Dec 31 23:59:59 vm sshd[1]: m").unwrap();
         assert_eq!(
@@ -325,6 +337,9 @@ mod tests {
             "2026-11-23T10:00:29.183076Z"
         );
         assert_eq!(x.program.as_deref(), Some("sshd-session"));
+        assert!(!x.whole_seconds);
+        let x = f.frame("2026-11-23T11:00:29+01:00 vm sshd[5]: hello").unwrap();
+        assert!(x.whole_seconds, "no fraction: a whole second");
         let x = f
             .frame("<38>1 2026-11-23T11:00:29.183076+00:00 vm sshd 11411 - - Connection from")
             .unwrap();

@@ -1,221 +1,182 @@
-//! From output events to session log messages and metadata.
+//! The session-log rendering of the typed events: messages and metadata.
 //!
 //! The event stream is what the recorder sees, so the log says the same as the events
 //! did: account, identity, source and every action, with the same names.
 
-use sshtrail_event::{AuditEvent, Outcome};
-use sshtrail_sessionlog::{Action, Login, Message};
+use sshtrail_event::{Action, Actor, Correlation, Geo, Host, Login, Logout, Outcome};
+use sshtrail_sessionlog::{Action as LoggedAction, Login as LoggedLogin, Message};
 use sshtrail_sessionstore::SessionMeta;
 use std::collections::BTreeMap;
 
-/// Milliseconds since the epoch of an RFC 3339 time as the events write it
-/// (`2026-11-23T10:51:40.841Z`); 0 when it is not one.
-pub fn time_ms(text: &str) -> u64 {
-    sshtrail_sshd::time::parse_rfc3339_prefix(text)
-        .filter(|(_, used)| *used == text.len())
-        .and_then(|(at, _)| {
-            let seconds = u64::try_from(at.unix_seconds()).ok()?;
-            Some(seconds * 1000 + u64::from(at.subsec_micros() / 1000))
-        })
-        .unwrap_or(0)
-}
-
-fn subject(event: &AuditEvent, key: &str) -> String {
-    event.subjects.get(key).cloned().unwrap_or_default()
-}
-
-fn port(event: &AuditEvent) -> Option<u16> {
-    event.source.extra.get("port").and_then(|p| p.parse().ok())
-}
-
-fn text_of(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
+/// The geo fields under `geo.<name>`, as the login's details carry them.
+fn geo_details(geo: Option<&Geo>, prefix: &str, out: &mut BTreeMap<String, String>) {
+    for (key, value) in geo.map(Geo::fields).unwrap_or_default() {
+        out.insert(format!("{prefix}{key}"), value);
     }
 }
 
-/// Flattens a JSON object into `key` → text, nested objects as `outer.inner`.
-fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, inner) in map {
-                let key = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                flatten(&key, inner, out);
-            }
-        }
-        other => {
-            out.insert(prefix.to_string(), text_of(other));
-        }
-    }
-}
-
-pub fn login_message(event: &AuditEvent) -> Message {
+pub fn login_message(login: &Login) -> Message {
     let mut details = BTreeMap::new();
-    if let Some(data) = &event.data {
-        flatten("", data, &mut details);
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            details.insert(key.to_string(), value);
+        }
+    };
+    put("key_type", login.key_type.clone());
+    put("fingerprint", login.fingerprint.clone());
+    if let Some(cert) = &login.cert {
+        put("cert_id", Some(cert.id.clone()));
+        put("cert_serial", Some(cert.serial.to_string()));
+        put("ca_key_type", Some(cert.ca_key_type.clone()));
+        put("ca_fingerprint", Some(cert.ca_fingerprint.clone()));
     }
-    let method = details.remove("method").unwrap_or_default();
-    let correlation = event
-        .metadata
-        .extra
-        .get("correlation")
-        .and_then(|c| c.as_str())
-        .unwrap_or("");
-    Message::Login(Login {
-        user: subject(event, "loggedAs"),
-        user_id: subject(event, "userID"),
-        method,
-        source_ip: event.source.value.clone(),
-        source_port: port(event),
-        pid: event.subjects.get("pid").and_then(|p| p.parse().ok()),
-        audit_session: (correlation == "joined").then(|| event.metadata.audit_id.clone()),
+    geo_details(login.geo.as_ref(), "geo.", &mut details);
+    let actor = &login.actor;
+    Message::Login(LoggedLogin {
+        user: actor.logged_as.clone(),
+        user_id: actor.user_id.clone(),
+        method: login.method.clone(),
+        source_ip: actor.source.address.clone(),
+        source_port: actor.source.port,
+        pid: actor.pid,
+        audit_session: (login.correlation == Correlation::Joined).then(|| login.audit_id.clone()),
         details,
     })
 }
 
 /// An action, or for the kernel's TTY records (pam_tty_audit) the keystrokes.
-pub fn message_for_action(event: &AuditEvent) -> Message {
-    let extra = &event.metadata.extra;
-    let field = |key: &str| extra.get(key).map(text_of).unwrap_or_default();
-    let strings = |key: &str| -> Vec<String> {
-        match extra.get(key) {
-            Some(serde_json::Value::Array(items)) => items.iter().map(text_of).collect(),
-            _ => Vec::new(),
-        }
-    };
-    let object = extra.get("object");
-    let object_field = |key: &str| {
-        object
-            .and_then(|o| o.get(key))
-            .map(text_of)
-            .unwrap_or_default()
-    };
-    let record_type = field("record_type");
-    if matches!(record_type.as_str(), "TTY" | "USER_TTY") {
+pub fn message_for_action(action: &Action) -> Message {
+    let d = &action.detail;
+    if matches!(d.record_type.as_ref(), "TTY" | "USER_TTY") {
         return Message::TtyInput {
-            pid: field("pid"),
-            data: object_field("primary").into_bytes(),
+            pid: d.pid.clone().unwrap_or_default(),
+            data: d.object.primary.clone().into_bytes(),
         };
     }
-    const TYPED: [&str; 12] = [
-        "action",
-        "record_type",
-        "sequence",
-        "pid",
-        "ppid",
-        "uid",
-        "euid",
-        "exe",
-        "cwd",
-        "process_args",
-        "object",
-        "keys",
-    ];
-    let mut details = BTreeMap::new();
-    for (key, value) in extra {
-        if !TYPED.contains(&key.as_str()) {
-            flatten(key, value, &mut details);
-        }
+    let mut details = BTreeMap::from([
+        (
+            "correlation".to_string(),
+            action.correlation.as_str().to_string(),
+        ),
+        ("how".to_string(), d.how.clone()),
+    ]);
+    if d.redacted {
+        details.insert("redacted".into(), "true".into());
     }
-    Message::Action(Action {
-        action: field("action"),
-        succeeded: event.outcome == Outcome::Succeeded,
-        record_type,
-        sequence: extra.get("sequence").and_then(|s| s.as_u64()),
-        pid: field("pid"),
-        ppid: field("ppid"),
-        uid: field("uid"),
-        euid: field("euid"),
-        exe: field("exe"),
-        cwd: field("cwd"),
-        argv: strings("process_args"),
-        object_type: object_field("type"),
-        object_primary: object_field("primary"),
-        object_secondary: object_field("secondary"),
-        keys: strings("keys"),
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    Message::Action(LoggedAction {
+        action: d.action.to_string(),
+        succeeded: action.outcome == Outcome::Succeeded,
+        record_type: d.record_type.to_string(),
+        sequence: Some(d.sequence),
+        pid: text(&d.pid),
+        ppid: text(&d.ppid),
+        uid: text(&d.uid),
+        euid: text(&d.euid),
+        exe: text(&d.exe),
+        cwd: text(&d.cwd),
+        argv: d.args.clone(),
+        object_type: d.object.kind.to_string(),
+        object_primary: d.object.primary.clone(),
+        object_secondary: d.object.secondary.clone(),
+        keys: d.keys.clone(),
         details,
     })
 }
 
-pub fn logout_message(event: &AuditEvent, start_ms: u64, end_ms: u64) -> Message {
-    let reason = event
-        .data
-        .as_ref()
-        .and_then(|d| d.get("reason"))
-        .map(text_of)
-        .unwrap_or_default();
+pub fn logout_message(logout: &Logout, start_ms: u64) -> Message {
     Message::Logout {
-        reason,
-        duration_ms: end_ms.saturating_sub(start_ms),
+        reason: logout.reason.clone(),
+        duration_ms: logout.time_ms.saturating_sub(start_ms),
     }
 }
 
-/// The session's metadata as first known, from its login (or its first action when the
-/// login was never seen).
-pub fn meta_from_login(id: &str, boot_id: &str, audit_id: &str, event: &AuditEvent) -> SessionMeta {
+/// What a session log is described by when it begins: from its login, or from its first
+/// action when the login was never seen.
+pub struct Opening<'a> {
+    pub time_ms: u64,
+    pub actor: &'a Actor,
+    pub correlation: Correlation,
+    pub method: Option<&'a str>,
+    pub geo: Option<&'a Geo>,
+}
+
+/// The session's metadata as first known.
+pub fn meta_for(
+    id: &str,
+    boot_id: &str,
+    audit_id: &str,
+    host: &Host,
+    opening: &Opening<'_>,
+) -> SessionMeta {
     let mut geo = BTreeMap::new();
-    if let Some(found) = event.data.as_ref().and_then(|d| d.get("geo")) {
-        flatten("", found, &mut geo);
-    }
+    geo_details(opening.geo, "", &mut geo);
     let mut extra = BTreeMap::from([
         ("audit_id".to_string(), audit_id.to_string()),
         ("boot_id".to_string(), boot_id.to_string()),
-        ("user_id".to_string(), subject(event, "userID")),
+        ("user_id".to_string(), opening.actor.user_id.clone()),
+        (
+            "correlation".to_string(),
+            opening.correlation.as_str().to_string(),
+        ),
     ]);
-    if let Some(method) = event.data.as_ref().and_then(|d| d.get("method")) {
-        extra.insert("method".into(), text_of(method));
-    }
-    if let Some(correlation) = event.metadata.extra.get("correlation") {
-        extra.insert("correlation".into(), text_of(correlation));
+    if let Some(method) = opening.method {
+        extra.insert("method".into(), method.to_string());
     }
     SessionMeta {
         id: id.to_string(),
-        user: subject(event, "loggedAs"),
-        source: event.source.value.clone(),
-        source_port: port(event),
-        host: event.target.get("host").cloned().unwrap_or_default(),
-        machine_id: event.target.get("machine-id").cloned().unwrap_or_default(),
-        start: event.logged_at.clone(),
+        user: opening.actor.logged_as.clone(),
+        source: opening.actor.source.address.clone(),
+        source_port: opening.actor.source.port,
+        host: host.name.clone(),
+        machine_id: host.machine_id.clone(),
+        start: rfc3339(opening.time_ms),
         geo,
         extra,
         ..SessionMeta::default()
     }
 }
 
+pub fn rfc3339(time_ms: u64) -> String {
+    sshtrail_fmt::time::rfc3339_millis_string(time_ms / 1000, (time_ms % 1000) as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::track::build::{user_action, Identity};
     use crate::track::from_audit::audit_fact;
     use sshtrail_audit::interpret::NoNames;
+    use sshtrail_event::Peer;
+    use std::sync::Arc;
+
+    fn action_of(records: &[&str]) -> Action {
+        let records: Vec<_> = records
+            .iter()
+            .map(|l| sshtrail_audit::parse_line(l.as_bytes()).expect("a record"))
+            .collect();
+        let fact = audit_fact(&records, &NoNames);
+        Action {
+            time_ms: fact.time_ms,
+            ses: fact.ses.unwrap_or(0),
+            actor: Arc::new(Actor {
+                logged_as: "andrew".into(),
+                user_id: "andrew".into(),
+                pid: None,
+                source: Peer::new("10.0.0.1", None),
+            }),
+            correlation: Correlation::Joined,
+            outcome: fact.outcome,
+            detail: fact.detail,
+        }
+    }
 
     /// What the tracker makes of one real record (USER_TTY lines of go-libaudit's RHEL 7
     /// capture, as pam_tty_audit writes them: plain and hex-encoded keystrokes).
-    fn action_of(line: &str) -> Message {
-        let record = sshtrail_audit::parse_line(line.as_bytes()).expect("a record");
-        let fact = audit_fact(&[record], &NoNames);
-        let identity = Identity::from_audit(Some("andrew"), Some("10.0.0.1"));
-        let event = user_action(
-            &sshtrail_event::Host::default(),
-            &identity,
-            762,
-            fact,
-            "joined",
-        );
-        message_for_action(&event)
-    }
-
     #[test]
     fn keystrokes_of_pam_tty_audit_become_tty_input() {
         let plain = "type=USER_TTY msg=audit(1491922671.974:1065045): pid=28202 uid=0 auid=1000 ses=762 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 data=\"exit\"";
         assert_eq!(
-            action_of(plain),
+            message_for_action(&action_of(&[plain])),
             Message::TtyInput {
                 pid: "28202".into(),
                 data: b"exit".to_vec()
@@ -223,7 +184,7 @@ mod tests {
         );
         let hex = "type=USER_TTY msg=audit(1491922681.082:1065050): pid=28058 uid=0 auid=1000 ses=762 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 data=7375202D20616E647265775F6B726F68";
         assert_eq!(
-            action_of(hex),
+            message_for_action(&action_of(&[hex])),
             Message::TtyInput {
                 pid: "28058".into(),
                 data: b"su - andrew_kroh".to_vec()
@@ -235,46 +196,24 @@ mod tests {
     /// end to end by `tests/sessions_replay.rs`): every typed field lands where it belongs.
     #[test]
     fn an_exec_keeps_its_command_line_and_identity() {
-        let records = [
+        let action = action_of(&[
             r#"type=SYSCALL msg=audit(1700000000.100:77): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=100 pid=101 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=5 comm="ls" exe="/usr/bin/ls" key="cmds""#,
             r#"type=EXECVE msg=audit(1700000000.100:77): argc=2 a0="ls" a1="/tmp""#,
             r#"type=CWD msg=audit(1700000000.100:77): cwd="/home/alice""#,
-        ];
-        let records: Vec<_> = records
-            .iter()
-            .map(|l| sshtrail_audit::parse_line(l.as_bytes()).expect("a record"))
-            .collect();
-        let fact = audit_fact(&records, &NoNames);
-        let identity = Identity::from_audit(Some("alice"), None);
-        let event = user_action(
-            &sshtrail_event::Host::default(),
-            &identity,
-            5,
-            fact,
-            "joined",
-        );
-        let Message::Action(action) = message_for_action(&event) else {
+        ]);
+        let Message::Action(logged) = message_for_action(&action) else {
             panic!("an action");
         };
-        assert_eq!(action.argv, ["ls", "/tmp"]);
-        assert_eq!(action.exe, "/usr/bin/ls");
-        assert_eq!(action.cwd, "/home/alice");
-        assert_eq!(action.keys, ["cmds"]);
-        assert_eq!(action.sequence, Some(77));
-        assert_eq!(action.action, "executed");
-        assert!(action.succeeded);
+        assert_eq!(logged.argv, ["ls", "/tmp"]);
+        assert_eq!(logged.exe, "/usr/bin/ls");
+        assert_eq!(logged.cwd, "/home/alice");
+        assert_eq!(logged.keys, ["cmds"]);
+        assert_eq!(logged.sequence, Some(77));
+        assert_eq!(logged.action, "executed");
+        assert!(logged.succeeded);
         assert_eq!(
-            action.details.get("correlation").map(String::as_str),
+            logged.details.get("correlation").map(String::as_str),
             Some("joined")
         );
-    }
-
-    #[test]
-    fn reads_the_event_times_back() {
-        assert_eq!(time_ms("1970-01-01T00:00:00.000Z"), 0);
-        assert_eq!(time_ms("2026-11-23T11:32:55.723Z"), 1_795_433_575_723);
-        assert_eq!(time_ms("2000-02-29T00:00:01Z"), 951_782_401_000);
-        assert_eq!(time_ms("not a time at all!!"), 0);
-        assert_eq!(time_ms("2026-13-23T11:32:55.723Z"), 0);
     }
 }

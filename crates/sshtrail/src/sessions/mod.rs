@@ -20,10 +20,10 @@ pub mod id;
 #[cfg(test)]
 mod tests;
 
-use convert::{login_message, logout_message, message_for_action, meta_from_login, time_ms};
+use convert::{login_message, logout_message, message_for_action, meta_for, Opening};
 use serde::{Deserialize, Serialize};
-use sshtrail_event::{AuditEvent, EventType, Outcome};
-use sshtrail_sessionlog::{ChainState, Header, Writer};
+use sshtrail_event::{Event, Host, SessionLogRef};
+use sshtrail_sessionlog::{ChainState, Header, Message, Writer};
 use sshtrail_sessionstore::{SessionMeta, ShutdownReport, Store, StoreStats};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -146,15 +146,23 @@ impl Recorder {
     ///
     /// A storage failure loses that session's log, never the event: the error is
     /// returned for the caller to report, and the event goes on to the sink.
-    pub fn record(&mut self, event: &mut AuditEvent) -> Result<(), RecorderError> {
-        let audit_id = event.metadata.audit_id.clone();
-        let result = match event.event_type {
-            EventType::UserLogin if event.outcome == Outcome::Succeeded => {
-                self.open_log(&audit_id, event).map(|_| ())
+    pub fn record(&mut self, event: &mut Event, host: &Host) -> Result<(), RecorderError> {
+        let result = match event {
+            Event::Login(login) => {
+                let opening = Opening {
+                    time_ms: login.time_ms,
+                    actor: &login.actor,
+                    correlation: login.correlation,
+                    method: Some(&login.method),
+                    geo: login.geo.as_ref(),
+                };
+                let message = login_message(login);
+                self.open_log(&login.audit_id, host, &opening, Some(message))
+                    .map(|_| ())
             }
-            EventType::UserAction => self.action(&audit_id, event),
-            EventType::UserLogout => self.close(&audit_id, event),
-            _ => Ok(()),
+            Event::Action(action) => self.action(action, host),
+            Event::Logout(logout) => self.close(logout),
+            Event::LoginFailed(_) | Event::System(_) => Ok(()),
         };
         if result.is_err() {
             self.stats.write_failures += 1;
@@ -165,13 +173,11 @@ impl Recorder {
     fn open_log(
         &mut self,
         audit_id: &str,
-        login: &AuditEvent,
+        host: &Host,
+        opening: &Opening<'_>,
+        login: Option<Message>,
     ) -> Result<&mut OpenLog, RecorderError> {
-        let mut id = id::session_id(
-            login.target.get("machine-id").map_or("", String::as_str),
-            &self.boot_id,
-            audit_id,
-        );
+        let mut id = id::session_id(&host.machine_id, &self.boot_id, audit_id);
         if let Some(opened) = self.opened_this_run.as_mut() {
             let base = id.clone();
             let mut n = 1;
@@ -196,8 +202,8 @@ impl Recorder {
         // covered it: its events are being written again, from the start.
         file.set_len(0).map_err(io_err)?;
         file.seek(SeekFrom::Start(0)).map_err(io_err)?;
-        let start_ms = time_ms(&login.logged_at);
-        let mut meta = meta_from_login(&id, &self.boot_id, audit_id, login);
+        let start_ms = opening.time_ms;
+        let mut meta = meta_for(&id, &self.boot_id, audit_id, host, opening);
         let header = Header {
             session_id: id.clone(),
             host: meta.host.clone(),
@@ -210,10 +216,8 @@ impl Recorder {
             source,
         };
         let mut writer = Writer::create(file, &header).map_err(log_err)?;
-        if login.event_type == EventType::UserLogin {
-            writer
-                .append(start_ms, &login_message(login))
-                .map_err(log_err)?;
+        if let Some(login) = login {
+            writer.append(start_ms, &login).map_err(log_err)?;
             self.stats.records_written += 1;
         }
         update_counts(&mut meta, &writer);
@@ -227,34 +231,40 @@ impl Recorder {
         }))
     }
 
-    fn action(&mut self, audit_id: &str, event: &AuditEvent) -> Result<(), RecorderError> {
-        if self.sealed_before_restart.contains_key(audit_id) {
+    fn action(&mut self, action: &sshtrail_event::Action, host: &Host) -> Result<(), RecorderError> {
+        let audit_id = action.ses.to_string();
+        if self.sealed_before_restart.contains_key(&audit_id) {
             return Ok(());
         }
-        if self.closed.contains(audit_id) {
+        if self.closed.contains(&audit_id) {
             // In a replay of several boots a LOGIN record begins the next session with
             // this kernel id; anything else after the logout is late.
-            let begins_again = self.opened_this_run.is_some()
-                && event
-                    .metadata
-                    .extra
-                    .get("record_type")
-                    .is_some_and(|t| t == "LOGIN");
+            let begins_again =
+                self.opened_this_run.is_some() && action.detail.record_type == "LOGIN";
             if !begins_again {
                 self.stats.late_events += 1;
                 return Ok(());
             }
-            self.closed.remove(audit_id);
+            self.closed.remove(&audit_id);
         }
-        let log = match self.open.get_mut(audit_id) {
+        let log = match self.open.get_mut(&audit_id) {
             Some(log) => log,
             // No login seen (audit-only attribution): the session still gets a log,
             // described by what the audit records say.
-            None => self.open_log(audit_id, event)?,
+            None => {
+                let opening = Opening {
+                    time_ms: action.time_ms,
+                    actor: &action.actor,
+                    correlation: action.correlation,
+                    method: None,
+                    geo: None,
+                };
+                self.open_log(&audit_id, host, &opening, None)?
+            }
         };
-        let message = message_for_action(event);
+        let message = message_for_action(action);
         log.writer
-            .append(time_ms(&event.logged_at), &message)
+            .append(action.time_ms, &message)
             .map_err(|source| RecorderError::Log {
                 id: log.meta.id.clone(),
                 source,
@@ -263,23 +273,24 @@ impl Recorder {
         Ok(())
     }
 
-    fn close(&mut self, audit_id: &str, event: &mut AuditEvent) -> Result<(), RecorderError> {
-        let Some(mut log) = self.open.remove(audit_id) else {
-            if let Some((id, digest)) = self.sealed_before_restart.remove(audit_id) {
-                self.remember_closed(audit_id);
-                add_digest(event, &id, &digest);
+    fn close(&mut self, logout: &mut sshtrail_event::Logout) -> Result<(), RecorderError> {
+        let audit_id = logout.audit_id.clone();
+        let Some(mut log) = self.open.remove(&audit_id) else {
+            if let Some((id, digest)) = self.sealed_before_restart.remove(&audit_id) {
+                self.remember_closed(&audit_id);
+                logout.session_log = Some(SessionLogRef { id, digest });
             }
             return Ok(());
         };
-        self.remember_closed(audit_id);
+        self.remember_closed(&audit_id);
         let id = log.meta.id.clone();
         let log_err = |source| RecorderError::Log {
             id: id.clone(),
             source,
         };
-        let end_ms = time_ms(&event.logged_at);
+        let end_ms = logout.time_ms;
         log.writer
-            .append(end_ms, &logout_message(event, log.start_ms, end_ms))
+            .append(end_ms, &logout_message(logout, log.start_ms))
             .map_err(log_err)?;
         self.stats.records_written += 1;
         let records = log.writer.state().records;
@@ -289,8 +300,11 @@ impl Recorder {
             source,
         })?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or_default();
-        add_digest(event, &id, &digest);
-        log.meta.end = Some(event.logged_at.clone());
+        logout.session_log = Some(SessionLogRef {
+            id: id.clone(),
+            digest: digest.clone(),
+        });
+        log.meta.end = Some(convert::rfc3339(end_ms));
         log.meta.digest = Some(digest);
         log.meta.records = records + 1;
         log.meta.bytes = bytes;
@@ -421,14 +435,6 @@ impl Recorder {
     /// Waits (up to the deadline) for the store to finish what it has queued (uploads).
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         self.store.shutdown(deadline)
-    }
-}
-
-/// The log's name and final digest go out with the session's `UserLogout`.
-fn add_digest(event: &mut AuditEvent, id: &str, digest: &str) {
-    if let Some(serde_json::Value::Object(data)) = event.data.as_mut() {
-        data.insert("session_log_digest".into(), digest.into());
-        data.insert("session_log_id".into(), id.into());
     }
 }
 

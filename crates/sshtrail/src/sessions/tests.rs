@@ -1,11 +1,11 @@
-//! The recorder across crashes, on a real directory store. The events are fabricated in
-//! the shape the tracker writes (the real ones are exercised end to end by the live
+//! The recorder across crashes, on a real directory store. The events are made in the
+//! shape the tracker makes them (the real ones are exercised end to end by the live
 //! daemon tests and `tests/sessions_replay.rs`).
 
 use super::*;
-use crate::track::build::rfc3339;
-use sshtrail_event::{Host, Source};
+use sshtrail_event::{Action, ActionDetail, Actor, Correlation, Login, Logout, Outcome, Peer};
 use sshtrail_sessionstore::Options;
+use std::sync::Arc;
 
 fn host() -> Host {
     Host {
@@ -14,61 +14,56 @@ fn host() -> Host {
     }
 }
 
-fn login(time_ms: u64) -> AuditEvent {
-    let mut event = AuditEvent::new(
-        EventType::UserLogin,
-        "sshd",
-        rfc3339(time_ms),
-        "42".into(),
-        Outcome::Succeeded,
-        &host(),
-    )
-    .subject("loggedAs", "alice")
-    .subject("userID", "alice")
-    .subject("pid", 900);
-    event.source = Source::ip("10.1.2.3", Some(2222));
-    event.data = Some(serde_json::json!({"method": "publickey", "key_type": "ED25519"}));
-    event
-        .metadata
-        .extra
-        .insert("correlation".into(), "joined".into());
-    event
+fn alice() -> Arc<Actor> {
+    Arc::new(Actor {
+        logged_as: "alice".into(),
+        user_id: "alice".into(),
+        pid: Some(900),
+        source: Peer::new("10.1.2.3", Some(2222)),
+    })
 }
 
-fn action(time_ms: u64, n: u64) -> AuditEvent {
-    let mut event = AuditEvent::new(
-        EventType::UserAction,
-        "auditd",
-        rfc3339(time_ms),
-        "42".into(),
-        Outcome::Succeeded,
-        &host(),
-    )
-    .subject("loggedAs", "alice");
-    let extra = serde_json::json!({
-        "action": "executed",
-        "record_type": "SYSCALL",
-        "sequence": 1000 + n,
-        "process_args": ["/bin/echo", format!("command-{n}")],
-        "correlation": "joined",
-    });
-    if let serde_json::Value::Object(map) = extra {
-        event.metadata.extra = map;
-    }
-    event
+fn login(time_ms: u64) -> Event {
+    Event::Login(Box::new(Login {
+        time_ms,
+        audit_id: "42".into(),
+        actor: alice(),
+        correlation: Correlation::Joined,
+        method: "publickey".into(),
+        key_type: Some("ED25519".into()),
+        fingerprint: None,
+        cert: None,
+        geo: None,
+    }))
 }
 
-fn logout(time_ms: u64) -> AuditEvent {
-    let mut event = AuditEvent::new(
-        EventType::UserLogout,
-        "sshd",
-        rfc3339(time_ms),
-        "42".into(),
-        Outcome::Succeeded,
-        &host(),
-    );
-    event.data = Some(serde_json::json!({"reason": "session ended (USER_END)", "actions": 6}));
-    event
+fn action(time_ms: u64, n: u64) -> Event {
+    Event::Action(Box::new(Action {
+        time_ms,
+        ses: 42,
+        actor: alice(),
+        correlation: Correlation::Joined,
+        outcome: Outcome::Succeeded,
+        detail: ActionDetail {
+            action: "executed".into(),
+            record_type: "SYSCALL".into(),
+            sequence: 1000 + n,
+            args: vec!["/bin/echo".into(), format!("command-{n}")],
+            ..ActionDetail::default()
+        },
+    }))
+}
+
+fn logout(time_ms: u64) -> Event {
+    Event::Logout(Box::new(Logout {
+        time_ms,
+        audit_id: "42".into(),
+        actor: alice(),
+        start_ms: 1_000,
+        actions: 6,
+        reason: "session ended (USER_END)".into(),
+        session_log: None,
+    }))
 }
 
 struct Dir(std::path::PathBuf);
@@ -95,27 +90,27 @@ impl Drop for Dir {
 }
 
 /// The session's events in order: login, 6 actions, logout.
-fn session() -> Vec<AuditEvent> {
+fn session() -> Vec<Event> {
     let mut events = vec![login(1_000)];
     events.extend((0..6).map(|n| action(2_000 + n * 100, n)));
     events.push(logout(9_000));
     events
 }
 
-fn digest_of(event: &AuditEvent) -> String {
-    event.data.as_ref().expect("data")["session_log_digest"]
-        .as_str()
-        .expect("a digest")
-        .to_string()
+fn digest_of(event: &Event) -> String {
+    let Event::Logout(logout) = event else {
+        panic!("a logout");
+    };
+    logout.session_log.as_ref().expect("a digest").digest.clone()
 }
 
 /// Records `events`, returning the logout's digest (if it was among them).
-fn record(recorder: &mut Recorder, events: &[AuditEvent]) -> Option<String> {
+fn record(recorder: &mut Recorder, events: &[Event]) -> Option<String> {
     let mut digest = None;
     for event in events {
         let mut event = event.clone();
-        recorder.record(&mut event).expect("recorded");
-        if event.event_type == EventType::UserLogout {
+        recorder.record(&mut event, &host()).expect("recorded");
+        if matches!(event, Event::Logout(_)) {
             digest = Some(digest_of(&event));
         }
     }

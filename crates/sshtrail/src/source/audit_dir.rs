@@ -22,6 +22,7 @@ pub mod fingerprint;
 
 pub use fingerprint::Fingerprint;
 
+use super::lines::{Line, LineBuffer};
 use fingerprint::Head;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -109,11 +110,43 @@ pub struct AuditDirTailer {
     /// Offset of the next byte to read from the file.
     read_offset: u64,
     /// Bytes read but not yet returned (an incomplete line).
-    pending: Vec<u8>,
-    /// Bytes skipped so far of an over-long line whose end has not been read yet.
-    skipping: Option<u64>,
-    max_line: usize,
+    lines: LineBuffer,
     pending_gap: Option<(FilePosition, FilePosition, GapReason)>,
+}
+
+/// [`TailItem`] with the line borrowed from the tailer's buffer (no copy).
+#[derive(Debug, PartialEq, Eq)]
+pub enum RawItem<'a> {
+    Line(&'a [u8], FilePosition),
+    TooLong {
+        len: u64,
+        end: FilePosition,
+    },
+    Gap {
+        lost: FilePosition,
+        resumed_at: FilePosition,
+        reason: GapReason,
+    },
+    Idle,
+}
+
+impl RawItem<'_> {
+    pub fn into_owned(self) -> TailItem {
+        match self {
+            RawItem::Line(line, end) => TailItem::Line(line.to_vec(), end),
+            RawItem::TooLong { len, end } => TailItem::TooLong { len, end },
+            RawItem::Gap {
+                lost,
+                resumed_at,
+                reason,
+            } => TailItem::Gap {
+                lost,
+                resumed_at,
+                reason,
+            },
+            RawItem::Idle => TailItem::Idle,
+        }
+    }
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -229,9 +262,7 @@ impl AuditDirTailer {
                 head: opened.head,
                 offset,
                 read_offset: offset,
-                pending: Vec::with_capacity(CHUNK),
-                skipping: None,
-                max_line,
+                lines: LineBuffer::new(max_line),
                 pending_gap,
             });
         }
@@ -252,23 +283,27 @@ impl AuditDirTailer {
 
     /// The next complete line, a gap report, or `Idle` when there is nothing new.
     pub fn next_item(&mut self) -> io::Result<TailItem> {
+        self.next_raw().map(RawItem::into_owned)
+    }
+
+    /// [`AuditDirTailer::next_item`], the line borrowed.
+    pub fn next_raw(&mut self) -> io::Result<RawItem<'_>> {
         if let Some((lost, resumed_at, reason)) = self.pending_gap.take() {
-            return Ok(TailItem::Gap {
+            return Ok(RawItem::Gap {
                 lost,
                 resumed_at,
                 reason,
             });
         }
         loop {
-            if let Some(item) = self.take_line() {
-                return Ok(item);
+            if self.has_line() {
+                return Ok(self.take_line());
             }
-            let mut chunk = [0u8; CHUNK];
-            let n = self.file.read(&mut chunk)?;
+            let room = self.lines.spare(CHUNK);
+            let n = self.file.read(room)?;
+            self.lines.filled(CHUNK, n);
             if n > 0 {
-                self.head.saw(self.read_offset, &chunk[..n]);
-                self.read_offset += n as u64;
-                self.pending.extend_from_slice(&chunk[..n]);
+                self.note_read(n);
                 continue;
             }
             // End of this file. A file shorter than what was read from it was truncated
@@ -278,19 +313,25 @@ impl AuditDirTailer {
             }
             // Move on only if a newer file exists; otherwise wait.
             if !self.advance_to_newer()? {
-                return Ok(TailItem::Idle);
+                return Ok(RawItem::Idle);
             }
         }
     }
 
+    /// The fingerprint sees the bytes just read (the last `n` in the buffer).
+    fn note_read(&mut self, n: usize) {
+        let tail = self.lines.tail(n);
+        self.head.saw(self.read_offset, tail);
+        self.read_offset += n as u64;
+    }
+
     /// The open file was truncated while being read: report what may have been lost and
     /// read it again from its start.
-    fn restart_truncated(&mut self) -> io::Result<TailItem> {
+    fn restart_truncated(&mut self) -> io::Result<RawItem<'_>> {
         let lost = self.position();
         self.file.seek(SeekFrom::Start(0))?;
         self.head = Head::read(&self.file)?;
-        self.pending.clear();
-        self.skipping = None;
+        self.lines.clear();
         self.offset = 0;
         self.read_offset = 0;
         tracing::warn!(
@@ -299,54 +340,34 @@ impl AuditDirTailer {
             lost_offset = lost.offset,
             "log truncated while being read: reading it again from its start"
         );
-        Ok(TailItem::Gap {
+        Ok(RawItem::Gap {
             lost,
             resumed_at: self.position(),
             reason: GapReason::Truncated,
         })
     }
-    /// Splits one complete line off `pending`.
-    fn take_line(&mut self) -> Option<TailItem> {
-        let newline = memchr::memchr(b'\n', &self.pending);
-        if let Some(skipped) = self.skipping {
-            // Inside an over-long line: drop bytes up to its end.
-            return match newline {
-                Some(i) => {
-                    self.pending.drain(..=i);
-                    self.skipping = None;
-                    self.offset = self.read_offset - self.pending.len() as u64;
-                    Some(TailItem::TooLong {
-                        len: skipped + i as u64,
-                        end: self.position(),
-                    })
-                }
-                None => {
-                    self.skipping = Some(skipped + self.pending.len() as u64);
-                    self.pending.clear();
-                    None
-                }
-            };
-        }
-        match newline {
-            Some(i) => {
-                let line: Vec<u8> = self.pending[..i].to_vec();
-                self.pending.drain(..=i);
-                self.offset = self.read_offset - self.pending.len() as u64;
-                if line.len() > self.max_line {
-                    return Some(TailItem::TooLong {
-                        len: line.len() as u64,
-                        end: self.position(),
-                    });
-                }
-                Some(TailItem::Line(line, self.position()))
-            }
-            None if self.pending.len() > self.max_line => {
-                // Drop the over-long prefix now so memory stays bounded.
-                self.skipping = Some(self.pending.len() as u64);
-                self.pending.clear();
-                None
-            }
-            None => None,
+
+    /// Whether a complete line (or the end of an over-long one) is buffered.
+    fn has_line(&mut self) -> bool {
+        self.lines.has_line()
+    }
+
+    /// Splits one complete line off the buffer (call after [`Self::has_line`]).
+    fn take_line(&mut self) -> RawItem<'_> {
+        let inode = self.inode;
+        let fingerprint = Some(self.head.fingerprint());
+        let Some((line, used)) = self.lines.next_line() else {
+            return RawItem::Idle;
+        };
+        self.offset += used;
+        let end = FilePosition {
+            inode,
+            offset: self.offset,
+            fingerprint,
+        };
+        match line {
+            Line::Text(text) => RawItem::Line(text, end),
+            Line::TooLong { len } => RawItem::TooLong { len, end },
         }
     }
 
@@ -376,8 +397,7 @@ impl AuditDirTailer {
             return Ok(false);
         };
         // A partial line at the end of a rotated file will never be completed.
-        self.pending.clear();
-        self.skipping = None;
+        self.lines.clear();
         self.file = opened.file;
         self.inode = opened.inode;
         self.head = opened.head;
@@ -603,7 +623,7 @@ mod tests {
         append(&log, &format!("ok\n{long}\nafter\n"));
         let mut t = AuditDirTailer::open(&d.0, "audit.log", None, true, 1000).unwrap();
         assert_eq!(drain(&mut t), vec!["ok", "<200000>", "after"]);
-        assert!(t.pending.capacity() < 300_000);
+        assert!(t.lines.capacity() < 300_000);
         assert_eq!(t.position().offset, (3 + 200_001 + 6) as u64);
     }
 

@@ -1,4 +1,4 @@
-//! Following sshd's journal entries through a supervised `journalctl`.
+//! sshd's journal entries, through a supervised `journalctl`.
 //!
 //! Why a child process rather than a libsystemd binding or a pure-Rust journal reader:
 //! `journalctl -o json --follow --after-cursor` is the journal's own stable interface,
@@ -8,20 +8,22 @@
 //! cursor it prints with every entry is the resume position; if `journalctl` exits it is
 //! started again after the last cursor, so nothing is skipped or repeated.
 
-use std::io::{self, BufRead, BufReader};
+use super::lines::{read_ready, Line, LineBuffer, Read};
+use super::{Batch, Item, LineFormat, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use std::io;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// One running `journalctl --follow`.
-pub struct JournalFollower {
+struct Follower {
     child: Child,
-    lines: BufReader<ChildStdout>,
-    last_cursor: Option<String>,
+    stdout: ChildStdout,
 }
 
-impl JournalFollower {
+impl Follower {
     /// Starts following the entries of `programs` (syslog identifiers) after `cursor`, or
     /// from now when there is none.
-    pub fn spawn(cursor: Option<&str>, programs: &[String]) -> io::Result<JournalFollower> {
+    fn spawn(cursor: Option<&str>, programs: &[String]) -> io::Result<Follower> {
         let mut command = Command::new("journalctl");
         command.args(["-o", "json", "--follow", "--no-pager"]);
         match cursor {
@@ -44,51 +46,144 @@ impl JournalFollower {
             .stdout
             .take()
             .ok_or_else(|| io::Error::other("journalctl has no stdout"))?;
-        Ok(JournalFollower {
-            child,
-            lines: BufReader::with_capacity(1 << 16, stdout),
-            last_cursor: cursor.map(str::to_string),
-        })
-    }
-
-    /// The next entry as one JSON line; `None` when `journalctl` has exited.
-    pub fn next_line(&mut self) -> io::Result<Option<String>> {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if self.lines.read_line(&mut line)? == 0 {
-                let _ = self.child.wait();
-                return Ok(None);
-            }
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Some(cursor) = cursor_of(&line) {
-                self.last_cursor = Some(cursor.to_string());
-            }
-            return Ok(Some(line));
-        }
-    }
-
-    /// The cursor of the last entry read (where a restarted follower continues).
-    pub fn last_cursor(&self) -> Option<&str> {
-        self.last_cursor.as_deref()
+        Ok(Follower { child, stdout })
     }
 }
 
-impl Drop for JournalFollower {
+impl Drop for Follower {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+pub struct JournaldSource {
+    programs: Vec<String>,
+    /// The cursor of the last entry read: where a restarted `journalctl` continues.
+    cursor: Option<String>,
+    follower: Option<Follower>,
+    lines: LineBuffer,
+    /// After `journalctl` exited or failed to start: not before this again.
+    retry_at: Option<Instant>,
+}
+
+impl JournaldSource {
+    /// Follows `programs` after `cursor` (from now without one).
+    pub fn new(cursor: Option<String>, programs: Vec<String>) -> JournaldSource {
+        JournaldSource {
+            programs,
+            cursor,
+            follower: None,
+            lines: LineBuffer::new(MAX_LINE),
+            retry_at: None,
+        }
+    }
+
+    fn take_lines(&mut self, batch: &mut Batch) {
+        while batch.items.len() < BATCH_ITEMS {
+            let Some((line, _)) = self.lines.next_line() else {
+                return;
+            };
+            match line {
+                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
+                Line::Text(text) => {
+                    let cursor = cursor_of(text).map(str::to_string);
+                    let time_ms = realtime_ms(text);
+                    let range = batch.push_bytes(text);
+                    if let Some(cursor) = &cursor {
+                        self.cursor = Some(cursor.clone());
+                    }
+                    batch.items.push(Item {
+                        payload: Payload::SshdLine {
+                            format: LineFormat::JournalJson,
+                            range,
+                        },
+                        time_ms,
+                        end: cursor.map(Position::Cursor),
+                    });
+                }
+                Line::TooLong { len } => batch.push_notice(Notice::TooLong { len }),
+            }
+        }
+    }
+}
+
+impl Source for JournaldSource {
+    fn name(&self) -> &'static str {
+        "journald"
+    }
+
+    fn side(&self) -> Side {
+        Side::Sshd
+    }
+
+    fn rewindable(&self) -> bool {
+        true
+    }
+
+    fn pull(&mut self, timeout: Duration) -> Pull {
+        let mut batch = Batch::default();
+        self.take_lines(&mut batch);
+        if !batch.is_empty() {
+            return Pull::Batch(batch);
+        }
+        if self.follower.is_none() {
+            if self.retry_at.is_some_and(|at| Instant::now() < at) {
+                std::thread::sleep(timeout);
+                return Pull::Idle;
+            }
+            match Follower::spawn(self.cursor.as_deref(), &self.programs) {
+                Ok(follower) => self.follower = Some(follower),
+                Err(e) => {
+                    self.retry_at = Some(Instant::now() + Duration::from_secs(5));
+                    batch.push_notice(Notice::Failed(format!("journalctl: {e}")));
+                    return Pull::Batch(batch);
+                }
+            }
+        }
+        let Some(follower) = self.follower.as_mut() else {
+            return Pull::Idle;
+        };
+        match read_ready(&mut follower.stdout, &mut self.lines, timeout) {
+            Ok(Read::Data) => self.take_lines(&mut batch),
+            Ok(Read::Nothing) => {}
+            Ok(Read::End) => {
+                // journalctl exited (journald restarted, say): follow again after a pause,
+                // from the last cursor. A partial last line will never be completed.
+                self.follower = None;
+                self.lines.clear();
+                self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+            }
+            Err(e) => {
+                self.follower = None;
+                self.lines.clear();
+                self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+                batch.push_notice(Notice::Failed(format!("journalctl: {e}")));
+            }
+        }
+        if batch.is_empty() {
+            Pull::Idle
+        } else {
+            Pull::Batch(batch)
+        }
+    }
+}
+
 /// `__CURSOR` of a `journalctl -o json` line, found without parsing the whole entry.
-pub fn cursor_of(line: &str) -> Option<&str> {
-    const KEY: &str = "\"__CURSOR\":\"";
-    let start = line.find(KEY)? + KEY.len();
-    let len = line[start..].find('"')?;
-    Some(&line[start..start + len])
+pub fn cursor_of(line: &[u8]) -> Option<&str> {
+    json_string_value(line, b"\"__CURSOR\":\"")
+}
+
+/// `__REALTIME_TIMESTAMP` (µs) of a `journalctl -o json` line, in ms.
+pub fn realtime_ms(line: &[u8]) -> Option<u64> {
+    let text = json_string_value(line, b"\"__REALTIME_TIMESTAMP\":\"")?;
+    text.parse::<u64>().ok().map(|us| us / 1000)
+}
+
+fn json_string_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a str> {
+    let start = memchr::memmem::find(line, key)? + key.len();
+    let len = memchr::memchr(b'"', &line[start..])?;
+    std::str::from_utf8(&line[start..start + len]).ok()
 }
 
 #[cfg(test)]
@@ -96,10 +191,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_is_found_without_a_json_parse() {
-        let line = r#"{"__CURSOR":"s=abc;i=1f","MESSAGE":"x"}"#;
+    fn cursor_and_time_are_found_without_a_json_parse() {
+        let line = br#"{"__CURSOR":"s=abc;i=1f","__REALTIME_TIMESTAMP":"1795431100841123","MESSAGE":"x"}"#;
         assert_eq!(cursor_of(line), Some("s=abc;i=1f"));
-        assert_eq!(cursor_of("{}"), None);
-        assert_eq!(cursor_of("{\"__CURSOR\":\"unterminated"), None);
+        assert_eq!(realtime_ms(line), Some(1_795_431_100_841));
+        assert_eq!(cursor_of(b"{}"), None);
+        assert_eq!(cursor_of(b"{\"__CURSOR\":\"unterminated"), None);
+        assert_eq!(realtime_ms(br#"{"__REALTIME_TIMESTAMP":"soon"}"#), None);
     }
 }

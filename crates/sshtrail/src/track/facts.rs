@@ -4,41 +4,44 @@
 //! as [`AuditFact`]s (made from one reassembled and coalesced audit event). Keeping the
 //! tracker on these small types keeps it independent of the parsers' own shapes.
 
-use sshtrail_event::Outcome;
-
-/// A certificate's identity as sshd logs it on `Accepted publickey … ID … (serial N) CA …`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CertIdentity {
-    pub id: String,
-    pub serial: u64,
-    pub ca_key_type: String,
-    pub ca_fingerprint: String,
-}
+use serde::{Deserialize, Serialize};
+use sshtrail_event::{ActionDetail, Certificate, Outcome};
 
 /// A successful authentication (`Accepted …`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Login {
-    /// Event time, milliseconds since the epoch.
-    pub time_ms: u64,
-    /// The PID that logged it: the session's privileged sshd process.
-    pub pid: u32,
     pub user: String,
     pub method: String,
     pub ip: String,
     pub port: u16,
     pub key_type: Option<String>,
     pub fingerprint: Option<String>,
-    pub cert: Option<CertIdentity>,
+    pub cert: Option<Certificate>,
 }
 
-/// Facts from sshd's log.
+/// One fact from sshd's log: when, from which process, and what.
+///
+/// A log line's time stamp may be coarse: RFC 3164 syslog writes whole seconds. The line
+/// then happened somewhere in `[time_ms, time_ms + resolution_ms)`, and the tracker treats
+/// it as that interval.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SshdFact {
+pub struct SshdFact {
+    /// Event time, ms since the epoch (the start of the interval for coarse stamps).
+    pub time_ms: u64,
+    /// How wide the time stamp's interval is: 1 for journald and RFC 3339 lines with
+    /// fractions, 1000 for whole seconds.
+    pub resolution_ms: u64,
+    /// The process that logged it (journald's `_PID`, syslog's `sshd[PID]`).
+    pub pid: u32,
+    pub what: SshdWhat,
+}
+
+/// The kinds of sshd facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SshdWhat {
     Accepted(Login),
     /// An authentication failure sshd reported: a failed method, a refusal.
     AuthFailure {
-        time_ms: u64,
-        pid: u32,
         user: String,
         ip: Option<String>,
         port: Option<u16>,
@@ -46,25 +49,13 @@ pub enum SshdFact {
         reason: String,
     },
     /// `Invalid user X from …`: remembered for the connection's closing rule.
-    InvalidUser {
-        time_ms: u64,
-        pid: u32,
-        user: String,
-        ip: Option<String>,
-        port: Option<u16>,
-    },
+    InvalidUser { user: String },
     /// A refusal that names no user (`Certificate invalid`, a revoked key, bad
     /// ownership): the reason a connection that then closes unauthenticated failed.
-    PreauthNote {
-        time_ms: u64,
-        pid: u32,
-        reason: String,
-    },
+    PreauthNote { reason: String },
     /// The connection ended before authentication (`Connection closed … [preauth]`,
     /// `Disconnected from invalid user …`, timeouts, resets).
     PreauthEnded {
-        time_ms: u64,
-        pid: u32,
         user: Option<String>,
         ip: Option<String>,
         port: Option<u16>,
@@ -72,36 +63,14 @@ pub enum SshdFact {
     },
     /// `User child is on pid N`: the session's unprivileged child, which logs the
     /// disconnect lines of the session that `pid` (the monitor) owns.
-    UserChild {
-        time_ms: u64,
-        pid: u32,
-        child: u32,
-    },
+    UserChild { child: u32 },
     /// The authenticated session ended (`Disconnected from user …`, `Received disconnect`
     /// after authentication, `pam_unix(sshd:session): session closed`).
-    SessionClosed {
-        time_ms: u64,
-        pid: u32,
-        reason: String,
-    },
-}
-
-impl SshdFact {
-    pub fn time_ms(&self) -> u64 {
-        match self {
-            SshdFact::Accepted(login) => login.time_ms,
-            SshdFact::PreauthNote { time_ms, .. }
-            | SshdFact::UserChild { time_ms, .. }
-            | SshdFact::AuthFailure { time_ms, .. }
-            | SshdFact::InvalidUser { time_ms, .. }
-            | SshdFact::PreauthEnded { time_ms, .. }
-            | SshdFact::SessionClosed { time_ms, .. } => *time_ms,
-        }
-    }
+    SessionClosed { reason: String },
 }
 
 /// What an audit event means for session tracking.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AuditRole {
     /// A `LOGIN` record: process `pid` (running `exe`) got login session `ses` for `auid`.
     SessionStart {
@@ -116,13 +85,11 @@ pub enum AuditRole {
 }
 
 /// One coalesced audit event, reduced to what the tracker and the event builder use.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditFact {
+    /// Event time, ms since the epoch (the record's own time stamp).
     pub time_ms: u64,
-    /// RFC 3339 of the record time (events carry the source's time, never ours).
-    pub logged_at: String,
     pub node: Option<String>,
-    pub sequence: u64,
     /// Kernel session id; `None` when unset (4294967295).
     pub ses: Option<u32>,
     pub role: AuditRole,
@@ -131,8 +98,8 @@ pub struct AuditFact {
     /// `addr=` from a PAM record of the session, the source when sshd's side is missing.
     pub addr: Option<String>,
     pub outcome: Outcome,
-    /// `metadata.extra` of the UserAction: action, how, object, process_args, pid, …
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// What the `UserAction` says: action, how, object, command line, process, ids.
+    pub detail: ActionDetail,
 }
 
 impl AuditFact {

@@ -8,44 +8,50 @@
 //! sshd's `Failed` line and are not counted again, and neither is `Failed none`: that is
 //! the client asking which methods exist (every key login starts with one at VERBOSE).
 
-use super::facts::{CertIdentity, Login, SshdFact};
+use super::facts::{Login, SshdFact, SshdWhat};
+use sshtrail_event::Certificate;
 use sshtrail_sshd::framing::Framed;
 use sshtrail_sshd::{parse, Auth, Event, Outcome, Peer, Prefix, UserState};
 
-/// What a line means to the tracker; `None` for lines that change nothing.
-pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
+/// What a line means to the tracker; `None` for lines that change nothing. A line whose
+/// format carries no time (the fifo format) takes `received_ms`, when it was read.
+pub fn sshd_fact(framed: &Framed<'_>, received_ms: Option<u64>) -> Option<SshdFact> {
     let pid = framed.pid?;
     let time_ms = framed
         .timestamp
-        .map(|t| (t.unix_seconds().max(0) as u64) * 1000 + u64::from(t.subsec_micros() / 1000))?;
+        .map(|t| (t.unix_seconds().max(0) as u64) * 1000 + u64::from(t.subsec_micros() / 1000))
+        .or(received_ms)?;
+    let resolution_ms = if framed.whole_seconds { 1000 } else { 1 };
+    let what = what(framed)?;
+    Some(SshdFact {
+        time_ms,
+        resolution_ms,
+        pid,
+        what,
+    })
+}
+
+fn what(framed: &Framed<'_>) -> Option<SshdWhat> {
     let message = parse(&framed.message);
     let ip = |peer: &Peer| peer.ip.map(|ip| ip.to_string());
     let fact = match message.event {
-        Event::Auth(auth) => return auth_fact(time_ms, pid, &auth),
-        Event::InvalidUser { user, peer } => SshdFact::InvalidUser {
-            time_ms,
-            pid,
+        Event::Auth(auth) => return auth_fact(&auth),
+        Event::InvalidUser { user, .. } => SshdWhat::InvalidUser {
             user: user.to_string(),
-            ip: peer.as_ref().and_then(ip),
-            port: peer.map(|p| p.port),
         },
         Event::NotAllowed {
             user,
             host,
             reason_text,
             ..
-        } => SshdFact::AuthFailure {
-            time_ms,
-            pid,
+        } => SshdWhat::AuthFailure {
             user: user.to_string(),
             ip: host.map(str::to_string),
             port: None,
             method: None,
             reason: format!("not allowed: {reason_text}"),
         },
-        Event::RootRefused { peer } => SshdFact::AuthFailure {
-            time_ms,
-            pid,
+        Event::RootRefused { peer } => SshdWhat::AuthFailure {
             user: "root".to_string(),
             ip: ip(&peer),
             port: Some(peer.port),
@@ -56,9 +62,7 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
             user,
             invalid_user,
             peer,
-        } => SshdFact::AuthFailure {
-            time_ms,
-            pid,
+        } => SshdWhat::AuthFailure {
             user: user.to_string(),
             ip: ip(&peer),
             port: Some(peer.port),
@@ -69,39 +73,29 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
                 "maximum authentication attempts exceeded".to_string()
             },
         },
-        Event::CertInvalid { reason } => SshdFact::PreauthNote {
-            time_ms,
-            pid,
+        Event::CertInvalid { reason } => SshdWhat::PreauthNote {
             reason: format!("certificate invalid: {reason}"),
         },
-        Event::KeyRevoked { .. } => SshdFact::PreauthNote {
-            time_ms,
-            pid,
+        Event::KeyRevoked { .. } => SshdWhat::PreauthNote {
             reason: "key revoked".to_string(),
         },
-        Event::AuthRefused { reason, .. } => SshdFact::PreauthNote {
-            time_ms,
-            pid,
+        Event::AuthRefused { reason, .. } => SshdWhat::PreauthNote {
             reason: format!("authentication refused: {reason}"),
         },
         Event::Timeout { peer } => {
-            preauth_end(time_ms, pid, None, &peer, "timeout before authentication")
+            preauth_end(None, &peer, "timeout before authentication")
         }
         Event::ConnectionClosed { user, state, peer }
         | Event::Disconnected { user, state, peer }
         | Event::ConnectionReset { user, state, peer } => {
             if before_auth(message.preauth, state) {
                 preauth_end(
-                    time_ms,
-                    pid,
                     user,
                     &peer,
                     "disconnected before authentication",
                 )
             } else {
-                SshdFact::SessionClosed {
-                    time_ms,
-                    pid,
+                SshdWhat::SessionClosed {
                     reason: "disconnected".to_string(),
                 }
             }
@@ -112,47 +106,33 @@ pub fn sshd_fact(framed: &Framed<'_>) -> Option<SshdFact> {
             peer,
             reason,
         } => match (before_auth(message.preauth, state), peer) {
-            (true, Some(peer)) => preauth_end(time_ms, pid, user, &peer, reason),
-            _ => SshdFact::SessionClosed {
-                time_ms,
-                pid,
+            (true, Some(peer)) => preauth_end(user, &peer, reason),
+            _ => SshdWhat::SessionClosed {
                 reason: reason.to_string(),
             },
         },
         Event::ReceivedDisconnect { peer, reason, .. } => {
             if message.preauth {
                 preauth_end(
-                    time_ms,
-                    pid,
                     None,
                     &peer,
                     "disconnected before authentication",
                 )
             } else {
-                SshdFact::SessionClosed {
-                    time_ms,
-                    pid,
+                SshdWhat::SessionClosed {
                     reason: format!("received disconnect: {reason}"),
                 }
             }
         }
-        Event::UserChild { pid: child } => SshdFact::UserChild {
-            time_ms,
-            pid,
-            child,
-        },
+        Event::UserChild { pid: child } => SshdWhat::UserChild { child },
         // sshd exits after `fatal:` (say PAM's setcred failed after `Accepted`): whatever
         // session that process had is over, though no disconnect line will follow.
         Event::Other if message.prefix == Some(Prefix::Fatal) && !message.preauth => {
-            SshdFact::SessionClosed {
-                time_ms,
-                pid,
+            SshdWhat::SessionClosed {
                 reason: framed.message.trim_end().to_string(),
             }
         }
-        Event::SessionClosed { .. } => SshdFact::SessionClosed {
-            time_ms,
-            pid,
+        Event::SessionClosed { .. } => SshdWhat::SessionClosed {
             reason: "session closed".to_string(),
         },
         _ => return None,
@@ -165,10 +145,8 @@ fn before_auth(preauth: bool, state: Option<UserState>) -> bool {
     preauth || matches!(state, Some(UserState::Authenticating | UserState::Invalid))
 }
 
-fn preauth_end(time_ms: u64, pid: u32, user: Option<&str>, peer: &Peer, reason: &str) -> SshdFact {
-    SshdFact::PreauthEnded {
-        time_ms,
-        pid,
+fn preauth_end(user: Option<&str>, peer: &Peer, reason: &str) -> SshdWhat {
+    SshdWhat::PreauthEnded {
         user: user.map(str::to_string),
         ip: peer.ip.map(|ip| ip.to_string()),
         port: Some(peer.port),
@@ -176,19 +154,17 @@ fn preauth_end(time_ms: u64, pid: u32, user: Option<&str>, peer: &Peer, reason: 
     }
 }
 
-fn auth_fact(time_ms: u64, pid: u32, auth: &Auth<'_>) -> Option<SshdFact> {
+fn auth_fact(auth: &Auth<'_>) -> Option<SshdWhat> {
     let ip = auth.peer.ip.map(|ip| ip.to_string());
     match auth.outcome {
-        Outcome::Accepted => Some(SshdFact::Accepted(Login {
-            time_ms,
-            pid,
+        Outcome::Accepted => Some(SshdWhat::Accepted(Login {
             user: auth.user.to_string(),
             method: auth.method.to_string(),
             ip: ip.unwrap_or_else(|| "unknown".to_string()),
             port: auth.peer.port,
             key_type: auth.key.map(|k| k.key_type.to_string()),
             fingerprint: auth.key.and_then(|k| k.fingerprint).map(str::to_string),
-            cert: auth.key.and_then(|k| k.cert).map(|c| CertIdentity {
+            cert: auth.key.and_then(|k| k.cert).map(|c| Certificate {
                 id: c.id.to_string(),
                 serial: c.serial,
                 ca_key_type: c.ca_key_type.to_string(),
@@ -196,9 +172,7 @@ fn auth_fact(time_ms: u64, pid: u32, auth: &Auth<'_>) -> Option<SshdFact> {
             }),
         })),
         Outcome::Failed if auth.method == "none" => None,
-        Outcome::Failed => Some(SshdFact::AuthFailure {
-            time_ms,
-            pid,
+        Outcome::Failed => Some(SshdWhat::AuthFailure {
             user: auth.user.to_string(),
             ip,
             port: Some(auth.peer.port),

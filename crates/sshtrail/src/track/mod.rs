@@ -5,46 +5,61 @@
 //! 3. Every audit event with `ses=S` belongs to that login until the session ends
 //!    (`USER_END` from P, or sshd's disconnect / `session closed` lines).
 //! 4. The two sides are not ordered relative to each other: whichever arrives first waits
-//!    (bounded) for the other until [`Config::join_deadline_ms`]. An audit event whose
-//!    login never shows up is still written, attributed from the audit record alone
-//!    (`correlation: audit-only`); a login whose `LOGIN` record never shows up is written
-//!    with a generated id. Every give-up is counted in [`Stats`].
+//!    for the other, and a wait ends only when the other side has shown that what it
+//!    waits for is not coming ([`progress`]: watermarks in event time, or an idle source
+//!    after a short grace). An audit event whose login never shows up is still written,
+//!    attributed from the audit record alone (`correlation: audit-only`); a login whose
+//!    `LOGIN` record never shows up is written with a generated id (`sshd-only`). Every
+//!    give-up is counted in [`Stats`].
+//!
+//! What comes out for one session does not depend on how the two sides interleave: its
+//! login, then its actions in audit order up to its `USER_END`, then its logout (at the
+//! earlier of sshd's close and `USER_END`), then anything its leftover processes do. The
+//! property test in `tests.rs` checks this on real sessions in random interleavings.
 //!
 //! Sessions begun by other programs (cron, a console login) are not SSH sessions: a
 //! `LOGIN` whose process is not sshd is noted and its events are counted, not emitted.
 //!
-//! Like the reassembler, the tracker never reads a clock: the caller passes time in
-//! (event time when replaying, wall-clock time live) through [`Tracker::tick`].
+//! Like the reassembler, the tracker never reads a clock: the caller tells it how far
+//! each side has delivered ([`Tracker::advance`]) before handing it each fact.
 
 pub mod build;
 pub mod facts;
 pub mod from_audit;
 pub mod from_sshd;
+pub mod progress;
 pub mod redact;
 pub mod system;
 
-use build::{Identity, Logout};
-use facts::{AuditFact, AuditRole, Login, SshdFact};
-use sshtrail_event::{AuditEvent, Host};
+use build::{actor_from_audit, actor_from_login, FailedLogin};
+use facts::{AuditFact, AuditRole, Login, SshdFact, SshdWhat};
+use progress::{Progress, Side, Timers, Wait};
+use serde::{Deserialize, Serialize};
+use sshtrail_event::{Action, Actor, Correlation, Event, Logout};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// sshd gives up on an unauthenticated connection after LoginGraceTime (120 s by
 /// default); connection notes older than this are of no further use.
 const CONNECTION_KEEP_MS: u64 = 600_000;
 
-/// How often (tracker time) ended sessions and stale connections are swept out.
+/// How often (in event time) ended sessions and stale connections are swept out.
 const SWEEP_EVERY_MS: u64 = 1_000;
 
 /// Waits and bounds.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// How long one side waits for the other.
+    /// How far (event time) the other side must have delivered past a fact before its
+    /// partner counts as missing: the join slack.
     pub join_deadline_ms: u64,
+    /// How long (wall clock) a wait lasts once the other side is caught up and quiet.
+    pub join_grace_ms: u64,
     /// Open sessions and waiting logins tracked at most (oldest given up beyond).
     pub max_sessions: usize,
     /// Audit events held per session while its login is awaited.
     pub max_buffered_per_session: usize,
-    /// How long an ended session still attributes late events (processes left behind).
+    /// How long (event time) an ended session still attributes late events (processes
+    /// left behind).
     pub ended_keep_ms: u64,
 }
 
@@ -52,6 +67,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             join_deadline_ms: 10_000,
+            join_grace_ms: 5_000,
             max_sessions: 100_000,
             max_buffered_per_session: 4_096,
             ended_keep_ms: 300_000,
@@ -67,9 +83,9 @@ pub struct Stats {
     pub actions_joined: u64,
     pub actions_audit_only: u64,
     pub logouts: u64,
-    /// Audit sessions whose sshd login never arrived in time.
+    /// Audit sessions whose sshd login never arrived.
     pub giveup_no_sshd_login: u64,
-    /// sshd logins whose `LOGIN` record never arrived in time.
+    /// sshd logins whose `LOGIN` record never arrived.
     pub giveup_no_audit_login: u64,
     /// Events held for a session beyond its buffer, released early as audit-only.
     pub giveup_buffer_full: u64,
@@ -79,36 +95,57 @@ pub struct Stats {
     pub non_ssh_events: u64,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+/// Who a session's events are attributed to, once known.
+#[derive(Clone, Serialize, Deserialize)]
+struct Attribution {
+    actor: Arc<Actor>,
+    correlation: Correlation,
+}
+
+/// One way a session ended, as one side saw it.
+#[derive(Clone, Serialize, Deserialize)]
+struct EndSignal {
+    time_ms: u64,
+    /// Width of the time stamp (1000 for whole-second syslog lines).
+    resolution_ms: u64,
+    reason: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Session {
     pid: u32,
-    /// Who the events are attributed to; `None` while the sshd login is awaited.
-    identity: Option<Identity>,
     start_ms: u64,
-    waiting_until: Option<u64>,
+    /// `None` while sshd's login is awaited.
+    attribution: Option<Attribution>,
+    /// Waiting for sshd's login.
+    login_wait: Option<Wait>,
+    /// Events held until the attribution is known.
     buffered: Vec<AuditFact>,
+    /// Events after the session's `USER_END`, held until its logout is written.
+    after_end: Vec<AuditFact>,
     actions: u64,
-    ended_ms: Option<u64>,
-    /// The session ended while its login was still awaited: the logout is written
-    /// after the join (or the give-up), behind the session's held events.
-    pending_logout: Option<String>,
-    /// sshd said the session closed before the audit side did: the logout waits (until
-    /// then) for the session's own USER_END, so that the audit records of its last
-    /// commands, which the audit source may still be delivering, come before it.
-    #[serde(default)]
-    logout_until: Option<u64>,
+    sshd_end: Option<EndSignal>,
+    audit_end: Option<EndSignal>,
+    /// One side said the session ended: waiting for the other side's word.
+    end_wait: Option<Wait>,
+    /// The logout was written, at this event time.
+    logged_out_ms: Option<u64>,
     auid_name: Option<String>,
     addr: Option<String>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct WaitingLogin {
+    time_ms: u64,
+    resolution_ms: u64,
     login: Login,
-    until: u64,
+    wait: Wait,
+    /// sshd said the session closed before its `LOGIN` record was seen.
+    closed: Option<EndSignal>,
 }
 
 /// Per-connection memory before authentication, for the failed-login counting rule.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 struct Connection {
     last_ms: u64,
     failures: u32,
@@ -117,37 +154,15 @@ struct Connection {
 }
 
 /// A login that never got an audit session: kept so its logout can still be written.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct SshdOnly {
-    identity: Identity,
+    actor: Arc<Actor>,
+    audit_id: String,
     start_ms: u64,
 }
 
-#[derive(serde::Serialize)]
-struct StateRef<'a> {
-    sessions: &'a HashMap<u32, Session>,
-    ses_by_pid: &'a HashMap<u32, u32>,
-    waiting_logins: &'a HashMap<u32, WaitingLogin>,
-    connections: &'a HashMap<u32, Connection>,
-    sshd_only: &'a HashMap<u32, SshdOnly>,
-    non_ssh_sessions: &'a HashMap<u32, u64>,
-    monitor_of: &'a HashMap<u32, u32>,
-}
-
-#[derive(serde::Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 struct State {
-    sessions: HashMap<u32, Session>,
-    ses_by_pid: HashMap<u32, u32>,
-    waiting_logins: HashMap<u32, WaitingLogin>,
-    connections: HashMap<u32, Connection>,
-    sshd_only: HashMap<u32, SshdOnly>,
-    non_ssh_sessions: HashMap<u32, u64>,
-    monitor_of: HashMap<u32, u32>,
-}
-
-pub struct Tracker {
-    config: Config,
-    host: Host,
     sessions: HashMap<u32, Session>,
     ses_by_pid: HashMap<u32, u32>,
     waiting_logins: HashMap<u32, WaitingLogin>,
@@ -156,27 +171,30 @@ pub struct Tracker {
     non_ssh_sessions: HashMap<u32, u64>,
     /// User child PID → the monitor PID that owns the session.
     monitor_of: HashMap<u32, u32>,
-    /// No wait ends before this (so that `tick` need not look at every session).
-    next_deadline_ms: u64,
-    /// When ended sessions and old connections were last swept out.
+}
+
+pub struct Tracker {
+    config: Config,
+    state: State,
+    progress: Progress,
+    /// Every wait by when it ends, so that `advance` need not look at every session.
+    timers: Timers<WaitKey>,
+    /// Restored waits get their start from the first `advance`.
+    restored: bool,
+    /// When ended sessions and old connections were last swept out (event time).
     last_sweep_ms: u64,
-    out: Vec<AuditEvent>,
+    out: Vec<Event>,
     stats: Stats,
 }
 
 impl Tracker {
-    pub fn new(config: Config, host: Host) -> Tracker {
+    pub fn new(config: Config) -> Tracker {
         Tracker {
             config,
-            host,
-            sessions: HashMap::new(),
-            ses_by_pid: HashMap::new(),
-            waiting_logins: HashMap::new(),
-            connections: HashMap::new(),
-            sshd_only: HashMap::new(),
-            non_ssh_sessions: HashMap::new(),
-            monitor_of: HashMap::new(),
-            next_deadline_ms: u64::MAX,
+            state: State::default(),
+            progress: Progress::default(),
+            timers: Timers::default(),
+            restored: false,
             last_sweep_ms: 0,
             out: Vec::new(),
             stats: Stats::default(),
@@ -187,48 +205,105 @@ impl Tracker {
         self.stats
     }
 
+    /// Open sessions, waiting logins and sshd-only sessions: what the tracker holds.
+    pub fn open(&self) -> usize {
+        self.state.sessions.len() + self.state.waiting_logins.len() + self.state.sshd_only.len()
+    }
+
     /// Everything the tracker knows about open sessions and connections, for a
     /// checkpoint. Call it after [`Tracker::drain`]: events not yet drained are not in it.
     pub fn snapshot(&self) -> serde_json::Value {
-        let state = StateRef {
-            sessions: &self.sessions,
-            ses_by_pid: &self.ses_by_pid,
-            waiting_logins: &self.waiting_logins,
-            connections: &self.connections,
-            sshd_only: &self.sshd_only,
-            non_ssh_sessions: &self.non_ssh_sessions,
-            monitor_of: &self.monitor_of,
-        };
-        serde_json::to_value(state).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(&self.state).unwrap_or(serde_json::Value::Null)
     }
 
     /// Takes back a [`Tracker::snapshot`]; a snapshot that does not fit (another version,
     /// damaged) is refused and the tracker starts empty.
     pub fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), serde_json::Error> {
-        let state: State = serde_json::from_value(snapshot)?;
-        self.sessions = state.sessions;
-        self.ses_by_pid = state.ses_by_pid;
-        self.waiting_logins = state.waiting_logins;
-        self.connections = state.connections;
-        self.sshd_only = state.sshd_only;
-        self.non_ssh_sessions = state.non_ssh_sessions;
-        self.monitor_of = state.monitor_of;
-        // Deadlines of restored sessions: the next tick looks at all of them.
-        self.next_deadline_ms = 0;
+        if snapshot.is_null() {
+            return Ok(());
+        }
+        self.state = serde_json::from_value(snapshot)?;
+        self.restored = true;
+        self.rebuild_timers();
         Ok(())
     }
 
     /// Events ready to be written, in order.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, AuditEvent> {
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Event> {
         self.out.drain(..)
     }
 
+    /// Whether events wait in the output queue.
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Tells the tracker how far each side has delivered; ends the waits that are over
+    /// and forgets what is too old to matter. The pipeline calls it before every fact
+    /// (with that fact's side at the fact's time) and whenever a source falls idle.
+    pub fn advance(&mut self, progress: Progress) {
+        self.progress = progress;
+        if self.restored {
+            self.restored = false;
+            self.restart_waits(progress.wall_ms);
+        }
+        if self.timers.any_due(&self.progress, self.config.join_grace_ms) {
+            let _ = self.expire_with(|_| Ok::<(), std::convert::Infallible>(()));
+        }
+        let event_now = progress.audit.watermark_ms.max(progress.sshd.watermark_ms);
+        if event_now.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS {
+            self.last_sweep_ms = event_now;
+            self.sweep();
+        }
+    }
+
+    /// End of input: every wait ends now.
+    pub fn finish(&mut self) {
+        self.advance(Progress::finished());
+    }
+
+    /// [`Tracker::finish`] followed by [`Tracker::drain`], except that each event goes to
+    /// `write` as soon as it is made. At the end of a replay every session still waiting
+    /// gives up at once; holding all of their events at the same time took more memory
+    /// (and page faults) than anything before it. Same events, same order.
+    pub fn finish_with<E>(&mut self, mut write: impl FnMut(Event) -> Result<(), E>) -> Result<(), E> {
+        self.drain().try_for_each(&mut write)?;
+        self.progress = Progress::finished();
+        self.expire_with(|out| out.drain(..).try_for_each(&mut write))?;
+        self.last_sweep_ms = u64::MAX;
+        self.sweep();
+        self.drain().try_for_each(&mut write)
+    }
+
+    /// Ends every wait that is over (and those that ending others made over), in (due
+    /// time, id) order, calling `after_each` with the output queue after each.
+    fn expire_with<E>(
+        &mut self,
+        mut after_each: impl FnMut(&mut Vec<Event>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        loop {
+            let keys = self.due_waits();
+            if keys.is_empty() {
+                break;
+            }
+            for key in keys {
+                self.end_wait(key);
+                after_each(&mut self.out)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn on_sshd(&mut self, fact: SshdFact) {
-        match fact {
-            SshdFact::Accepted(login) => self.on_accepted(login),
-            SshdFact::AuthFailure {
-                time_ms,
-                pid,
+        let SshdFact {
+            time_ms,
+            resolution_ms,
+            pid,
+            what,
+        } = fact;
+        match what {
+            SshdWhat::Accepted(login) => self.on_accepted(time_ms, resolution_ms, pid, login),
+            SshdWhat::AuthFailure {
                 user,
                 ip,
                 port,
@@ -236,35 +311,35 @@ impl Tracker {
                 reason,
             } => {
                 self.connection(pid, time_ms).failures += 1;
-                self.failed_login(time_ms, pid, &user, ip, port, method, &reason);
+                self.failed_login(FailedLogin {
+                    time_ms,
+                    pid,
+                    user: &user,
+                    ip: ip.as_deref(),
+                    port,
+                    method: method.as_deref(),
+                    reason: &reason,
+                });
             }
-            SshdFact::InvalidUser {
-                time_ms, pid, user, ..
-            } => {
+            SshdWhat::InvalidUser { user } => {
                 self.connection(pid, time_ms).invalid_user = Some(user);
             }
-            SshdFact::UserChild { pid, child, .. } => {
-                if self.monitor_of.len() >= self.config.max_sessions {
-                    self.monitor_of.clear();
+            SshdWhat::UserChild { child } => {
+                if self.state.monitor_of.len() >= self.config.max_sessions {
+                    self.state.monitor_of.clear();
                 }
-                self.monitor_of.insert(child, pid);
+                self.state.monitor_of.insert(child, pid);
             }
-            SshdFact::PreauthNote {
-                time_ms,
-                pid,
-                reason,
-            } => {
+            SshdWhat::PreauthNote { reason } => {
                 self.connection(pid, time_ms).note = Some(reason);
             }
-            SshdFact::PreauthEnded {
-                time_ms,
-                pid,
+            SshdWhat::PreauthEnded {
                 user,
                 ip,
                 port,
                 reason,
             } => {
-                let connection = self.connections.remove(&pid).unwrap_or_default();
+                let connection = self.state.connections.remove(&pid).unwrap_or_default();
                 if connection.failures > 0 {
                     return;
                 }
@@ -275,13 +350,24 @@ impl Tracker {
                     (None, Some(user)) => (user, connection.note.unwrap_or(reason)),
                     (None, None) => return,
                 };
-                self.failed_login(time_ms, pid, &user, ip, port, None, &reason);
+                self.failed_login(FailedLogin {
+                    time_ms,
+                    pid,
+                    user: &user,
+                    ip: ip.as_deref(),
+                    port,
+                    method: None,
+                    reason: &reason,
+                });
             }
-            SshdFact::SessionClosed {
-                time_ms,
-                pid,
-                reason,
-            } => self.on_session_closed(time_ms, pid, &reason),
+            SshdWhat::SessionClosed { reason } => {
+                let signal = EndSignal {
+                    time_ms,
+                    resolution_ms,
+                    reason,
+                };
+                self.on_session_closed(pid, signal);
+            }
         }
     }
 
@@ -302,375 +388,527 @@ impl Tracker {
             AuditRole::SessionEnd { pid } => {
                 // `sudo` or `su` inside the session close their own PAM sessions with
                 // the same `ses`: only the session's own sshd process ends it.
-                let own = self.sessions.get(&ses).is_some_and(|s| s.pid == pid);
+                let own = self.state.sessions.get(&ses).is_some_and(|s| s.pid == pid);
                 let time_ms = fact.time_ms;
                 self.on_action(ses, fact);
                 if own {
-                    self.end_session(ses, time_ms, "session ended (USER_END)");
-                    self.release_logout(ses);
+                    self.on_audit_end(ses, time_ms);
                 }
             }
             AuditRole::Action => self.on_action(ses, fact),
         }
     }
 
-    /// Lets time pass: gives up on joins whose deadline has passed, forgets old sessions.
-    /// Cheap when nothing is due: it runs for every line the daemon reads.
-    pub fn tick(&mut self, now_ms: u64) {
-        if now_ms >= self.next_deadline_ms {
-            self.expire(now_ms);
-        }
-        if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS || now_ms == u64::MAX {
-            self.last_sweep_ms = now_ms;
-            self.connections
-                .retain(|_, c| now_ms.saturating_sub(c.last_ms) < CONNECTION_KEEP_MS);
-            let keep = self.config.ended_keep_ms;
-            self.sessions.retain(|_, s| {
-                s.ended_ms
-                    .is_none_or(|end| now_ms.saturating_sub(end) < keep)
-            });
-            self.non_ssh_sessions
-                .retain(|_, seen| now_ms.saturating_sub(*seen) < keep.max(86_400_000));
+    /// A new wait for `key` on `side`, due at event time `due_ms`, begun now.
+    fn wait(&mut self, key: WaitKey, side: Side, due_ms: u64) -> Wait {
+        let wait = Wait {
+            side,
+            due_ms,
+            since_ms: self.progress.wall_ms,
+        };
+        self.timers.add(&wait, key);
+        wait
+    }
+
+    /// The wait `key` stands for now, if any.
+    fn wait_of(&self, key: WaitKey) -> Option<Wait> {
+        match key {
+            WaitKey::Login(ses) => self.state.sessions.get(&ses)?.login_wait,
+            WaitKey::End(ses) => self.state.sessions.get(&ses)?.end_wait,
+            WaitKey::Audit(pid) => Some(self.state.waiting_logins.get(&pid)?.wait),
         }
     }
 
-    /// Gives up on every wait that has run out, and finds the next deadline.
-    fn expire(&mut self, now_ms: u64) {
-        let kept = self.expire_each(now_ms, |_| Ok::<(), std::convert::Infallible>(()));
-        let Ok(()) = kept;
+    /// The slack a fact of `resolution_ms` needs before its partner counts as missing.
+    fn due(&self, time_ms: u64, resolution_ms: u64) -> u64 {
+        time_ms
+            .saturating_add(resolution_ms.saturating_sub(1))
+            .saturating_add(self.config.join_deadline_ms)
     }
 
-    /// [`Tracker::expire`], calling `after_each` with the output queue after each give-up.
-    fn expire_each<E>(
-        &mut self,
-        now_ms: u64,
-        mut after_each: impl FnMut(&mut Vec<AuditEvent>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        // Each list in deadline order, then by id: the maps' own order is random, and a
-        // replay must write the same events in the same order every time.
-        let mut expired: Vec<(u64, u32)> = self
-            .sessions
-            .iter()
-            .filter_map(|(ses, s)| {
-                s.waiting_until
-                    .filter(|until| *until <= now_ms)
-                    .map(|until| (until, *ses))
-            })
-            .collect();
-        expired.sort_unstable();
-        for (_, ses) in expired {
-            self.stats.giveup_no_sshd_login += 1;
-            self.attribute_audit_only(ses);
-            after_each(&mut self.out)?;
-        }
-        let mut overdue: Vec<(u64, u32)> = self
-            .sessions
-            .iter()
-            .filter_map(|(ses, s)| {
-                s.logout_until
-                    .filter(|until| *until <= now_ms)
-                    .map(|until| (until, *ses))
-            })
-            .collect();
-        overdue.sort_unstable();
-        for (_, ses) in overdue {
-            self.release_logout(ses);
-            after_each(&mut self.out)?;
-        }
-        let mut expired: Vec<(u64, u32)> = self
-            .waiting_logins
-            .iter()
-            .filter(|(_, w)| w.until <= now_ms)
-            .map(|(pid, w)| (w.until, *pid))
-            .collect();
-        expired.sort_unstable();
-        for (_, pid) in expired {
-            if let Some(waiting) = self.waiting_logins.remove(&pid) {
-                self.stats.giveup_no_audit_login += 1;
-                self.emit_sshd_only_login(waiting.login);
-                after_each(&mut self.out)?;
+    /// The waits that are over, in (due time, id) order: a replay must end them in the
+    /// same order every time, and the maps' own order is random.
+    fn due_waits(&mut self) -> Vec<WaitKey> {
+        let grace = self.config.join_grace_ms;
+        let taken = self.timers.take(&self.progress, grace);
+        let mut keys = Vec::with_capacity(taken.len());
+        for (side, key) in taken {
+            let over = self
+                .wait_of(key)
+                .is_some_and(|w| w.side == side && w.is_over(&self.progress, grace));
+            if over && !keys.contains(&key) {
+                keys.push(key);
             }
         }
-        let sessions = self
-            .sessions
-            .values()
-            .flat_map(|s| [s.waiting_until, s.logout_until])
-            .flatten();
-        let logins = self.waiting_logins.values().map(|w| w.until);
-        self.next_deadline_ms = sessions.chain(logins).min().unwrap_or(u64::MAX);
-        Ok(())
+        keys
     }
 
-    /// End of input: every wait ends now.
-    pub fn finish(&mut self) {
-        self.tick(u64::MAX);
+    fn end_wait(&mut self, key: WaitKey) {
+        match key {
+            WaitKey::Login(ses) => {
+                let grace = self.config.join_grace_ms;
+                let progress = self.progress;
+                let Some(session) = self.state.sessions.get_mut(&ses) else {
+                    return;
+                };
+                if session.attribution.is_some() {
+                    session.login_wait = None;
+                    return;
+                }
+                // sshd has shown the login is not coming. The audit-only attribution takes
+                // the source address from the session's own PAM records: those up to the
+                // same time must be in too, or which of them are would depend on how the
+                // two sides happened to interleave.
+                if let Some(wait) = session.login_wait.filter(|w| w.side == Side::Sshd) {
+                    let audit = Wait {
+                        side: Side::Audit,
+                        ..wait
+                    };
+                    if !audit.is_over(&progress, grace) {
+                        session.login_wait = Some(audit);
+                        self.timers.add(&audit, WaitKey::Login(ses));
+                        return;
+                    }
+                }
+                self.stats.giveup_no_sshd_login += 1;
+                self.attribute_audit_only(ses);
+            }
+            WaitKey::End(ses) => {
+                if let Some(session) = self.state.sessions.get_mut(&ses) {
+                    session.end_wait = None;
+                }
+                self.write_logout_if_ready(ses, true);
+            }
+            WaitKey::Audit(pid) => {
+                if let Some(waiting) = self.state.waiting_logins.remove(&pid) {
+                    self.stats.giveup_no_audit_login += 1;
+                    self.sshd_only_login(pid, waiting);
+                }
+            }
+        }
     }
 
-    /// [`Tracker::finish`] followed by [`Tracker::drain`], except that each event goes to
-    /// `write` as soon as it is made. At the end of a replay every session still waiting
-    /// gives up at once; holding all of their events at the same time took more memory
-    /// (and page faults) than anything before it. Same events, same order.
-    pub fn finish_with<E>(
-        &mut self,
-        mut write: impl FnMut(AuditEvent) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let mut flush = |out: &mut Vec<AuditEvent>| out.drain(..).try_for_each(&mut write);
-        flush(&mut self.out)?;
-        // Every deadline is at or before the end of time: all waits end here.
-        self.expire_each(u64::MAX, &mut flush)?;
-        // The rest of `finish`: the sweep (nothing is waiting any more).
-        self.tick(u64::MAX);
-        flush(&mut self.out)
+    /// The timers of every wait the state holds (after a restore).
+    fn rebuild_timers(&mut self) {
+        self.timers.clear();
+        let mut waits: Vec<(WaitKey, Wait)> = Vec::new();
+        for (ses, session) in &self.state.sessions {
+            if let Some(w) = session.login_wait {
+                waits.push((WaitKey::Login(*ses), w));
+            }
+            if let Some(w) = session.end_wait {
+                waits.push((WaitKey::End(*ses), w));
+            }
+        }
+        for (pid, waiting) in &self.state.waiting_logins {
+            waits.push((WaitKey::Audit(*pid), waiting.wait));
+        }
+        for (key, wait) in waits {
+            self.timers.add(&wait, key);
+        }
     }
 
-    fn on_accepted(&mut self, login: Login) {
-        self.connections.remove(&login.pid);
+    /// Waits restored from a checkpoint begin again now: the old process's wall clock
+    /// means nothing here.
+    fn restart_waits(&mut self, wall_ms: u64) {
+        for session in self.state.sessions.values_mut() {
+            for wait in session.login_wait.iter_mut().chain(session.end_wait.iter_mut()) {
+                wait.since_ms = wall_ms;
+            }
+        }
+        for waiting in self.state.waiting_logins.values_mut() {
+            waiting.wait.since_ms = wall_ms;
+        }
+        self.rebuild_timers();
+    }
+
+    /// Forgets ended sessions once late events are no longer expected, and old
+    /// pre-authentication notes.
+    fn sweep(&mut self) {
+        let audit_now = self.progress.audit.watermark_ms;
+        let sshd_now = self.progress.sshd.watermark_ms;
+        let keep = self.config.ended_keep_ms;
+        self.state
+            .connections
+            .retain(|_, c| sshd_now.saturating_sub(c.last_ms) < CONNECTION_KEEP_MS);
+        let state = &mut self.state;
+        state.sessions.retain(|ses, s| {
+            let gone = s
+                .logged_out_ms
+                .is_some_and(|end| audit_now.saturating_sub(end) >= keep);
+            if gone && state.ses_by_pid.get(&s.pid) == Some(ses) {
+                state.ses_by_pid.remove(&s.pid);
+            }
+            !gone
+        });
+        state
+            .non_ssh_sessions
+            .retain(|_, seen| audit_now.saturating_sub(*seen) < keep.max(86_400_000));
+    }
+
+    fn on_accepted(&mut self, time_ms: u64, resolution_ms: u64, pid: u32, login: Login) {
+        self.state.connections.remove(&pid);
         self.stats.logins += 1;
-        if let Some(ses) = self.ses_by_pid.get(&login.pid).copied() {
-            let waiting = self
+        if let Some(ses) = self.state.ses_by_pid.get(&pid).copied() {
+            let awaiting = self
+                .state
                 .sessions
                 .get(&ses)
-                .is_some_and(|s| s.identity.is_none());
-            if waiting {
-                self.join(ses, &login);
+                .is_some_and(|s| s.attribution.is_none());
+            if awaiting {
+                self.join(ses, pid, time_ms, &login);
                 return;
             }
         }
+        // A second login of the same process before the first got its session: the
+        // first is given up, never overwritten.
+        if let Some(earlier) = self.state.waiting_logins.remove(&pid) {
+            self.stats.giveup_no_audit_login += 1;
+            self.sshd_only_login(pid, earlier);
+        }
         self.make_room();
-        let until = login.time_ms.saturating_add(self.config.join_deadline_ms);
-        self.next_deadline_ms = self.next_deadline_ms.min(until);
-        self.waiting_logins
-            .insert(login.pid, WaitingLogin { login, until });
+        let due = self.due(time_ms, resolution_ms);
+        let wait = self.wait(WaitKey::Audit(pid), Side::Audit, due);
+        self.state.waiting_logins.insert(
+            pid,
+            WaitingLogin {
+                time_ms,
+                resolution_ms,
+                login,
+                wait,
+                closed: None,
+            },
+        );
     }
 
     fn start_session(&mut self, ses: u32, pid: u32, fact: &AuditFact) {
         // Session ids restart at 1 after a reboot (and logs can hold several boots): a
         // new LOGIN for an id still held settles the old session first, never drops it.
-        if self.sessions.contains_key(&ses) {
-            self.settle_reused(ses, fact.time_ms);
+        if self.state.sessions.contains_key(&ses) {
+            self.settle(ses, fact.time_ms, "session id reused");
         }
         self.make_room();
-        let waiting = self.waiting_logins.remove(&pid);
-        self.ses_by_pid.insert(pid, ses);
-        let until = fact.time_ms.saturating_add(self.config.join_deadline_ms);
-        self.next_deadline_ms = self.next_deadline_ms.min(until);
-        self.sessions.insert(
+        let waiting = self.state.waiting_logins.remove(&pid);
+        self.state.ses_by_pid.insert(pid, ses);
+        let due = self.due(fact.time_ms, 1);
+        let login_wait = self.wait(WaitKey::Login(ses), Side::Sshd, due);
+        self.state.sessions.insert(
             ses,
             Session {
                 pid,
-                identity: None,
                 start_ms: fact.time_ms,
-                waiting_until: Some(fact.time_ms.saturating_add(self.config.join_deadline_ms)),
+                attribution: None,
+                login_wait: Some(login_wait),
                 buffered: Vec::new(),
+                after_end: Vec::new(),
                 actions: 0,
-                ended_ms: None,
-                pending_logout: None,
-                logout_until: None,
+                sshd_end: None,
+                audit_end: None,
+                end_wait: None,
+                logged_out_ms: None,
                 auid_name: fact.auid_name.clone(),
                 addr: fact.addr.clone(),
             },
         );
         if let Some(waiting) = waiting {
-            self.join(ses, &waiting.login);
+            if let Some(closed) = waiting.closed.clone() {
+                if let Some(session) = self.state.sessions.get_mut(&ses) {
+                    session.sshd_end = Some(closed);
+                }
+            }
+            self.join(ses, pid, waiting.time_ms, &waiting.login);
         }
     }
 
     /// Both sides are known: the login is written with the kernel's session id, and the
     /// events held for it follow.
-    fn join(&mut self, ses: u32, login: &Login) {
-        let identity = Identity::from_login(login);
+    fn join(&mut self, ses: u32, pid: u32, time_ms: u64, login: &Login) {
+        let actor = Arc::new(actor_from_login(pid, login));
         self.out.push(build::user_login(
-            &self.host,
+            time_ms,
+            Arc::clone(&actor),
             login,
-            &ses.to_string(),
-            "joined",
+            ses.to_string(),
+            Correlation::Joined,
         ));
-        let Some(session) = self.sessions.get_mut(&ses) else {
+        self.attribute(
+            ses,
+            Attribution {
+                actor,
+                correlation: Correlation::Joined,
+            },
+        );
+    }
+
+    /// The sshd side never came: the session's events are written from the audit side.
+    fn attribute_audit_only(&mut self, ses: u32) {
+        let Some(session) = self.state.sessions.get(&ses) else {
             return;
         };
-        session.identity = Some(identity);
-        session.waiting_until = None;
+        let actor = actor_from_audit(session.auid_name.as_deref(), session.addr.as_deref());
+        self.attribute(
+            ses,
+            Attribution {
+                actor: Arc::new(actor),
+                correlation: Correlation::AuditOnly,
+            },
+        );
+    }
+
+    fn attribute(&mut self, ses: u32, attribution: Attribution) {
+        let Some(session) = self.state.sessions.get_mut(&ses) else {
+            return;
+        };
+        session.attribution = Some(attribution);
+        session.login_wait = None;
         let held = std::mem::take(&mut session.buffered);
         for fact in held {
             self.emit_action(ses, fact);
         }
-        self.write_pending_logout(ses);
+        self.write_logout_if_ready(ses, false);
     }
 
     fn on_action(&mut self, ses: u32, mut fact: AuditFact) {
-        if self.non_ssh_sessions.contains_key(&ses) {
+        if self.state.non_ssh_sessions.contains_key(&ses) {
             self.stats.non_ssh_events += 1;
             return;
         }
         let limit = self.config.max_buffered_per_session;
-        match self.sessions.get_mut(&ses) {
-            Some(session) if session.identity.is_none() => {
-                if session.addr.is_none() {
-                    session.addr = fact.addr.take();
-                }
-                if session.buffered.len() < limit {
-                    session.buffered.push(fact);
-                } else {
-                    self.stats.giveup_buffer_full += 1;
-                    self.emit_audit_only(ses, fact);
-                }
-            }
-            Some(_) => self.emit_action(ses, fact),
-            None => self.emit_audit_only(ses, fact),
+        let Some(session) = self.state.sessions.get_mut(&ses) else {
+            return self.emit_audit_only(ses, fact);
+        };
+        if session.addr.is_none() {
+            session.addr = fact.addr.take();
+        }
+        let ending = session.audit_end.is_some() && session.logged_out_ms.is_none();
+        let held = match (ending, session.attribution.is_none()) {
+            (true, _) => &mut session.after_end,
+            (false, true) => &mut session.buffered,
+            (false, false) => return self.emit_action(ses, fact),
+        };
+        if held.len() < limit {
+            held.push(fact);
+        } else {
+            self.stats.giveup_buffer_full += 1;
+            self.emit_audit_only(ses, fact);
         }
     }
 
     fn emit_action(&mut self, ses: u32, fact: AuditFact) {
-        let Some(session) = self.sessions.get_mut(&ses) else {
+        let attribution = self
+            .state
+            .sessions
+            .get_mut(&ses)
+            .and_then(|s| {
+                s.actions += 1;
+                s.attribution.clone()
+            });
+        let Some(attribution) = attribution else {
             return self.emit_audit_only(ses, fact);
         };
-        let Some(identity) = session.identity.as_ref() else {
-            return self.emit_audit_only(ses, fact);
-        };
-        session.actions += 1;
-        let correlation = if identity.from_audit_only {
-            self.stats.actions_audit_only += 1;
-            "audit-only"
-        } else {
-            self.stats.actions_joined += 1;
-            "joined"
-        };
-        self.out.push(build::user_action(
-            &self.host,
-            identity,
-            ses,
-            fact,
-            correlation,
-        ));
+        match attribution.correlation {
+            Correlation::Joined => self.stats.actions_joined += 1,
+            _ => self.stats.actions_audit_only += 1,
+        }
+        self.push_action(ses, fact, attribution.actor, attribution.correlation);
     }
 
     /// An event of a session nobody logged in to as far as we know.
     fn emit_audit_only(&mut self, ses: u32, fact: AuditFact) {
         self.stats.actions_audit_only += 1;
-        let identity = Identity::from_audit(fact.auid_name.as_deref(), fact.addr.as_deref());
-        if let Some(session) = self.sessions.get_mut(&ses) {
+        let actor = actor_from_audit(fact.auid_name.as_deref(), fact.addr.as_deref());
+        if let Some(session) = self.state.sessions.get_mut(&ses) {
             session.actions += 1;
         }
-        self.out.push(build::user_action(
-            &self.host,
-            &identity,
+        self.push_action(ses, fact, Arc::new(actor), Correlation::AuditOnly);
+    }
+
+    fn push_action(&mut self, ses: u32, fact: AuditFact, actor: Arc<Actor>, correlation: Correlation) {
+        self.out.push(Event::Action(Box::new(Action {
+            time_ms: fact.time_ms,
             ses,
-            fact,
-            "audit-only",
-        ));
+            actor,
+            correlation,
+            outcome: fact.outcome,
+            detail: fact.detail,
+        })));
     }
 
-    /// The sshd side never came: the session's events are written from the audit side.
-    fn attribute_audit_only(&mut self, ses: u32) {
-        let Some(session) = self.sessions.get_mut(&ses) else {
-            return;
-        };
-        session.waiting_until = None;
-        session.identity = Some(Identity::from_audit(
-            session.auid_name.as_deref(),
-            session.addr.as_deref(),
-        ));
-        let held = std::mem::take(&mut session.buffered);
-        for fact in held {
-            self.emit_action(ses, fact);
-        }
-        self.write_pending_logout(ses);
-    }
-
-    fn emit_sshd_only_login(&mut self, login: Login) {
+    fn sshd_only_login(&mut self, pid: u32, waiting: WaitingLogin) {
         let audit_id = build::new_audit_id();
-        let event = build::user_login(&self.host, &login, &audit_id, "sshd-only");
-        self.out.push(event);
-        let mut identity = Identity::from_login(&login);
-        identity.audit_id = Some(audit_id);
-        self.sshd_only.insert(
-            login.pid,
-            SshdOnly {
-                identity,
-                start_ms: login.time_ms,
-            },
-        );
+        let actor = Arc::new(actor_from_login(pid, &waiting.login));
+        self.out.push(build::user_login(
+            waiting.time_ms,
+            Arc::clone(&actor),
+            &waiting.login,
+            audit_id.clone(),
+            Correlation::SshdOnly,
+        ));
+        let only = SshdOnly {
+            actor,
+            audit_id,
+            start_ms: waiting.time_ms,
+        };
+        match waiting.closed {
+            Some(closed) => self.sshd_only_logout(only, closed),
+            None => {
+                self.state.sshd_only.insert(pid, only);
+            }
+        }
     }
 
-    fn on_session_closed(&mut self, time_ms: u64, pid: u32, reason: &str) {
-        let pid = self.monitor_of.remove(&pid).unwrap_or(pid);
-        if let Some(ses) = self.ses_by_pid.get(&pid).copied() {
-            let deadline = time_ms.saturating_add(self.config.join_deadline_ms);
-            if let Some(session) = self.sessions.get_mut(&ses) {
-                if session.ended_ms.is_none() {
-                    session.logout_until = Some(deadline);
-                    self.next_deadline_ms = self.next_deadline_ms.min(deadline);
+    fn sshd_only_logout(&mut self, only: SshdOnly, end: EndSignal) {
+        self.stats.logouts += 1;
+        self.out.push(Event::Logout(Box::new(Logout {
+            time_ms: end.time_ms,
+            audit_id: only.audit_id,
+            actor: only.actor,
+            start_ms: only.start_ms,
+            actions: 0,
+            reason: end.reason,
+            session_log: None,
+        })));
+    }
+
+    fn on_session_closed(&mut self, pid: u32, signal: EndSignal) {
+        let pid = self.state.monitor_of.remove(&pid).unwrap_or(pid);
+        if let Some(ses) = self.state.ses_by_pid.get(&pid).copied() {
+            if let Some(session) = self.state.sessions.get_mut(&ses) {
+                if session.logged_out_ms.is_none() && session.sshd_end.is_none() {
+                    session.sshd_end = Some(signal);
+                    self.write_logout_if_ready(ses, false);
+                }
+                return;
+            }
+        }
+        if let Some(waiting) = self.state.waiting_logins.get_mut(&pid) {
+            // Closed before its audit session showed up: the login still waits for its
+            // LOGIN record (a second-resolution log can put a whole short session before
+            // it); the close is kept for when it comes or is given up.
+            if waiting.closed.is_none() {
+                waiting.closed = Some(signal);
+            }
+            return;
+        }
+        if let Some(only) = self.state.sshd_only.remove(&pid) {
+            self.sshd_only_logout(only, signal);
+        }
+    }
+
+    fn on_audit_end(&mut self, ses: u32, time_ms: u64) {
+        if let Some(session) = self.state.sessions.get_mut(&ses) {
+            if session.logged_out_ms.is_none() && session.audit_end.is_none() {
+                session.audit_end = Some(EndSignal {
+                    time_ms,
+                    resolution_ms: 1,
+                    reason: "session ended (USER_END)".to_string(),
+                });
+                self.write_logout_if_ready(ses, false);
+            }
+        }
+    }
+
+    /// Writes the logout once whom to attribute it to is known and both sides have had
+    /// their say (or the other side's wait is over: `waited`). Its time and reason are
+    /// the earlier end's; a whole-second sshd stamp that covers the `USER_END` takes the
+    /// precise time from it.
+    fn write_logout_if_ready(&mut self, ses: u32, waited: bool) {
+        let due = {
+            let Some(session) = self.state.sessions.get(&ses) else {
+                return;
+            };
+            if session.logged_out_ms.is_some() || session.attribution.is_none() {
+                return;
+            }
+            match (&session.sshd_end, &session.audit_end) {
+                (None, None) => return,
+                (Some(_), Some(_)) => None,
+                _ if waited => None,
+                (Some(sshd), None) => Some((Side::Audit, self.due(sshd.time_ms, sshd.resolution_ms))),
+                (None, Some(audit)) => Some((Side::Sshd, self.due(audit.time_ms, 1))),
+            }
+        };
+        if let Some((side, due_ms)) = due {
+            let waiting = self
+                .state
+                .sessions
+                .get(&ses)
+                .is_some_and(|s| s.end_wait.is_some());
+            if !waiting {
+                let wait = self.wait(WaitKey::End(ses), side, due_ms);
+                if let Some(session) = self.state.sessions.get_mut(&ses) {
+                    session.end_wait = Some(wait);
                 }
             }
-            self.end_session(ses, time_ms, reason);
             return;
         }
-        if let Some(waiting) = self.waiting_logins.remove(&pid) {
-            // Closed before its audit session showed up: write the login now.
-            self.stats.giveup_no_audit_login += 1;
-            self.emit_sshd_only_login(waiting.login);
-        }
-        if let Some(only) = self.sshd_only.remove(&pid) {
-            self.stats.logouts += 1;
-            let audit_id = only.identity.audit_id.clone().unwrap_or_default();
-            self.out.push(build::user_logout(
-                &self.host,
-                &only.identity,
-                &audit_id,
-                Logout {
-                    start_ms: only.start_ms,
-                    end_ms: time_ms,
-                    actions: 0,
-                    reason,
-                },
-            ));
-        }
-    }
-
-    fn end_session(&mut self, ses: u32, time_ms: u64, reason: &str) {
-        let Some(session) = self.sessions.get_mut(&ses) else {
+        let Some(session) = self.state.sessions.get_mut(&ses) else {
             return;
         };
-        if session.ended_ms.is_some() {
+        let end = match (session.sshd_end.take(), session.audit_end.take()) {
+            (Some(sshd), Some(audit)) => {
+                let covers = sshd.time_ms <= audit.time_ms
+                    && audit.time_ms < sshd.time_ms.saturating_add(sshd.resolution_ms);
+                if covers {
+                    EndSignal {
+                        time_ms: audit.time_ms,
+                        ..sshd
+                    }
+                } else if sshd.time_ms <= audit.time_ms {
+                    sshd
+                } else {
+                    audit
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => return,
+        };
+        let Some(attribution) = session.attribution.as_ref() else {
             return;
+        };
+        session.end_wait = None;
+        session.logged_out_ms = Some(end.time_ms);
+        let logout = Logout {
+            time_ms: end.time_ms,
+            audit_id: ses.to_string(),
+            actor: Arc::clone(&attribution.actor),
+            start_ms: session.start_ms,
+            actions: session.actions,
+            reason: end.reason,
+            session_log: None,
+        };
+        let later = std::mem::take(&mut session.after_end);
+        self.stats.logouts += 1;
+        self.out.push(Event::Logout(Box::new(logout)));
+        for fact in later {
+            self.emit_action(ses, fact);
         }
-        session.ended_ms = Some(time_ms);
-        session.pending_logout = Some(reason.to_string());
-        if session.identity.is_some() {
-            self.write_pending_logout(ses);
-        }
-        // Otherwise sshd's side may still be on its way (journald can lag the audit
-        // log by seconds): the logout waits for the join or the deadline.
-    }
-
-    /// The wait for the audit side's end is over (it came, or its time ran out).
-    fn release_logout(&mut self, ses: u32) {
-        if let Some(session) = self.sessions.get_mut(&ses) {
-            session.logout_until = None;
-        }
-        self.write_pending_logout(ses);
-    }
-
-    /// Writes out everything an older session with this id still holds.
-    fn settle_reused(&mut self, ses: u32, time_ms: u64) {
-        self.settle(ses, time_ms, "session id reused");
     }
 
     /// Ends session `ses` now, whatever it still waits for, and forgets it.
     fn settle(&mut self, ses: u32, time_ms: u64, reason: &str) {
         if self
+            .state
             .sessions
             .get(&ses)
-            .is_some_and(|s| s.identity.is_none())
+            .is_some_and(|s| s.attribution.is_none())
         {
             self.stats.giveup_no_sshd_login += 1;
             self.attribute_audit_only(ses);
         }
-        self.end_session(ses, time_ms, reason);
-        self.release_logout(ses);
-        if let Some(old) = self.sessions.remove(&ses) {
-            if self.ses_by_pid.get(&old.pid) == Some(&ses) {
-                self.ses_by_pid.remove(&old.pid);
+        if let Some(session) = self.state.sessions.get_mut(&ses) {
+            if session.logged_out_ms.is_none() && session.sshd_end.is_none() && session.audit_end.is_none() {
+                session.sshd_end = Some(EndSignal {
+                    time_ms,
+                    resolution_ms: 1,
+                    reason: reason.to_string(),
+                });
+            }
+        }
+        self.write_logout_if_ready(ses, true);
+        if let Some(old) = self.state.sessions.remove(&ses) {
+            if self.state.ses_by_pid.get(&old.pid) == Some(&ses) {
+                self.state.ses_by_pid.remove(&old.pid);
             }
         }
     }
@@ -681,13 +919,14 @@ impl Tracker {
     /// like a session whose id is reused, in id order. Returns how many ended.
     pub fn end_all(&mut self, time_ms: u64, reason: &str) -> usize {
         let mut ended = 0;
-        let mut open: Vec<u32> = self.sessions.keys().copied().collect();
+        let mut open: Vec<u32> = self.state.sessions.keys().copied().collect();
         open.sort_unstable();
         for ses in open {
             if self
+                .state
                 .sessions
                 .get(&ses)
-                .is_some_and(|s| s.ended_ms.is_none())
+                .is_some_and(|s| s.logged_out_ms.is_none())
             {
                 ended += 1;
             }
@@ -695,143 +934,124 @@ impl Tracker {
         }
         // Logins sshd saw whose kernel session never came, and sshd-only sessions.
         let mut pids: Vec<u32> = self
+            .state
             .waiting_logins
             .keys()
-            .chain(self.sshd_only.keys())
+            .chain(self.state.sshd_only.keys())
             .copied()
             .collect();
         pids.sort_unstable();
         pids.dedup();
+        let end = || EndSignal {
+            time_ms,
+            resolution_ms: 1,
+            reason: reason.to_string(),
+        };
         for pid in pids {
             ended += 1;
-            self.on_session_closed(time_ms, pid, reason);
+            if let Some(mut waiting) = self.state.waiting_logins.remove(&pid) {
+                self.stats.giveup_no_audit_login += 1;
+                waiting.closed.get_or_insert_with(end);
+                self.sshd_only_login(pid, waiting);
+            } else if let Some(only) = self.state.sshd_only.remove(&pid) {
+                self.sshd_only_logout(only, end());
+            }
         }
-        self.ses_by_pid.clear();
-        self.connections.clear();
-        self.monitor_of.clear();
-        self.non_ssh_sessions.clear();
+        self.state.ses_by_pid.clear();
+        self.state.connections.clear();
+        self.state.monitor_of.clear();
+        self.state.non_ssh_sessions.clear();
         ended
     }
 
-    /// Writes the logout of an ended session once it knows whom to attribute it to.
-    fn write_pending_logout(&mut self, ses: u32) {
-        let Some(session) = self.sessions.get_mut(&ses) else {
-            return;
-        };
-        // Not yet: still waiting for the audit side's end, or for whom to attribute to.
-        if session.logout_until.is_some() || session.identity.is_none() {
-            return;
-        }
-        let (Some(reason), Some(identity), Some(end_ms)) = (
-            session.pending_logout.take(),
-            session.identity.as_ref(),
-            session.ended_ms,
-        ) else {
-            return;
-        };
-        self.ses_by_pid.remove(&session.pid);
-        self.stats.logouts += 1;
-        let event = build::user_logout(
-            &self.host,
-            identity,
-            &ses.to_string(),
-            Logout {
-                start_ms: session.start_ms,
-                end_ms,
-                actions: session.actions,
-                reason: &reason,
-            },
-        );
-        self.out.push(event);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn failed_login(
-        &mut self,
-        time_ms: u64,
-        pid: u32,
-        user: &str,
-        ip: Option<String>,
-        port: Option<u16>,
-        method: Option<String>,
-        reason: &str,
-    ) {
+    fn failed_login(&mut self, failed: FailedLogin<'_>) {
         self.stats.failed_logins += 1;
-        self.out.push(build::failed_login(
-            &self.host,
-            build::FailedLogin {
-                time_ms,
-                pid,
-                user,
-                ip: ip.as_deref(),
-                port,
-                method: method.as_deref(),
-                reason,
-            },
-        ));
+        self.out.push(build::failed_login(failed));
     }
 
     /// The pre-authentication memory of connection `pid`, bounded in number.
     fn connection(&mut self, pid: u32, time_ms: u64) -> &mut Connection {
-        if self.connections.len() >= self.config.max_sessions
-            && !self.connections.contains_key(&pid)
-        {
-            if let Some(oldest) = self
-                .connections
+        let connections = &mut self.state.connections;
+        if connections.len() >= self.config.max_sessions && !connections.contains_key(&pid) {
+            if let Some(oldest) = connections
                 .iter()
                 .min_by_key(|(p, c)| (c.last_ms, **p))
                 .map(|(p, _)| *p)
             {
-                self.connections.remove(&oldest);
+                connections.remove(&oldest);
             }
         }
-        let connection = self.connections.entry(pid).or_default();
+        let connection = connections.entry(pid).or_default();
         connection.last_ms = connection.last_ms.max(time_ms);
         connection
     }
 
     fn remember_non_ssh(&mut self, ses: u32, time_ms: u64) {
-        if self.non_ssh_sessions.len() >= self.config.max_sessions {
-            self.non_ssh_sessions.clear();
+        if self.state.non_ssh_sessions.len() >= self.config.max_sessions {
+            self.state.non_ssh_sessions.clear();
         }
-        self.non_ssh_sessions.insert(ses, time_ms);
+        self.state.non_ssh_sessions.insert(ses, time_ms);
     }
 
     /// Keeps the tables bounded: the oldest open session (or waiting login) is given up.
     fn make_room(&mut self) {
-        while self.sessions.len() + self.waiting_logins.len() >= self.config.max_sessions {
+        while self.state.sessions.len() + self.state.waiting_logins.len()
+            >= self.config.max_sessions
+        {
             self.stats.giveup_too_many_sessions += 1;
             // Ties go to the lower id, so that a replay gives up the same session each time.
             let oldest_session = self
+                .state
                 .sessions
                 .iter()
-                .min_by_key(|(ses, s)| (s.start_ms, **ses));
+                .min_by_key(|(ses, s)| (s.start_ms, **ses))
+                .map(|(ses, s)| (*ses, s.start_ms));
             let oldest_login = self
+                .state
                 .waiting_logins
                 .iter()
-                .min_by_key(|(pid, w)| (w.login.time_ms, **pid));
+                .min_by_key(|(pid, w)| (w.time_ms, **pid))
+                .map(|(pid, w)| (*pid, w.time_ms));
             match (oldest_session, oldest_login) {
-                (Some((&ses, s)), Some((_, w))) if s.start_ms <= w.login.time_ms => {
-                    self.drop_session(ses)
-                }
-                (_, Some((&pid, _))) => {
-                    if let Some(waiting) = self.waiting_logins.remove(&pid) {
-                        self.emit_sshd_only_login(waiting.login);
+                (Some((ses, start)), Some((_, login))) if start <= login => self.drop_session(ses),
+                (_, Some((pid, _))) => {
+                    if let Some(waiting) = self.state.waiting_logins.remove(&pid) {
+                        self.sshd_only_login(pid, waiting);
                     }
                 }
-                (Some((&ses, _)), None) => self.drop_session(ses),
+                (Some((ses, _)), None) => self.drop_session(ses),
                 (None, None) => return,
             }
         }
     }
 
     fn drop_session(&mut self, ses: u32) {
-        self.attribute_audit_only(ses);
-        self.release_logout(ses);
-        if let Some(session) = self.sessions.remove(&ses) {
-            self.ses_by_pid.remove(&session.pid);
+        if self
+            .state
+            .sessions
+            .get(&ses)
+            .is_some_and(|s| s.attribution.is_none())
+        {
+            self.attribute_audit_only(ses);
+        }
+        self.write_logout_if_ready(ses, true);
+        if let Some(session) = self.state.sessions.remove(&ses) {
+            if self.state.ses_by_pid.get(&session.pid) == Some(&ses) {
+                self.state.ses_by_pid.remove(&session.pid);
+            }
         }
     }
+}
+
+/// Which wait, for [`Tracker::end_wait`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum WaitKey {
+    /// Session `ses` waits for its sshd login.
+    Login(u32),
+    /// Session `ses` waits for the other side's word on its end.
+    End(u32),
+    /// sshd process `pid`'s login waits for its `LOGIN` record.
+    Audit(u32),
 }
 
 #[cfg(test)]

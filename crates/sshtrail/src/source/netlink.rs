@@ -1,0 +1,88 @@
+//! Records straight from the kernel over netlink: beside auditd (multicast, the
+//! read-log group) or instead of it (unicast, as the audit daemon).
+
+use super::{audit_line_time, Batch, Item, Notice, Payload, Pull, Side, Source, BATCH_ITEMS};
+use sshtrail_audit::netlink::AuditClient;
+use sshtrail_audit::RecordType;
+use std::time::Duration;
+
+pub struct NetlinkSource {
+    client: Option<AuditClient>,
+    overflows_seen: u64,
+}
+
+impl NetlinkSource {
+    pub fn new(client: AuditClient) -> NetlinkSource {
+        NetlinkSource {
+            client: Some(client),
+            overflows_seen: 0,
+        }
+    }
+}
+
+impl Source for NetlinkSource {
+    fn name(&self) -> &'static str {
+        "netlink"
+    }
+
+    fn side(&self) -> Side {
+        Side::Audit
+    }
+
+    fn rewindable(&self) -> bool {
+        false
+    }
+
+    fn pull(&mut self, timeout: Duration) -> Pull {
+        let Some(client) = self.client.as_mut() else {
+            return Pull::End;
+        };
+        let mut batch = Batch::default();
+        let mut wait = timeout;
+        while batch.items.len() < BATCH_ITEMS {
+            match client.receive(wait) {
+                // Netlink replies and control messages are not records.
+                Ok(Some(raw)) if RecordType(raw.msg_type).is_record() => {
+                    let time_ms = audit_line_time(&raw.payload);
+                    let range = batch.push_bytes(&raw.payload);
+                    batch.items.push(Item {
+                        payload: Payload::AuditRecord {
+                            msg_type: raw.msg_type,
+                            range,
+                        },
+                        time_ms,
+                        end: None,
+                    });
+                    // Take what is queued without waiting again.
+                    wait = Duration::ZERO;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    batch.push_notice(Notice::Failed(format!("netlink: {e}")));
+                    std::thread::sleep(Duration::from_secs(1));
+                    break;
+                }
+            }
+        }
+        let overflows = client.stats().enobufs;
+        if overflows > self.overflows_seen {
+            batch.push_notice(Notice::Overflow {
+                times: overflows - self.overflows_seen,
+            });
+            self.overflows_seen = overflows;
+        }
+        if batch.is_empty() {
+            Pull::Idle
+        } else {
+            Pull::Batch(batch)
+        }
+    }
+
+    fn stop(&mut self) {
+        // Unregisters a unicast daemon so that auditd can take over again.
+        if let Some(client) = self.client.take() {
+            let _ = client.close();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Records on standard input, as auditd's plugin framework (`plugins.d`, `format =
+//! string`) writes them: one record per line.
+//!
+//! auditd deactivates a plugin by closing its end of the pipe (and sending SIGTERM): the
+//! end of input is [`Pull::End`], which stops the daemon, checkpoint written. A stream
+//! cannot be read again: what the daemon missed while down is backfilled from auditd's
+//! own log at the next start.
+
+use super::lines::{read_ready, Line, LineBuffer, Read};
+use super::{audit_line_time, Batch, Item, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+pub struct PluginSource {
+    input: File,
+    lines: LineBuffer,
+    ended: bool,
+}
+
+impl PluginSource {
+    /// Reads this process's standard input (through its own descriptor: no buffering
+    /// that a wait for input could not see).
+    pub fn stdin() -> io::Result<PluginSource> {
+        let fd = io::stdin().as_fd().try_clone_to_owned()?;
+        Ok(PluginSource::new(File::from(fd)))
+    }
+
+    pub fn new(input: File) -> PluginSource {
+        PluginSource {
+            input,
+            lines: LineBuffer::new(MAX_LINE),
+            ended: false,
+        }
+    }
+}
+
+/// The complete lines buffered, as audit line items (up to a batch).
+pub(super) fn audit_lines(lines: &mut LineBuffer, batch: &mut Batch) {
+    while batch.items.len() < BATCH_ITEMS {
+        let Some((line, _)) = lines.next_line() else {
+            return;
+        };
+        match line {
+            Line::Text(text) => {
+                let time_ms = audit_line_time(text);
+                let range = batch.push_bytes(text);
+                batch.items.push(Item {
+                    payload: Payload::AuditLine(range),
+                    time_ms,
+                    end: None,
+                });
+            }
+            Line::TooLong { len } => batch.push_notice(Notice::TooLong { len }),
+        }
+    }
+}
+
+impl Source for PluginSource {
+    fn name(&self) -> &'static str {
+        "plugin"
+    }
+
+    fn side(&self) -> Side {
+        Side::Audit
+    }
+
+    fn rewindable(&self) -> bool {
+        false
+    }
+
+    fn pull(&mut self, timeout: Duration) -> Pull {
+        let mut batch = Batch::default();
+        audit_lines(&mut self.lines, &mut batch);
+        if !batch.is_empty() {
+            return Pull::Batch(batch);
+        }
+        if self.ended {
+            return Pull::End;
+        }
+        match read_ready(&mut self.input, &mut self.lines, timeout) {
+            Ok(Read::Data) => {
+                audit_lines(&mut self.lines, &mut batch);
+                if batch.is_empty() {
+                    Pull::Idle
+                } else {
+                    Pull::Batch(batch)
+                }
+            }
+            Ok(Read::Nothing) => Pull::Idle,
+            Ok(Read::End) => {
+                self.ended = true;
+                Pull::End
+            }
+            Err(e) => {
+                self.ended = true;
+                batch.push_notice(Notice::Failed(format!("plugin stdin: {e}")));
+                Pull::Batch(batch)
+            }
+        }
+    }
+}

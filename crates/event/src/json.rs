@@ -8,8 +8,8 @@
 //! is built as a map first: each kind writes its own fields.
 
 use crate::model::{
-    Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Outcome, Peer,
-    SystemAction, SystemKind,
+    Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Outcome, Peer, SystemAction,
+    SystemKind,
 };
 use sshtrail_fmt::decimal::unsigned;
 use sshtrail_fmt::json::string;
@@ -334,7 +334,10 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
         } => {
             fields.push(("previous_boot_id", Field::Str(previous_boot_id)));
             fields.push(("boot_id", Field::Str(boot_id)));
-            fields.push(("last_seen_alive", Field::Owned(rfc3339(*last_seen_alive_ms))));
+            fields.push((
+                "last_seen_alive",
+                Field::Owned(rfc3339(*last_seen_alive_ms)),
+            ));
             fields.push(("sessions_ended", Field::U64(*sessions_ended)));
         }
         SystemKind::MetricsUnavailable { error }

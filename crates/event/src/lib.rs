@@ -26,8 +26,7 @@ pub mod model;
 pub mod sink;
 
 pub use model::{
-    Action, ActionDetail, Actor, AuditChange, Backfill, Certificate, Correlation, Event,
-    EventType, Geo, Host, LogGap, LogName, Login, LoginFailed, Logout, Lost, Object, Outcome,
-    Peer, SessionLogRef, Started, SystemAction, SystemKind,
+    Action, ActionDetail, Actor, AuditChange, Backfill, Certificate, Correlation, Event, EventType,
+    Geo, Host, LogGap, LogName, Login, LoginFailed, Logout, Lost, Object, Outcome, Peer,
+    SessionLogRef, Started, SystemAction, SystemKind,
 };
-

@@ -284,7 +284,9 @@ pub fn read_config(path: &Path) -> Result<(PipelineLayer, DaemonLayer), Settings
 
 /// [`read_config`] of a file's text.
 pub fn parse_config(text: &str) -> Result<(PipelineLayer, DaemonLayer), SettingsError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| SettingsError(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| SettingsError(e.to_string()))?;
     let mut pipeline = PipelineLayer::default();
     let mut daemon = DaemonLayer::default();
     for (key, value) in table {
@@ -362,10 +364,15 @@ mod tests {
             ("redact = 3\n", "redact"),
             ("no-such-key = 1\n", "no-such-key"),
         ] {
-            let error = parse_config(text).err().expect("refused").0;
+            let error = parse_config(text).expect_err("refused").0;
             assert!(error.contains(&format!("`{key}`")), "{text}: {error}");
         }
-        let error = parse_config("audit-source = \"tape\"\n").err().expect("refused").0;
-        assert!(error.contains("file") && error.contains("netlink"), "{error}");
+        let error = parse_config("audit-source = \"tape\"\n")
+            .expect_err("refused")
+            .0;
+        assert!(
+            error.contains("file") && error.contains("netlink"),
+            "{error}"
+        );
     }
 }

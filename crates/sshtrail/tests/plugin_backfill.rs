@@ -62,9 +62,10 @@ impl Plugin {
             .arg("--state-dir")
             .arg(dir.join("state"))
             .args(["--metrics-listen", "off"])
-            // No sshd lines here: the session is attributed from the audit records
-            // alone once this passes.
-            .args(["--join-deadline-ms", "300"])
+            // No sshd lines here (the syslog file stays empty, so that source is idle):
+            // the session is attributed from the audit records alone once the grace
+            // has passed.
+            .args(["--join-deadline-ms", "300", "--join-grace-ms", "300"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -152,9 +153,10 @@ fn system<'a>(events: &'a [Value], action: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// What one uninterrupted run makes of the whole capture.
-fn reference(all: &[(u64, Vec<String>)]) -> Vec<u64> {
-    let dir = work_dir("backfill-reference", "");
+/// What one uninterrupted run makes of the whole capture (`name`: the calling test's,
+/// for a directory of its own: tests run at the same time).
+fn reference(name: &str, all: &[(u64, Vec<String>)]) -> Vec<u64> {
+    let dir = work_dir(&format!("{name}-reference"), "");
     let mut plugin = Plugin::start(&dir);
     plugin.feed(&lines_of(all));
     plugin.wait_for("the logout", |e| {
@@ -193,7 +195,7 @@ fn crash_and_restart(name: &str, log: &str, all: &[(u64, Vec<String>)]) -> (Path
 fn events_missed_while_down_are_backfilled_from_the_log_once() {
     let all = events_by_serial();
     assert_eq!(all.len(), 19);
-    let expected = reference(&all);
+    let expected = reference("backfill", &all);
     assert!(expected.len() >= 10, "{expected:?}");
 
     let (dir, events) = crash_and_restart("backfill", &lines_of(&all), &all);
@@ -266,9 +268,9 @@ fn a_log_directory_that_cannot_be_read_is_reported_with_the_time_span() {
 #[test]
 fn a_new_boot_counting_serials_from_1_again_is_not_taken_for_repeats() {
     let all = events_by_serial();
-    let expected = reference(&all).len();
-    // The next boot's records, an hour later: still in the past, as the tracker's
-    // deadlines run on the wall clock. Their serials (1–19) are below the old mark.
+    let expected = reference("next-boot", &all).len();
+    // The next boot's records, an hour later. Their serials (1–19) are below the old
+    // mark.
     let later = support::as_next_boot(&lines_of(&all), 3_600);
 
     // Run 1 writes the whole capture and stops; then the host "reboots": auditd's log

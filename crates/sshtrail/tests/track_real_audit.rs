@@ -84,14 +84,14 @@ fn login_record_starts_the_session_of_the_sshd_process() {
 
 #[test]
 fn without_sshd_the_session_is_attributed_from_audit_and_ends_once() {
-    let mut tracker = Tracker::new(Config::default(), Host::default());
+    let mut tracker = Tracker::new(Config::default());
     for fact in facts("ssh-login.log") {
         tracker.on_audit(fact);
     }
     tracker.finish();
     let events: Vec<serde_json::Value> = tracker
         .drain()
-        .map(|e| serde_json::from_slice(&e.to_line()).unwrap())
+        .map(|e| serde_json::from_slice(&e.to_line(&Host::default())).unwrap())
         .collect();
     let marked: Vec<&serde_json::Value> = events
         .iter()

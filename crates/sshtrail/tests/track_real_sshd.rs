@@ -14,17 +14,17 @@ fn data(name: &str) -> String {
 }
 
 fn events() -> Vec<Value> {
-    let mut tracker = Tracker::new(Config::default(), Host::default());
+    let mut tracker = Tracker::new(Config::default());
     for line in data("debian12-journal.json").lines() {
         let framed = frame_journal_json(line).expect("captured lines frame");
-        if let Some(fact) = sshd_fact(&framed) {
+        if let Some(fact) = sshd_fact(&framed, None) {
             tracker.on_sshd(fact);
         }
     }
     tracker.finish();
     tracker
         .drain()
-        .map(|e| serde_json::from_slice(&e.to_line()).unwrap())
+        .map(|e| serde_json::from_slice(&e.to_line(&Host::default())).unwrap())
         .collect()
 }
 

@@ -338,7 +338,9 @@ mod tests {
         );
         assert_eq!(x.program.as_deref(), Some("sshd-session"));
         assert!(!x.whole_seconds);
-        let x = f.frame("2026-11-23T11:00:29+01:00 vm sshd[5]: hello").unwrap();
+        let x = f
+            .frame("2026-11-23T11:00:29+01:00 vm sshd[5]: hello")
+            .unwrap();
         assert!(x.whole_seconds, "no fraction: a whole second");
         let x = f
             .frame("<38>1 2026-11-23T11:00:29.183076+00:00 vm sshd 11411 - - Connection from")

@@ -135,4 +135,3 @@ fn load(parser: &RuleParser, file: &Path) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
-

@@ -110,8 +110,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if sample {
         scan.audit(SAMPLE_AUDIT.as_bytes());
         scan.sshd(SAMPLE_SSHD.as_bytes(), format, &checked.tz);
-        sources.push(file_source("sample audit log", SAMPLE_AUDIT, Contents::Audit, &checked.tz));
-        sources.push(file_source("sample journal", SAMPLE_SSHD, Contents::Sshd(format), &checked.tz));
+        sources.push(file_source(
+            "sample audit log",
+            SAMPLE_AUDIT,
+            Contents::Audit,
+            &checked.tz,
+        ));
+        sources.push(file_source(
+            "sample journal",
+            SAMPLE_SSHD,
+            Contents::Sshd(format),
+            &checked.tz,
+        ));
     } else {
         for path in &args.audit_logs {
             let input = open(path, |head| scan.audit(head))?;
@@ -170,7 +180,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         if stats.write_failures > 0 {
-            eprintln!("sshtrail: {} session log write(s) failed", stats.write_failures);
+            eprintln!(
+                "sshtrail: {} session log write(s) failed",
+                stats.write_failures
+            );
             return Ok(ExitCode::from(1));
         }
     }
@@ -179,14 +192,22 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .sshd_lines_unframed
         .load(std::sync::atomic::Ordering::Relaxed);
     if unframed > 0 {
-        tracing::warn!(unframed, "sshd log lines that could not be framed were skipped");
+        tracing::warn!(
+            unframed,
+            "sshd log lines that could not be framed were skipped"
+        );
     }
     let stats = pipeline.tracker.stats();
     tracing::info!(?stats, "replay done");
     Ok(ExitCode::SUCCESS)
 }
 
-fn file_source(name: &str, text: &'static str, contents: Contents, tz: &TimeZone) -> Box<dyn Source> {
+fn file_source(
+    name: &str,
+    text: &'static str,
+    contents: Contents,
+    tz: &TimeZone,
+) -> Box<dyn Source> {
     Box::new(FileSource::new(
         name.to_string(),
         Box::new(text.as_bytes()),
@@ -242,7 +263,8 @@ impl Scan {
         let mut framer: Option<Framer> = format.map(|f| Framer::new(f, tz.clone()));
         for line in head.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             if framer.is_none() {
-                framer = Format::detect(&String::from_utf8_lossy(line)).map(|f| Framer::new(f, tz.clone()));
+                framer = Format::detect(&String::from_utf8_lossy(line))
+                    .map(|f| Framer::new(f, tz.clone()));
             }
             let Some(framed) = framer.as_ref().and_then(|f| f.frame_bytes(line).ok()) else {
                 continue;

@@ -267,7 +267,11 @@ impl Daemon {
             backfill_since = Some(previous.saved_at_ms);
             previous_boot = restore::restore(&mut pipeline, previous, &mut started);
         }
-        pipeline.system(wall_ms(), Outcome::Succeeded, SystemKind::DaemonStarted(started))?;
+        pipeline.system(
+            wall_ms(),
+            Outcome::Succeeded,
+            SystemKind::DaemonStarted(started),
+        )?;
         if let Some((id, alive_ms)) = previous_boot {
             // What the old boot logged after the checkpoint (its sessions' ends among it)
             // comes first from the audit source; its sessions still open then are ended.
@@ -384,15 +388,19 @@ fn sources(
             let client = match daemon.netlink_mode {
                 NetlinkMode::Unicast => AuditClient::unicast()
                     .context("registering as the audit daemon (is auditd running?)")?,
-                NetlinkMode::Multicast => AuditClient::multicast()
-                    .context("joining the kernel's audit read-log group")?,
+                NetlinkMode::Multicast => {
+                    AuditClient::multicast().context("joining the kernel's audit read-log group")?
+                }
             };
             sources.push(Box::new(NetlinkSource::new(client)));
         }
     }
     match (daemon.sshd_source, &daemon.sshd_log) {
         (SshdSource::Syslog, Some(path)) => {
-            let dir = path.parent().unwrap_or(Path::new("/"));
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
             let base = path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -407,7 +415,10 @@ fn sources(
         (SshdSource::Fifo, Some(path)) => sources.push(Box::new(FifoSource::new(path.clone()))),
         _ => {
             let cursor = previous.and_then(|c| c.journald_cursor.clone());
-            sources.push(Box::new(JournaldSource::new(cursor, checked.programs.clone())));
+            sources.push(Box::new(JournaldSource::new(
+                cursor,
+                checked.programs.clone(),
+            )));
         }
     }
     Ok(sources)

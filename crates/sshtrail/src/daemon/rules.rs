@@ -1,8 +1,8 @@
 //! `--audit-rules`: installing the rules the trail depends on, and saying how it went as
 //! a `SystemAction`, so that an auditor sees when they could not be installed.
 
-use crate::rules_file::{load_rules, LoadError};
 use crate::pipeline::Pipeline;
+use crate::rules_file::{load_rules, LoadError};
 use crate::source::wall_ms;
 use sshtrail_event::{Outcome, SystemKind};
 use std::path::Path;

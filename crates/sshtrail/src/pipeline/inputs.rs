@@ -82,7 +82,10 @@ pub struct Inputs {
 
 impl Inputs {
     /// Starts one reader thread per source. `shutdown` stops them.
-    pub fn start(sources: Vec<Box<dyn Source>>, shutdown: Arc<AtomicBool>) -> std::io::Result<Inputs> {
+    pub fn start(
+        sources: Vec<Box<dyn Source>>,
+        shutdown: Arc<AtomicBool>,
+    ) -> std::io::Result<Inputs> {
         let mut inputs = Vec::with_capacity(sources.len());
         for source in sources {
             let (tx, rx) = bounded(IN_FLIGHT);
@@ -90,11 +93,13 @@ impl Inputs {
             let name = source.name();
             let side = source.side();
             let rewindable = source.rewindable();
-            let thread = std::thread::Builder::new().name(format!("source-{name}")).spawn({
-                let shutdown = Arc::clone(&shutdown);
-                let committed = Arc::clone(&committed);
-                move || read(source, tx, shutdown, committed)
-            })?;
+            let thread = std::thread::Builder::new()
+                .name(format!("source-{name}"))
+                .spawn({
+                    let shutdown = Arc::clone(&shutdown);
+                    let committed = Arc::clone(&committed);
+                    move || read(source, tx, shutdown, committed)
+                })?;
             inputs.push(Input {
                 name,
                 side,

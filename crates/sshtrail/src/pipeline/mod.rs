@@ -25,12 +25,12 @@ use crate::metrics::Metrics;
 use crate::source::audit_dir::FilePosition;
 use crate::source::{wall_ms, Batch, Item, LineFormat, Notice, Payload, Position, Side};
 use crate::track::build;
+use crate::track::facts::{AuditFact, SshdFact};
 use crate::track::from_audit::{audit_fact, redact_fact};
 use crate::track::from_sshd::sshd_fact;
 use crate::track::progress::{Progress, SideProgress};
 use crate::track::redact::Redactor;
 use crate::track::system::audit_system_action;
-use crate::track::facts::{AuditFact, SshdFact};
 use crate::track::Tracker;
 use inputs::{Inputs, SideState, Step};
 use outputs::Outputs;
@@ -192,9 +192,12 @@ impl Pipeline {
                     Err(e) => self.metrics.parse_error(e.kind()),
                 }
             }
-            Payload::SshdLine { format, range } => {
-                self.sshd_line(*format, batch.bytes_of(range), item.end.as_ref(), item.time_ms)?
-            }
+            Payload::SshdLine { format, range } => self.sshd_line(
+                *format,
+                batch.bytes_of(range),
+                item.end.as_ref(),
+                item.time_ms,
+            )?,
             Payload::Notice(notice) => self.notice(side, notice, item.end.as_ref())?,
         }
         Ok(())
@@ -255,7 +258,8 @@ impl Pipeline {
         }
         let host = &self.host;
         let outputs = &mut self.outputs;
-        self.tracker.finish_with(|event| outputs.emit(event, host))?;
+        self.tracker
+            .finish_with(|event| outputs.emit(event, host))?;
         self.outputs.sync()
     }
 
@@ -308,10 +312,11 @@ impl Pipeline {
                     // only repeats (and records late beyond the reorder wait) go here.
                     if Instant::now() > until {
                         positions.stream_dedup_until = None;
-                    } else if self
-                        .reassembler
-                        .already_emitted_at(record.node(), record.serial(), time_ms)
-                    {
+                    } else if self.reassembler.already_emitted_at(
+                        record.node(),
+                        record.serial(),
+                        time_ms,
+                    ) {
                         positions.replay_skipped += 1;
                         return Ok(());
                     }
@@ -463,7 +468,12 @@ impl Pipeline {
         self.flush_tracker()
     }
 
-    fn notice(&mut self, side: Side, notice: &Notice, end: Option<&Position>) -> anyhow::Result<()> {
+    fn notice(
+        &mut self,
+        side: Side,
+        notice: &Notice,
+        end: Option<&Position>,
+    ) -> anyhow::Result<()> {
         let now = self.timing.wall_ms();
         match notice {
             Notice::Gap {
@@ -520,7 +530,12 @@ impl Pipeline {
     }
 
     /// A `SystemAction`, written now.
-    pub fn system(&mut self, time_ms: u64, outcome: Outcome, kind: SystemKind) -> Result<(), SinkError> {
+    pub fn system(
+        &mut self,
+        time_ms: u64,
+        outcome: Outcome,
+        kind: SystemKind,
+    ) -> Result<(), SinkError> {
         self.flush_tracker()?;
         let event = build::system_action(time_ms, outcome, kind);
         self.outputs.emit(event, &self.host)

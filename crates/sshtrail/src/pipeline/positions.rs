@@ -42,7 +42,13 @@ impl Positions {
 
     /// A record of event (`node`, `serial`) starts `line_len` bytes (and its newline)
     /// before `end`: the first such record of an event is where its event begins.
-    pub fn record_read(&mut self, node: Option<&str>, serial: u64, line_len: usize, end: FilePosition) {
+    pub fn record_read(
+        &mut self,
+        node: Option<&str>,
+        serial: u64,
+        line_len: usize,
+        end: FilePosition,
+    ) {
         let key = (node.map(str::to_string), serial);
         if self.in_flight_by_event.contains_key(&key) {
             return;

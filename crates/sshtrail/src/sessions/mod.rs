@@ -231,7 +231,11 @@ impl Recorder {
         }))
     }
 
-    fn action(&mut self, action: &sshtrail_event::Action, host: &Host) -> Result<(), RecorderError> {
+    fn action(
+        &mut self,
+        action: &sshtrail_event::Action,
+        host: &Host,
+    ) -> Result<(), RecorderError> {
         let audit_id = action.ses.to_string();
         if self.sealed_before_restart.contains_key(&audit_id) {
             return Ok(());

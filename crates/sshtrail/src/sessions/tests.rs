@@ -101,7 +101,12 @@ fn digest_of(event: &Event) -> String {
     let Event::Logout(logout) = event else {
         panic!("a logout");
     };
-    logout.session_log.as_ref().expect("a digest").digest.clone()
+    logout
+        .session_log
+        .as_ref()
+        .expect("a digest")
+        .digest
+        .clone()
 }
 
 /// Records `events`, returning the logout's digest (if it was among them).

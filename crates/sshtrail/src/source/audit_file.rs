@@ -2,7 +2,9 @@
 //! (see [`super::audit_dir`]), each line with the position just after it.
 
 use super::audit_dir::{AuditDirTailer, RawItem};
-use super::{audit_line_time, Batch, Item, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS};
+use super::{
+    audit_line_time, Batch, Item, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS,
+};
 use std::time::Duration;
 
 pub struct AuditFileSource {

@@ -7,7 +7,9 @@
 //! each line takes the time it was read.
 
 use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{wall_ms, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use super::{
+    wall_ms, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
+};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;

@@ -4,7 +4,10 @@
 
 use super::lines::{Line, LineBuffer};
 use super::syslog_file::sshd_line_time;
-use super::{audit_line_time, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use super::{
+    audit_line_time, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS,
+    MAX_LINE,
+};
 use sshtrail_sshd::{Framer, TimeZone};
 use std::io::Read;
 use std::time::Duration;
@@ -28,7 +31,12 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    pub fn new(name: String, input: Box<dyn Read + Send>, contents: Contents, tz: TimeZone) -> FileSource {
+    pub fn new(
+        name: String,
+        input: Box<dyn Read + Send>,
+        contents: Contents,
+        tz: TimeZone,
+    ) -> FileSource {
         let framer = match contents {
             Contents::Sshd(Some(format)) => Some(Framer::new(format, tz.clone())),
             _ => None,
@@ -69,7 +77,8 @@ impl FileSource {
                 Contents::Sshd(_) => {
                     if self.framer.is_none() {
                         let sample = String::from_utf8_lossy(text);
-                        self.framer = LineFormat::detect(&sample).map(|f| Framer::new(f, self.tz.clone()));
+                        self.framer =
+                            LineFormat::detect(&sample).map(|f| Framer::new(f, self.tz.clone()));
                     }
                     let Some(framer) = &self.framer else {
                         continue;
@@ -120,7 +129,11 @@ impl Source for FileSource {
                     self.lines.push(b"\n");
                     self.take_lines(&mut batch);
                 }
-                return if batch.is_empty() { Pull::End } else { Pull::Batch(batch) };
+                return if batch.is_empty() {
+                    Pull::End
+                } else {
+                    Pull::Batch(batch)
+                };
             }
             const CHUNK: usize = 64 * 1024;
             let room = self.lines.spare(CHUNK);

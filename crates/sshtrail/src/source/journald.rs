@@ -9,7 +9,9 @@
 //! started again after the last cursor, so nothing is skipped or repeated.
 
 use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{Batch, Item, LineFormat, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use super::{
+    Batch, Item, LineFormat, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
+};
 use std::io;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -192,7 +194,8 @@ mod tests {
 
     #[test]
     fn cursor_and_time_are_found_without_a_json_parse() {
-        let line = br#"{"__CURSOR":"s=abc;i=1f","__REALTIME_TIMESTAMP":"1795431100841123","MESSAGE":"x"}"#;
+        let line =
+            br#"{"__CURSOR":"s=abc;i=1f","__REALTIME_TIMESTAMP":"1795431100841123","MESSAGE":"x"}"#;
         assert_eq!(cursor_of(line), Some("s=abc;i=1f"));
         assert_eq!(realtime_ms(line), Some(1_795_431_100_841));
         assert_eq!(cursor_of(b"{}"), None);

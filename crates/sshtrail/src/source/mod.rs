@@ -27,8 +27,8 @@ pub mod file;
 pub mod journald;
 pub mod lines;
 pub mod netlink;
-mod poll;
 pub mod plugin;
+mod poll;
 pub mod syslog_file;
 
 pub use crate::track::progress::Side;
@@ -208,7 +208,12 @@ mod tests {
             b"msg=audit(99999999999999999999999.000:1)",
             b"",
         ] {
-            assert_eq!(audit_line_time(bad), None, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                audit_line_time(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

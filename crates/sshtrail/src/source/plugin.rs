@@ -7,7 +7,9 @@
 //! own log at the next start.
 
 use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{audit_line_time, Batch, Item, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE};
+use super::{
+    audit_line_time, Batch, Item, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
+};
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;

@@ -49,10 +49,14 @@ pub enum SshdWhat {
         reason: String,
     },
     /// `Invalid user X from …`: remembered for the connection's closing rule.
-    InvalidUser { user: String },
+    InvalidUser {
+        user: String,
+    },
     /// A refusal that names no user (`Certificate invalid`, a revoked key, bad
     /// ownership): the reason a connection that then closes unauthenticated failed.
-    PreauthNote { reason: String },
+    PreauthNote {
+        reason: String,
+    },
     /// The connection ended before authentication (`Connection closed … [preauth]`,
     /// `Disconnected from invalid user …`, timeouts, resets).
     PreauthEnded {
@@ -63,10 +67,14 @@ pub enum SshdWhat {
     },
     /// `User child is on pid N`: the session's unprivileged child, which logs the
     /// disconnect lines of the session that `pid` (the monitor) owns.
-    UserChild { child: u32 },
+    UserChild {
+        child: u32,
+    },
     /// The authenticated session ended (`Disconnected from user …`, `Received disconnect`
     /// after authentication, `pam_unix(sshd:session): session closed`).
-    SessionClosed { reason: String },
+    SessionClosed {
+        reason: String,
+    },
 }
 
 /// What an audit event means for session tracking.

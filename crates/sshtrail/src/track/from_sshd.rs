@@ -82,18 +82,12 @@ fn what(framed: &Framed<'_>) -> Option<SshdWhat> {
         Event::AuthRefused { reason, .. } => SshdWhat::PreauthNote {
             reason: format!("authentication refused: {reason}"),
         },
-        Event::Timeout { peer } => {
-            preauth_end(None, &peer, "timeout before authentication")
-        }
+        Event::Timeout { peer } => preauth_end(None, &peer, "timeout before authentication"),
         Event::ConnectionClosed { user, state, peer }
         | Event::Disconnected { user, state, peer }
         | Event::ConnectionReset { user, state, peer } => {
             if before_auth(message.preauth, state) {
-                preauth_end(
-                    user,
-                    &peer,
-                    "disconnected before authentication",
-                )
+                preauth_end(user, &peer, "disconnected before authentication")
             } else {
                 SshdWhat::SessionClosed {
                     reason: "disconnected".to_string(),
@@ -113,11 +107,7 @@ fn what(framed: &Framed<'_>) -> Option<SshdWhat> {
         },
         Event::ReceivedDisconnect { peer, reason, .. } => {
             if message.preauth {
-                preauth_end(
-                    None,
-                    &peer,
-                    "disconnected before authentication",
-                )
+                preauth_end(None, &peer, "disconnected before authentication")
             } else {
                 SshdWhat::SessionClosed {
                     reason: format!("received disconnect: {reason}"),

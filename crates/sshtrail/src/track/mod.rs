@@ -247,7 +247,10 @@ impl Tracker {
             self.restored = false;
             self.restart_waits(progress.wall_ms);
         }
-        if self.timers.any_due(&self.progress, self.config.join_grace_ms) {
+        if self
+            .timers
+            .any_due(&self.progress, self.config.join_grace_ms)
+        {
             let _ = self.expire_with(|_| Ok::<(), std::convert::Infallible>(()));
         }
         let event_now = progress.audit.watermark_ms.max(progress.sshd.watermark_ms);
@@ -266,7 +269,10 @@ impl Tracker {
     /// `write` as soon as it is made. At the end of a replay every session still waiting
     /// gives up at once; holding all of their events at the same time took more memory
     /// (and page faults) than anything before it. Same events, same order.
-    pub fn finish_with<E>(&mut self, mut write: impl FnMut(Event) -> Result<(), E>) -> Result<(), E> {
+    pub fn finish_with<E>(
+        &mut self,
+        mut write: impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.drain().try_for_each(&mut write)?;
         self.progress = Progress::finished();
         self.expire_with(|out| out.drain(..).try_for_each(&mut write))?;
@@ -512,7 +518,11 @@ impl Tracker {
     /// means nothing here.
     fn restart_waits(&mut self, wall_ms: u64) {
         for session in self.state.sessions.values_mut() {
-            for wait in session.login_wait.iter_mut().chain(session.end_wait.iter_mut()) {
+            for wait in session
+                .login_wait
+                .iter_mut()
+                .chain(session.end_wait.iter_mut())
+            {
                 wait.since_ms = wall_ms;
             }
         }
@@ -695,14 +705,10 @@ impl Tracker {
     }
 
     fn emit_action(&mut self, ses: u32, fact: AuditFact) {
-        let attribution = self
-            .state
-            .sessions
-            .get_mut(&ses)
-            .and_then(|s| {
-                s.actions += 1;
-                s.attribution.clone()
-            });
+        let attribution = self.state.sessions.get_mut(&ses).and_then(|s| {
+            s.actions += 1;
+            s.attribution.clone()
+        });
         let Some(attribution) = attribution else {
             return self.emit_audit_only(ses, fact);
         };
@@ -723,7 +729,13 @@ impl Tracker {
         self.push_action(ses, fact, Arc::new(actor), Correlation::AuditOnly);
     }
 
-    fn push_action(&mut self, ses: u32, fact: AuditFact, actor: Arc<Actor>, correlation: Correlation) {
+    fn push_action(
+        &mut self,
+        ses: u32,
+        fact: AuditFact,
+        actor: Arc<Actor>,
+        correlation: Correlation,
+    ) {
         self.out.push(Event::Action(Box::new(Action {
             time_ms: fact.time_ms,
             ses,
@@ -824,7 +836,9 @@ impl Tracker {
                 (None, None) => return,
                 (Some(_), Some(_)) => None,
                 _ if waited => None,
-                (Some(sshd), None) => Some((Side::Audit, self.due(sshd.time_ms, sshd.resolution_ms))),
+                (Some(sshd), None) => {
+                    Some((Side::Audit, self.due(sshd.time_ms, sshd.resolution_ms)))
+                }
                 (None, Some(audit)) => Some((Side::Sshd, self.due(audit.time_ms, 1))),
             }
         };
@@ -897,7 +911,10 @@ impl Tracker {
             self.attribute_audit_only(ses);
         }
         if let Some(session) = self.state.sessions.get_mut(&ses) {
-            if session.logged_out_ms.is_none() && session.sshd_end.is_none() && session.audit_end.is_none() {
+            if session.logged_out_ms.is_none()
+                && session.sshd_end.is_none()
+                && session.audit_end.is_none()
+            {
                 session.sshd_end = Some(EndSignal {
                     time_ms,
                     resolution_ms: 1,

@@ -140,7 +140,9 @@ impl<K: Ord + Copy> Timers<K> {
         [Side::Audit, Side::Sshd].into_iter().any(|side| {
             let i = slot(side);
             let p = progress.side(side);
-            let by_due = self.by_due[i].first().is_some_and(|(due, _)| p.ended || p.watermark_ms > *due);
+            let by_due = self.by_due[i]
+                .first()
+                .is_some_and(|(due, _)| p.ended || p.watermark_ms > *due);
             let by_idle = p.idle_since_ms.is_some_and(|idle| {
                 self.by_start[i].first().is_some_and(|(since, _)| {
                     progress.wall_ms >= idle.max(*since).saturating_add(grace_ms)
@@ -157,10 +159,7 @@ impl<K: Ord + Copy> Timers<K> {
         for side in [Side::Audit, Side::Sshd] {
             let i = slot(side);
             let p = progress.side(side);
-            loop {
-                let Some(&(due, key)) = self.by_due[i].first() else {
-                    break;
-                };
+            while let Some(&(due, key)) = self.by_due[i].first() {
                 if !(p.ended || p.watermark_ms > due) {
                     break;
                 }
@@ -180,7 +179,7 @@ impl<K: Ord + Copy> Timers<K> {
                 }
             }
         }
-        over.sort_unstable_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+        over.sort_unstable_by_key(|a| (a.0, a.2));
         over.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
         over.into_iter().map(|(_, side, key)| (side, key)).collect()
     }

@@ -13,7 +13,7 @@ use sshtrail::daemon::{check_pipeline, open_store, tracker};
 use sshtrail::metrics::Metrics;
 use sshtrail::pipeline::inputs::Inputs;
 use sshtrail::pipeline::outputs::Outputs;
-use sshtrail::pipeline::{drive, Identity, Parts, Pipeline, Timing, Unattended};
+use sshtrail::pipeline::{self, drive, Identity, Parts, Pipeline, Timing, Unattended};
 use sshtrail::sessions::Recorder;
 use sshtrail::settings::{read_config, PipelineLayer};
 use sshtrail::source::file::{Contents, FileSource};
@@ -21,7 +21,7 @@ use sshtrail::source::Source;
 use sshtrail_audit::interpret::NoNames;
 use sshtrail_event::sink::{Sink, SinkError};
 use sshtrail_event::Host;
-use sshtrail_sshd::{Format, Framer, TimeZone};
+use sshtrail_sshd::{Format, Framer, TimeZone, Timestamp};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -104,12 +104,21 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let format = Format::from_name(&args.sshd_format);
+    // RFC 3164 stamps have no year: a captured file's lines are read as the year that
+    // puts them before its last change (any time before it, for the bundled sample).
+    let syslog_reference = args
+        .sshd_logs
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok()?.modified().ok())
+        .max()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| Timestamp(i64::try_from(d.as_micros()).unwrap_or(i64::MAX)));
     let mut scan = Scan::default();
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let sample = args.audit_logs.is_empty() && args.sshd_logs.is_empty();
     if sample {
         scan.audit(SAMPLE_AUDIT.as_bytes());
-        scan.sshd(SAMPLE_SSHD.as_bytes(), format, &checked.tz);
+        scan.sshd(SAMPLE_SSHD.as_bytes(), format, &checked.tz, None);
         sources.push(file_source(
             "sample audit log",
             SAMPLE_AUDIT,
@@ -130,15 +139,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 input,
                 Contents::Audit,
                 checked.tz.clone(),
+                None,
             )));
         }
         for path in &args.sshd_logs {
-            let input = open(path, |head| scan.sshd(head, format, &checked.tz))?;
+            let input = open(path, |head| {
+                scan.sshd(head, format, &checked.tz, syslog_reference)
+            })?;
             sources.push(Box::new(FileSource::new(
                 path.display().to_string(),
                 input,
                 Contents::Sshd(format),
                 checked.tz.clone(),
+                syslog_reference,
             )));
         }
     }
@@ -160,6 +173,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         redactor: checked.redactor,
         sshd_programs: checked.programs,
         tz: checked.tz,
+        syslog_reference,
         timing: Timing::Replay { records: 0 },
         metrics,
     });
@@ -213,6 +227,7 @@ fn file_source(
         Box::new(text.as_bytes()),
         contents,
         tz.clone(),
+        None,
     ))
 }
 
@@ -259,8 +274,14 @@ impl Scan {
         }
     }
 
-    fn sshd(&mut self, head: &[u8], format: Option<Format>, tz: &TimeZone) {
-        let mut framer: Option<Framer> = format.map(|f| Framer::new(f, tz.clone()));
+    fn sshd(
+        &mut self,
+        head: &[u8],
+        format: Option<Format>,
+        tz: &TimeZone,
+        reference: Option<Timestamp>,
+    ) {
+        let mut framer: Option<Framer> = format.map(|f| pipeline::framer(f, tz, reference));
         for line in head.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             if framer.is_none() {
                 framer = Format::detect(&String::from_utf8_lossy(line))

@@ -243,6 +243,7 @@ impl Daemon {
             redactor: checked.redactor,
             sshd_programs: checked.programs,
             tz: checked.tz,
+            syslog_reference: None,
             timing: Timing::Live,
             metrics: Arc::clone(&metrics),
         });

@@ -40,7 +40,8 @@ use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::SinkError;
 use sshtrail_event::{Event, Host, LogGap, LogName, Lost, Outcome, SystemKind};
-use sshtrail_sshd::{Framer, TimeZone};
+use sshtrail_sshd::framing::SyslogFramer;
+use sshtrail_sshd::{Framer, TimeZone, Timestamp};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,8 +137,21 @@ pub struct Parts {
     pub redactor: Option<Redactor>,
     pub sshd_programs: Vec<String>,
     pub tz: TimeZone,
+    /// The instant RFC 3164 syslog stamps (no year) are read relative to: `None`, the
+    /// clock at each line (live logs); a replay of a captured file uses its last
+    /// modification.
+    pub syslog_reference: Option<Timestamp>,
     pub timing: Timing,
     pub metrics: Arc<Metrics>,
+}
+
+/// A framer for `format` in zone `tz`, reading syslog years relative to `reference`.
+pub fn framer(format: LineFormat, tz: &TimeZone, reference: Option<Timestamp>) -> Framer {
+    let framer = Framer::new(format, tz.clone());
+    match reference {
+        Some(at) => framer.with_syslog(SyslogFramer::with_reference(tz.clone(), at)),
+        None => framer,
+    }
 }
 
 impl Pipeline {
@@ -146,7 +160,7 @@ impl Pipeline {
             Identity::Local(host) => (host, false),
             Identity::FromLogs => (Host::default(), true),
         };
-        let framer = |format| Framer::new(format, parts.tz.clone());
+        let framer = |format| framer(format, &parts.tz, parts.syslog_reference);
         Pipeline {
             reassembler: Reassembler::default(),
             tracker: parts.tracker,

@@ -8,7 +8,8 @@ use super::{
     audit_line_time, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS,
     MAX_LINE,
 };
-use sshtrail_sshd::{Framer, TimeZone};
+use crate::pipeline::framer;
+use sshtrail_sshd::{Framer, TimeZone, Timestamp};
 use std::io::Read;
 use std::time::Duration;
 
@@ -26,19 +27,23 @@ pub struct FileSource {
     /// Reads the sshd lines' times (for merging).
     framer: Option<Framer>,
     tz: TimeZone,
+    syslog_reference: Option<Timestamp>,
     lines: LineBuffer,
     ended: bool,
 }
 
 impl FileSource {
+    /// `syslog_reference`: the instant RFC 3164 stamps (no year) are read relative to,
+    /// as for the pipeline's own framing (see [`crate::pipeline::framer`]).
     pub fn new(
         name: String,
         input: Box<dyn Read + Send>,
         contents: Contents,
         tz: TimeZone,
+        syslog_reference: Option<Timestamp>,
     ) -> FileSource {
         let framer = match contents {
-            Contents::Sshd(Some(format)) => Some(Framer::new(format, tz.clone())),
+            Contents::Sshd(Some(format)) => Some(framer(format, &tz, syslog_reference)),
             _ => None,
         };
         FileSource {
@@ -47,6 +52,7 @@ impl FileSource {
             contents,
             framer,
             tz,
+            syslog_reference,
             lines: LineBuffer::new(MAX_LINE),
             ended: false,
         }
@@ -77,8 +83,8 @@ impl FileSource {
                 Contents::Sshd(_) => {
                     if self.framer.is_none() {
                         let sample = String::from_utf8_lossy(text);
-                        self.framer =
-                            LineFormat::detect(&sample).map(|f| Framer::new(f, self.tz.clone()));
+                        self.framer = LineFormat::detect(&sample)
+                            .map(|f| framer(f, &self.tz, self.syslog_reference));
                     }
                     let Some(framer) = &self.framer else {
                         continue;

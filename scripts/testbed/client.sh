@@ -34,3 +34,11 @@ tb_ssh_typed() {
     ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
         -tt -i "$TB_KEYS/$key" -l "$user" 127.0.0.1
 }
+
+# tb_ssh_tty HOST PORT USER KEY CMD   publickey, with a terminal (ssh -tt) for CMD
+tb_ssh_tty() {
+    local host=$1 port=$2 user=$3 key=$4
+    shift 4
+    ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -tt -i "$TB_KEYS/$key" -l "$user" "$host" "$@" </dev/null
+}

@@ -10,216 +10,14 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{kernel_audit_lock, require_live, AuditRule, S3Server};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Whether the testbed's sshd answers; panics instead when live tests are required.
-fn testbed_up() -> bool {
-    let up = std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:22830".parse().expect("address"),
-        Duration::from_secs(1),
-    )
-    .is_ok();
-    if !up && std::env::var("SSHTRAIL_REQUIRE_LIVE").as_deref() == Ok("1") {
-        panic!("the sshd testbed is not running (scripts/testbed/up.sh)");
-    }
-    up
-}
-
-/// Runs `tb_ssh_*` from scripts/testbed/client.sh; returns (success, stdout).
-fn ssh(call: &str) -> (bool, String) {
-    let script = format!(". scripts/testbed/client.sh && {call}");
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(repo())
-        .output()
-        .expect("bash");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-/// [`ssh`], left running: a session that lasts across what the test does meanwhile.
-fn background_ssh(call: &str) -> Child {
-    let script = repo().join("scripts/testbed/client.sh");
-    Command::new("bash")
-        .arg("-c")
-        .arg(format!(". {} && {call}", script.display()))
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("a session in the background")
-}
-
-struct Daemon {
-    child: Child,
-    output: PathBuf,
-}
-
-impl Daemon {
-    fn start(dir: &Path) -> Daemon {
-        Daemon::start_nth(dir, 1)
-    }
-
-    /// Starts the daemon on `dir` and waits for its `nth` start event in the output.
-    fn start_nth(dir: &Path, nth: usize) -> Daemon {
-        Daemon::start_with(dir, nth, &[])
-    }
-
-    fn start_with(dir: &Path, nth: usize, extra: &[&str]) -> Daemon {
-        Daemon::start_env(dir, nth, extra, &[])
-    }
-
-    fn start_env(dir: &Path, nth: usize, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let output = dir.join("events.json");
-        let child = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
-            .envs(env.iter().copied())
-            .args(["run", "--output"])
-            .arg(&output)
-            .arg("--state-dir")
-            .arg(dir.join("state"))
-            .args(["--metrics-listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sshtrail run");
-        let daemon = Daemon { child, output };
-        daemon.wait_for(|events| {
-            events
-                .iter()
-                .filter(|e| e["data"]["action"] == "daemon-started")
-                .count()
-                >= nth
-        });
-        // The journald follower starts at "now": give it a moment to be reading.
-        std::thread::sleep(Duration::from_millis(500));
-        daemon
-    }
-
-    fn events(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.output)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("every line is one JSON event"))
-            .collect()
-    }
-
-    fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let events = self.events();
-            if done(&events) {
-                return events;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out; events so far: {events:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// `kill -9`: no chance to write anything more.
-    fn crash(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn stop(mut self) -> Vec<Value> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let status = self.child.wait().expect("wait");
-        assert!(status.success(), "sshtrail run exited with {status}");
-        self.events()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What every live daemon test needs: the preconditions checked, the kernel lock held,
-/// an execve rule for logged-in users with the test's own key (deleted on drop), and an
-/// empty working directory.
-struct LiveCase {
-    key: String,
-    dir: PathBuf,
-    _rule: AuditRule,
-    _lock: std::fs::File,
-}
-
-impl LiveCase {
-    fn new(test: &str, short: &str) -> Option<LiveCase> {
-        if !require_live(test) || !testbed_up() {
-            return None;
-        }
-        let lock = kernel_audit_lock();
-        let key = format!("sshtrail-live-{short}-{}", std::process::id());
-        let rule = AuditRule::add(&[
-            "-A",
-            "exit,always",
-            "-F",
-            "arch=b64",
-            "-S",
-            "execve",
-            "-F",
-            "auid>=1000",
-            "-F",
-            "auid!=-1",
-            "-k",
-            &key,
-        ]);
-        let dir =
-            std::env::temp_dir().join(format!("sshtrail-live-{short}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Some(LiveCase {
-            key,
-            dir,
-            _rule: rule,
-            _lock: lock,
-        })
-    }
-}
-
-impl Drop for LiveCase {
-    fn drop(&mut self) {
-        // Kept after a failure, for a look at the events and session logs.
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// What a session said about itself: (kernel session id, client ip, client port).
-fn session_facts(stdout: &str) -> (String, String, String) {
-    let ses = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("ses="))
-        .expect("ses line")
-        .to_string();
-    let client = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("client="))
-        .expect("client line");
-    let mut parts = client.split_whitespace();
-    let ip = parts.next().unwrap_or_default().to_string();
-    let port = parts.next().unwrap_or_default().to_string();
-    (ses, ip, port)
-}
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::live::{
+    background_ssh, repo, session_facts, sessions_cli, ssh, verified_log, with_marker, Daemon,
+    LiveCase,
+};
+use support::{AuditRule, S3Server};
 
 #[test]
 fn logins_commands_and_logouts_are_attributed_to_their_own_session() {
@@ -403,18 +201,6 @@ fn logins_commands_and_logouts(case: &LiveCase, extra: &[&str]) -> Vec<Value> {
     events
 }
 
-/// Events whose process arguments contain `marker`.
-fn with_marker<'a>(events: &'a [Value], marker: &str) -> Vec<&'a Value> {
-    events
-        .iter()
-        .filter(|e| {
-            e["metadata"]["extra"]["process_args"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(marker)))
-        })
-        .collect()
-}
-
 #[test]
 fn kill_9_and_restart_lose_nothing_and_repeat_nothing() {
     if let Some(case) = LiveCase::new("kill_9_and_restart", "kill") {
@@ -486,31 +272,6 @@ fn kill_9_with_syslog_and_session_logs_loses_nothing_and_repeats_nothing() {
             assert_eq!(n, 1, "{user}'s log: one {kind}");
         }
     }
-}
-
-/// The session log a `UserLogout` names, checked against the digest it carries: its id.
-fn verified_log(storage: &str, logout: &Value) -> String {
-    let id = logout["data"]["session_log_id"]
-        .as_str()
-        .expect("session_log_id");
-    let digest = logout["data"]["session_log_digest"]
-        .as_str()
-        .expect("session_log_digest");
-    let verify = sessions_cli(storage, &["verify", id, "--digest", digest]);
-    assert!(
-        verify.status.success(),
-        "{id}: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
-    id.to_string()
-}
-
-fn sessions_cli(storage: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sshtrail"))
-        .args(["sessions", "--storage", storage])
-        .args(args)
-        .output()
-        .expect("sshtrail sessions")
 }
 
 fn kill_9_and_restart(case: &LiveCase, extra: &[&str]) -> Vec<Value> {

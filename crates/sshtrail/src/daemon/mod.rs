@@ -229,7 +229,7 @@ impl Daemon {
         let sink = open_sink(&output, rotation)?;
         let metrics = Arc::new(Metrics::default());
         let metrics_problem = serve_metrics(&daemon.metrics_listen, &metrics)?;
-        let sources = sources(&daemon, &checked, previous.as_ref())?;
+        let (sources, starts) = sources(&daemon, &checked, previous.as_ref())?;
         let boot_id = this_boot();
         let mut outputs = Outputs::new(sink, Arc::clone(&metrics));
         outputs.geo = checked.geo;
@@ -268,11 +268,18 @@ impl Daemon {
             backfill_since = Some(previous.saved_at_ms);
             previous_boot = restore::restore(&mut pipeline, previous, &mut started);
         }
-        pipeline.system(
-            wall_ms(),
-            Outcome::Succeeded,
-            SystemKind::DaemonStarted(started),
-        )?;
+        // Where the sources start, for what the checkpoint did not say (a restored audit
+        // position is kept whole: it also says how far re-read records are repeats).
+        let positions = &mut pipeline.positions;
+        if positions.audit_restored.is_none() {
+            positions.audit_read = starts.audit_file;
+        }
+        positions.sshd_file = positions.sshd_file.or(starts.sshd_file);
+        if positions.journald_cursor.is_none() {
+            positions.journald_cursor = starts.journald_cursor;
+        }
+        let kind = SystemKind::DaemonStarted(started);
+        pipeline.system(wall_ms(), Outcome::Succeeded, kind)?;
         if let Some((id, alive_ms)) = previous_boot {
             // What the old boot logged after the checkpoint (its sessions' ends among it)
             // comes first from the audit source; its sessions still open then are ended.
@@ -295,17 +302,19 @@ impl Daemon {
         {
             backfill::backfill(&mut pipeline, &daemon.audit_log_dir, since)?;
         }
-        metrics.ready.store(true, Ordering::Relaxed);
-        tracing::info!(output = %output.display(), "sshtrail running");
         let mut control = Daemon {
             daemon,
             state_dir,
             output,
             shutdown,
             reopen,
-            metrics,
+            metrics: Arc::clone(&metrics),
             last_checkpoint: Instant::now(),
         };
+        // Where every source starts is durable before anything is read.
+        control.checkpoint(&mut pipeline, &inputs)?;
+        metrics.ready.store(true, Ordering::Relaxed);
+        tracing::info!(output = %control.output.display(), "sshtrail running");
         let result = drive(&mut pipeline, &mut inputs, &mut control);
         inputs.stop(Duration::from_secs(2));
         pipeline.end_previous_boot()?;
@@ -366,19 +375,30 @@ impl Control for Daemon {
     }
 }
 
+/// Where the sources start: what the first checkpoint commits, so that a daemon stopped
+/// before it read anything still resumes there (and misses nothing written meanwhile).
+#[derive(Default)]
+struct Starts {
+    audit_file: Option<crate::source::audit_dir::FilePosition>,
+    sshd_file: Option<crate::source::audit_dir::FilePosition>,
+    journald_cursor: Option<String>,
+}
+
 /// The sources the settings name, resumed where the checkpoint says.
 fn sources(
     daemon: &DaemonSettings,
     checked: &Checked,
     previous: Option<&checkpoint::Checkpoint>,
-) -> anyhow::Result<Vec<Box<dyn Source>>> {
+) -> anyhow::Result<(Vec<Box<dyn Source>>, Starts)> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    let mut starts = Starts::default();
     match daemon.audit_source {
         AuditSource::File => {
             let dir = &daemon.audit_log_dir;
             let resume = previous.and_then(|c| c.audit.as_ref()).map(|a| a.resume);
             let tailer = AuditDirTailer::open(dir, "audit.log", resume, false, MAX_LINE)
                 .with_context(|| format!("opening {}/audit.log", dir.display()))?;
+            starts.audit_file = Some(tailer.position());
             sources.push(Box::new(AuditFileSource::new(tailer)));
         }
         AuditSource::Plugin => sources.push(Box::new(
@@ -410,19 +430,23 @@ fn sources(
             let resume = previous.and_then(|c| c.sshd_file);
             let tailer = AuditDirTailer::open(dir, base, resume, false, MAX_LINE)
                 .with_context(|| format!("opening {}", path.display()))?;
+            starts.sshd_file = Some(tailer.position());
             let framer = Framer::new(Format::Syslog, checked.tz.clone());
             sources.push(Box::new(SyslogFileSource::new(tailer, framer)));
         }
         (SshdSource::Fifo, Some(path)) => sources.push(Box::new(FifoSource::new(path.clone()))),
         _ => {
-            let cursor = previous.and_then(|c| c.journald_cursor.clone());
+            let cursor = previous
+                .and_then(|c| c.journald_cursor.clone())
+                .or_else(crate::source::journald::tail_cursor);
+            starts.journald_cursor = cursor.clone();
             sources.push(Box::new(JournaldSource::new(
                 cursor,
                 checked.programs.clone(),
             )));
         }
     }
-    Ok(sources)
+    Ok((sources, starts))
 }
 
 /// Serves /metrics; a port that cannot be had is reported, not fatal.

@@ -7,6 +7,12 @@
 //! reader would have to re-implement all of those and keep up with their changes. The
 //! cursor it prints with every entry is the resume position; if `journalctl` exits it is
 //! started again after the last cursor, so nothing is skipped or repeated.
+//!
+//! A follower starts *at* its cursor (`--cursor`) and drops that entry itself, rather than
+//! asking for what comes after it (`--after-cursor`): with a match on the identifier and a
+//! cursor whose entry does not match (the journal's tail when the daemon first starts),
+//! systemd 252's `--after-cursor` also skips the first entry that does
+//! (systemd/systemd#30288).
 
 use super::lines::{read_ready, Line, LineBuffer, Read};
 use super::{
@@ -23,14 +29,14 @@ struct Follower {
 }
 
 impl Follower {
-    /// Starts following the entries of `programs` (syslog identifiers) after `cursor`, or
-    /// from now when there is none.
+    /// Starts following the entries of `programs` (syslog identifiers) from `cursor`
+    /// (that entry included, if it is one of them), or from now when there is none.
     fn spawn(cursor: Option<&str>, programs: &[String]) -> io::Result<Follower> {
         let mut command = Command::new("journalctl");
         command.args(["-o", "json", "--follow", "--no-pager"]);
         match cursor {
             Some(cursor) => {
-                command.arg(format!("--after-cursor={cursor}"));
+                command.arg(format!("--cursor={cursor}"));
             }
             None => {
                 command.args(["-n", "0"]);
@@ -63,6 +69,8 @@ pub struct JournaldSource {
     programs: Vec<String>,
     /// The cursor of the last entry read: where a restarted `journalctl` continues.
     cursor: Option<String>,
+    /// The entry a follower starts at, already read: not delivered again.
+    skip: Option<String>,
     follower: Option<Follower>,
     lines: LineBuffer,
     /// After `journalctl` exited or failed to start: not before this again.
@@ -75,6 +83,7 @@ impl JournaldSource {
         JournaldSource {
             programs,
             cursor,
+            skip: None,
             follower: None,
             lines: LineBuffer::new(MAX_LINE),
             retry_at: None,
@@ -90,6 +99,10 @@ impl JournaldSource {
                 Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
                 Line::Text(text) => {
                     let cursor = cursor_of(text).map(str::to_string);
+                    if cursor.is_some() && cursor == self.skip {
+                        self.skip = None;
+                        continue;
+                    }
                     let time_ms = realtime_ms(text);
                     let range = batch.push_bytes(text);
                     if let Some(cursor) = &cursor {
@@ -135,7 +148,10 @@ impl Source for JournaldSource {
                 return Pull::Idle;
             }
             match Follower::spawn(self.cursor.as_deref(), &self.programs) {
-                Ok(follower) => self.follower = Some(follower),
+                Ok(follower) => {
+                    self.follower = Some(follower);
+                    self.skip = self.cursor.clone();
+                }
                 Err(e) => {
                     self.retry_at = Some(Instant::now() + Duration::from_secs(5));
                     batch.push_notice(Notice::Failed(format!("journalctl: {e}")));
@@ -169,6 +185,21 @@ impl Source for JournaldSource {
             Pull::Batch(batch)
         }
     }
+}
+
+/// The cursor of the journal's last entry now (whatever wrote it): where a follower that
+/// has no cursor of its own starts, so that nothing logged from here on is missed even
+/// if the daemon stops before it has read anything. `None` for an empty journal.
+pub fn tail_cursor() -> Option<String> {
+    let out = Command::new("journalctl")
+        .args(["--show-cursor", "-n", "0", "-o", "cat", "--no-pager"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("-- cursor: ").map(str::to_string))
 }
 
 /// `__CURSOR` of a `journalctl -o json` line, found without parsing the whole entry.

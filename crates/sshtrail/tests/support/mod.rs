@@ -1,6 +1,8 @@
 //! Shared helpers for tests that drive real components (kernel audit, auditd).
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::fs::File;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -280,6 +280,7 @@ impl Inputs {
                     input.state = State::Idle(wall_ms());
                 }
             }
+            Pull::Pending => input.state = State::Active,
             Pull::End => input.state = State::Ended,
         }
         let side = input.side;
@@ -337,9 +338,12 @@ fn read(
         }
         let pull = source.pull(PULL_WAIT);
         let end = matches!(pull, Pull::End);
+        // Idle and pending are told once each time they start: the pipeline keeps the
+        // state until the next change.
         match pull {
             Pull::Idle if idle => continue,
             Pull::Idle => idle = true,
+            Pull::Pending if !idle => continue,
             _ => idle = false,
         }
         if !send(&tx, pull, &shutdown) || end {

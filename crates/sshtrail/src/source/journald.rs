@@ -8,7 +8,13 @@
 //! cursor it prints with every entry is the resume position; if `journalctl` exits it is
 //! started again after the last cursor, so nothing is skipped or repeated.
 //!
-//! A follower starts *at* its cursor (`--cursor`) and drops that entry itself, rather than
+//! Catching up is told apart from following: from a cursor, `journalctl` first reads the
+//! backlog without `--follow` and exits at the journal's end; only then does a follower
+//! start, and only a quiet follower counts as caught up (idle). A `journalctl` still
+//! seeking through a large journal is silent too, but it is not caught up: waits for
+//! sshd's side must not end by a grace while it is.
+//!
+//! A reader starts *at* its cursor (`--cursor`) and drops that entry itself, rather than
 //! asking for what comes after it (`--after-cursor`): with a match on the identifier and a
 //! cursor whose entry does not match (the journal's tail when the daemon first starts),
 //! systemd 252's `--after-cursor` also skips the first entry that does
@@ -29,11 +35,15 @@ struct Follower {
 }
 
 impl Follower {
-    /// Starts following the entries of `programs` (syslog identifiers) from `cursor`
-    /// (that entry included, if it is one of them), or from now when there is none.
-    fn spawn(cursor: Option<&str>, programs: &[String]) -> io::Result<Follower> {
+    /// Reads the entries of `programs` (syslog identifiers) from `cursor` (that entry
+    /// included, if it is one of them), or from now when there is none; to the journal's
+    /// end and exits (`follow` false), or on as they come.
+    fn spawn(cursor: Option<&str>, programs: &[String], follow: bool) -> io::Result<Follower> {
         let mut command = Command::new("journalctl");
-        command.args(["-o", "json", "--follow", "--no-pager"]);
+        command.args(["-o", "json", "--no-pager"]);
+        if follow {
+            command.arg("--follow");
+        }
         match cursor {
             Some(cursor) => {
                 command.arg(format!("--cursor={cursor}"));
@@ -75,6 +85,10 @@ pub struct JournaldSource {
     lines: LineBuffer,
     /// After `journalctl` exited or failed to start: not before this again.
     retry_at: Option<Instant>,
+    /// The reader is going through the backlog (not following yet).
+    catching_up: bool,
+    /// `journalctl` could not be started the last time.
+    spawn_failed: bool,
 }
 
 impl JournaldSource {
@@ -87,6 +101,8 @@ impl JournaldSource {
             follower: None,
             lines: LineBuffer::new(MAX_LINE),
             retry_at: None,
+            catching_up: true,
+            spawn_failed: false,
         }
     }
 
@@ -145,14 +161,24 @@ impl Source for JournaldSource {
         if self.follower.is_none() {
             if self.retry_at.is_some_and(|at| Instant::now() < at) {
                 std::thread::sleep(timeout);
-                return Pull::Idle;
+                // Between two readers the backlog is not read yet; but a journalctl that
+                // cannot start at all must not hold the audit side's waits for ever.
+                return if self.catching_up && !self.spawn_failed {
+                    Pull::Pending
+                } else {
+                    Pull::Idle
+                };
             }
-            match Follower::spawn(self.cursor.as_deref(), &self.programs) {
+            // From a cursor there may be a backlog: it is read to its end first.
+            self.catching_up &= self.cursor.is_some();
+            match Follower::spawn(self.cursor.as_deref(), &self.programs, !self.catching_up) {
                 Ok(follower) => {
                     self.follower = Some(follower);
                     self.skip = self.cursor.clone();
+                    self.spawn_failed = false;
                 }
                 Err(e) => {
+                    self.spawn_failed = true;
                     self.retry_at = Some(Instant::now() + Duration::from_secs(5));
                     batch.push_notice(Notice::Failed(format!("journalctl: {e}")));
                     return Pull::Batch(batch);
@@ -165,24 +191,37 @@ impl Source for JournaldSource {
         match read_ready(&mut follower.stdout, &mut self.lines, timeout) {
             Ok(Read::Data) => self.take_lines(&mut batch),
             Ok(Read::Nothing) => {}
+            Ok(Read::End) if self.catching_up => {
+                // The backlog is read: follow from its last entry now, at once.
+                self.take_lines(&mut batch);
+                self.follower = None;
+                self.lines.clear();
+                self.retry_at = None;
+                self.catching_up = false;
+                if batch.is_empty() {
+                    return Pull::Pending;
+                }
+            }
             Ok(Read::End) => {
-                // journalctl exited (journald restarted, say): follow again after a pause,
+                // journalctl exited (journald restarted, say): read on after a pause,
                 // from the last cursor. A partial last line will never be completed.
                 self.follower = None;
                 self.lines.clear();
                 self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+                self.catching_up = true;
             }
             Err(e) => {
                 self.follower = None;
                 self.lines.clear();
                 self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+                self.catching_up = true;
                 batch.push_notice(Notice::Failed(format!("journalctl: {e}")));
             }
         }
-        if batch.is_empty() {
-            Pull::Idle
-        } else {
-            Pull::Batch(batch)
+        match (batch.is_empty(), self.catching_up) {
+            (false, _) => Pull::Batch(batch),
+            (true, true) => Pull::Pending,
+            (true, false) => Pull::Idle,
         }
     }
 }

@@ -3,8 +3,10 @@
 //! A [`Source`] hands over [`Batch`]es of items in the order it read them; each item has
 //! the event time it can tell without decoding (for merging sources by time), and, when
 //! the source can be read again after a restart, the [`Position`] just after it. A source
-//! that has nothing more for now says [`Pull::Idle`] (it is caught up), one that will
-//! never have more says [`Pull::End`]. The pipeline derives each side's watermark from
+//! that has nothing more for now says [`Pull::Idle`] (it is caught up: only then may
+//! waits for its side end by a wall-clock grace), one still reading a backlog that has
+//! not produced anything yet says [`Pull::Pending`], one that will never have more says
+//! [`Pull::End`]. The pipeline derives each side's watermark from
 //! these, commits positions only once what came of them is durable, and tells the source
 //! ([`Source::commit`]).
 //!
@@ -137,6 +139,9 @@ pub enum Pull {
     Batch(Batch),
     /// Nothing new now: the source is caught up.
     Idle,
+    /// Nothing to hand over yet, but the source is not caught up: it is still reading
+    /// a backlog (waits for its side do not end by idleness meanwhile).
+    Pending,
     /// Nothing more will ever come.
     End,
 }

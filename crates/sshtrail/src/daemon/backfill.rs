@@ -20,7 +20,19 @@ const EARLIER_BOOT_MS: u64 = 3_600_000;
 /// How long after a backfill the stream's repeats of it are dropped.
 const DEDUP_WINDOW: Duration = Duration::from_secs(60);
 
-pub fn backfill(pipeline: &mut Pipeline, dir: &Path, since_ms: u64) -> anyhow::Result<()> {
+/// How long before the checkpoint a record may be stamped and still be one the stream
+/// missed, for a node none of whose events was written yet.
+const IN_FLIGHT_MARGIN_MS: u64 = 60_000;
+
+/// Reads the log (oldest file first) into `pipeline`. `stop` is asked now and then: a
+/// stop meanwhile (SIGTERM, the plugin's stdin closed) ends it early, and what it did not
+/// read is read again at the next start (the high-water marks say what was written).
+pub fn backfill(
+    pipeline: &mut Pipeline,
+    dir: &Path,
+    since_ms: u64,
+    stop: &mut dyn FnMut() -> bool,
+) -> anyhow::Result<()> {
     let mut report = Backfill {
         since_ms,
         until_ms: wall_ms(),
@@ -41,6 +53,10 @@ pub fn backfill(pipeline: &mut Pipeline, dir: &Path, since_ms: u64) -> anyhow::R
     };
     let (mut read, mut added) = (0u64, 0u64);
     loop {
+        if read % 4096 == 0 && stop() {
+            report.error = Some("stopped before the end of the log".into());
+            break;
+        }
         match tailer.next_item() {
             Ok(TailItem::Line(line, _)) => {
                 read += 1;
@@ -54,9 +70,15 @@ pub fn backfill(pipeline: &mut Pipeline, dir: &Path, since_ms: u64) -> anyhow::R
                 }
                 // The log also holds earlier boots, whose serials may stand above the
                 // mark: a record an hour older than the last event written is one of
-                // theirs (or long written), never one the stream missed.
+                // theirs (or long written), never one the stream missed. With no event
+                // written yet, what came well before the checkpoint is the log's
+                // history, from before sshtrail ran.
                 let latest = reassembler.latest_emitted_ms(record.node());
-                if latest.is_some_and(|t| time_ms.saturating_add(EARLIER_BOOT_MS) < t) {
+                let old = match latest {
+                    Some(t) => time_ms.saturating_add(EARLIER_BOOT_MS) < t,
+                    None => time_ms.saturating_add(IN_FLIGHT_MARGIN_MS) < since_ms,
+                };
+                if old {
                     continue;
                 }
                 added += 1;

@@ -300,7 +300,8 @@ impl Daemon {
         if let (Some(since), AuditSource::Plugin | AuditSource::Netlink) =
             (backfill_since, daemon.audit_source)
         {
-            backfill::backfill(&mut pipeline, &daemon.audit_log_dir, since)?;
+            let mut stop = || shutdown.load(Ordering::Relaxed) || inputs.a_stream_ended();
+            backfill::backfill(&mut pipeline, &daemon.audit_log_dir, since, &mut stop)?;
         }
         let mut control = Daemon {
             daemon,

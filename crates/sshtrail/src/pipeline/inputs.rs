@@ -172,6 +172,18 @@ impl Inputs {
         state
     }
 
+    /// Whether a source that cannot be read again has ended (the plugin's stdin closed):
+    /// looked at without waiting, for work done before the items are taken (a backfill)
+    /// that should stop early then.
+    pub fn a_stream_ended(&mut self) -> bool {
+        for index in 0..self.inputs.len() {
+            self.fill(index);
+        }
+        self.inputs
+            .iter()
+            .any(|i| !i.rewindable && i.state == State::Ended)
+    }
+
     /// The names of the sources, for logs.
     pub fn names(&self) -> Vec<&'static str> {
         self.inputs.iter().map(|i| i.name).collect()

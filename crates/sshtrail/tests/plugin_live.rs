@@ -86,7 +86,7 @@ fn plugins_of(config: &Path) -> Vec<u32> {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if args.iter().any(|a| a == "plugin") && args.iter().any(|a| *a == want) {
+        if args.iter().any(|a| a == "plugin") && args.contains(&want) {
             found.push(pid);
         }
     }

@@ -437,12 +437,13 @@ impl Tracker {
     fn due_waits(&mut self) -> Vec<WaitKey> {
         let grace = self.config.join_grace_ms;
         let taken = self.timers.take(&self.progress, grace);
+        let mut seen = std::collections::HashSet::with_capacity(taken.len());
         let mut keys = Vec::with_capacity(taken.len());
         for (side, key) in taken {
             let over = self
                 .wait_of(key)
                 .is_some_and(|w| w.side == side && w.is_over(&self.progress, grace));
-            if over && !keys.contains(&key) {
+            if over && seen.insert(key) {
                 keys.push(key);
             }
         }
@@ -1061,7 +1062,7 @@ impl Tracker {
 }
 
 /// Which wait, for [`Tracker::end_wait`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum WaitKey {
     /// Session `ses` waits for its sshd login.
     Login(u32),

@@ -8,7 +8,7 @@ use crate::codec::wire::{self, Dec, WireError};
 /// The first frame of every log: which session, on which machine, since when.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
-    /// The session id the log is filed under (DESIGN.md: machine id, boot id, kernel `ses`).
+    /// The session id the log is filed under (machine id, boot id, kernel `ses`: see `sshtrail::sessions::id`).
     pub session_id: String,
     /// Host name of the machine the session ran on.
     pub host: String,

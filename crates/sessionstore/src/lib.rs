@@ -131,7 +131,8 @@ use std::time::Duration;
 /// What is known about one session, stored beside its log as `<id>.meta.json`.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SessionMeta {
-    /// Session id (see DESIGN.md): `[A-Za-z0-9._-]{1,128}`, no leading dot.
+    /// Session id (machine id, boot id, kernel `ses`; made by `sshtrail::sessions::id`):
+    /// `[A-Za-z0-9._-]{1,128}`, no leading dot.
     pub id: String,
     pub user: String,
     /// Source IP address.

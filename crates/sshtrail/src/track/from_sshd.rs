@@ -1,6 +1,6 @@
 //! One framed sshd log line → the [`SshdFact`] the tracker works with, if it is one.
 //!
-//! Counting rule (DESIGN.md): each `Failed …` line and each refusal that names a user
+//! Counting rule: each `Failed …` line and each refusal that names a user
 //! (not allowed, root refused, maximum attempts) is a failed login. `Invalid user`, and
 //! refusals that name no user (`Certificate invalid`, a revoked key, bad ownership), are
 //! notes on the connection: if it then closes unauthenticated without a failure line,

@@ -1,4 +1,4 @@
-//! Audit events that say something about the trail itself (DESIGN.md, `SystemAction`):
+//! Audit events that say something about the trail itself (`SystemAction`):
 //! audit rules removed, auditing disabled, auditd stopping.
 
 use sshtrail_audit::{Record, RecordType};

@@ -6,10 +6,8 @@
 //! (restart, reload) without the reader reopening anything. The format carries no time:
 //! each line takes the time it was read.
 
-use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{
-    wall_ms, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
-};
+use super::lines::{read_ready, LineBuffer, Read};
+use super::{wall_ms, Batch, LineFormat, Notice, Payload, Pull, Side, Source, MAX_LINE};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
@@ -50,26 +48,14 @@ impl FifoSource {
     }
 
     fn take_lines(&mut self, batch: &mut Batch) {
-        let now = wall_ms();
-        while batch.items.len() < BATCH_ITEMS {
-            let Some((line, _)) = self.lines.next_line() else {
-                return;
-            };
-            match line {
-                Line::Text(text) => {
-                    let range = batch.push_bytes(text);
-                    batch.items.push(Item {
-                        payload: Payload::SshdLine {
-                            format: LineFormat::Fifo,
-                            range,
-                        },
-                        time_ms: Some(now),
-                        end: None,
-                    });
-                }
-                Line::TooLong { len } => batch.push_notice(Notice::TooLong { len }),
-            }
-        }
+        let now = Some(wall_ms());
+        let payload = |range| Payload::SshdLine {
+            format: LineFormat::Fifo,
+            range,
+        };
+        batch.take_lines(&mut self.lines, |text, batch| {
+            batch.push_line(text, payload, now, None);
+        });
     }
 }
 

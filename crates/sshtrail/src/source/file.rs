@@ -2,13 +2,12 @@
 //! framings (journald JSON, syslog, fifo lines), from a file, standard input or memory.
 //! They end; they are never idle, so merging them by time is deterministic.
 
-use super::lines::{Line, LineBuffer};
+use super::lines::LineBuffer;
 use super::syslog_file::sshd_line_time;
 use super::{
-    audit_line_time, Batch, Item, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS,
-    MAX_LINE,
+    audit_line_time, Batch, LineFormat, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
 };
-use crate::pipeline::framer;
+use crate::pipeline::framer as pipeline_framer;
 use sshtrail_sshd::{Framer, TimeZone, Timestamp};
 use std::io::Read;
 use std::time::Duration;
@@ -43,7 +42,7 @@ impl FileSource {
         syslog_reference: Option<Timestamp>,
     ) -> FileSource {
         let framer = match contents {
-            Contents::Sshd(Some(format)) => Some(framer(format, &tz, syslog_reference)),
+            Contents::Sshd(Some(format)) => Some(pipeline_framer(format, &tz, syslog_reference)),
             _ => None,
         };
         FileSource {
@@ -64,45 +63,30 @@ impl FileSource {
     }
 
     fn take_lines(&mut self, batch: &mut Batch) {
-        while batch.items.len() < BATCH_ITEMS {
-            let Some((line, _)) = self.lines.next_line() else {
-                return;
-            };
-            let text = match line {
-                Line::Text(text) => text,
-                Line::TooLong { len } => {
-                    batch.push_notice(Notice::TooLong { len });
-                    continue;
+        let (contents, framer, tz, reference) = (
+            &self.contents,
+            &mut self.framer,
+            &self.tz,
+            self.syslog_reference,
+        );
+        batch.take_lines(&mut self.lines, |text, batch| match contents {
+            Contents::Audit => {
+                batch.push_line(text, Payload::AuditLine, audit_line_time(text), None);
+            }
+            Contents::Sshd(_) => {
+                if framer.is_none() {
+                    let sample = String::from_utf8_lossy(text);
+                    *framer =
+                        LineFormat::detect(&sample).map(|f| pipeline_framer(f, tz, reference));
                 }
-            };
-            let (payload, time_ms) = match self.contents {
-                Contents::Audit => {
-                    let time_ms = audit_line_time(text);
-                    (Payload::AuditLine(batch.push_bytes(text)), time_ms)
-                }
-                Contents::Sshd(_) => {
-                    if self.framer.is_none() {
-                        let sample = String::from_utf8_lossy(text);
-                        self.framer = LineFormat::detect(&sample)
-                            .map(|f| framer(f, &self.tz, self.syslog_reference));
-                    }
-                    let Some(framer) = &self.framer else {
-                        continue;
-                    };
-                    let time_ms = sshd_line_time(framer, text);
-                    let payload = Payload::SshdLine {
-                        format: framer.format(),
-                        range: batch.push_bytes(text),
-                    };
-                    (payload, time_ms)
-                }
-            };
-            batch.items.push(Item {
-                payload,
-                time_ms,
-                end: None,
-            });
-        }
+                let Some(framer) = framer.as_ref() else {
+                    return;
+                };
+                let format = framer.format();
+                let payload = |range| Payload::SshdLine { format, range };
+                batch.push_line(text, payload, sshd_line_time(framer, text), None);
+            }
+        });
     }
 }
 

@@ -20,10 +20,8 @@
 //! systemd 252's `--after-cursor` also skips the first entry that does
 //! (systemd/systemd#30288).
 
-use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{
-    Batch, Item, LineFormat, Notice, Payload, Position, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
-};
+use super::lines::{read_ready, LineBuffer, Read};
+use super::{Batch, LineFormat, Notice, Payload, Position, Pull, Side, Source, MAX_LINE};
 use std::io;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,35 +105,30 @@ impl JournaldSource {
     }
 
     fn take_lines(&mut self, batch: &mut Batch) {
-        while batch.items.len() < BATCH_ITEMS {
-            let Some((line, _)) = self.lines.next_line() else {
+        let (skip, last) = (&mut self.skip, &mut self.cursor);
+        batch.take_lines(&mut self.lines, |text, batch| {
+            if text.iter().all(u8::is_ascii_whitespace) {
                 return;
-            };
-            match line {
-                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
-                Line::Text(text) => {
-                    let cursor = cursor_of(text).map(str::to_string);
-                    if cursor.is_some() && cursor == self.skip {
-                        self.skip = None;
-                        continue;
-                    }
-                    let time_ms = realtime_ms(text);
-                    let range = batch.push_bytes(text);
-                    if let Some(cursor) = &cursor {
-                        self.cursor = Some(cursor.clone());
-                    }
-                    batch.items.push(Item {
-                        payload: Payload::SshdLine {
-                            format: LineFormat::JournalJson,
-                            range,
-                        },
-                        time_ms,
-                        end: cursor.map(Position::Cursor),
-                    });
-                }
-                Line::TooLong { len } => batch.push_notice(Notice::TooLong { len }),
             }
-        }
+            let cursor = cursor_of(text).map(str::to_string);
+            if cursor.is_some() && cursor == *skip {
+                *skip = None;
+                return;
+            }
+            if cursor.is_some() {
+                last.clone_from(&cursor);
+            }
+            let payload = |range| Payload::SshdLine {
+                format: LineFormat::JournalJson,
+                range,
+            };
+            batch.push_line(
+                text,
+                payload,
+                realtime_ms(text),
+                cursor.map(Position::Cursor),
+            );
+        });
     }
 }
 

@@ -123,6 +123,40 @@ impl Batch {
         self.items.is_empty()
     }
 
+    /// Moves the complete lines `lines` holds into the batch, up to a batch's worth:
+    /// `line` turns each into its item (or drops it); an over-long one is a notice.
+    pub fn take_lines(
+        &mut self,
+        lines: &mut lines::LineBuffer,
+        mut line: impl FnMut(&[u8], &mut Batch),
+    ) {
+        while self.items.len() < BATCH_ITEMS {
+            match lines.next_line() {
+                Some((lines::Line::Text(text), _)) => line(text, self),
+                Some((lines::Line::TooLong { len }, _)) => {
+                    self.push_notice(Notice::TooLong { len })
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Appends one line as an item.
+    pub fn push_line(
+        &mut self,
+        text: &[u8],
+        payload: impl FnOnce(Range<usize>) -> Payload,
+        time_ms: Option<u64>,
+        end: Option<Position>,
+    ) {
+        let range = self.push_bytes(text);
+        self.items.push(Item {
+            payload: payload(range),
+            time_ms,
+            end,
+        });
+    }
+
     pub fn push_notice(&mut self, notice: Notice) {
         self.items.push(Item {
             payload: Payload::Notice(notice),

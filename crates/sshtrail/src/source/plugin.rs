@@ -6,10 +6,8 @@
 //! cannot be read again: what the daemon missed while down is backfilled from auditd's
 //! own log at the next start.
 
-use super::lines::{read_ready, Line, LineBuffer, Read};
-use super::{
-    audit_line_time, Batch, Item, Notice, Payload, Pull, Side, Source, BATCH_ITEMS, MAX_LINE,
-};
+use super::lines::{read_ready, LineBuffer, Read};
+use super::{audit_line_time, Batch, Notice, Payload, Pull, Side, Source, MAX_LINE};
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
@@ -40,23 +38,9 @@ impl PluginSource {
 
 /// The complete lines buffered, as audit line items (up to a batch).
 pub(super) fn audit_lines(lines: &mut LineBuffer, batch: &mut Batch) {
-    while batch.items.len() < BATCH_ITEMS {
-        let Some((line, _)) = lines.next_line() else {
-            return;
-        };
-        match line {
-            Line::Text(text) => {
-                let time_ms = audit_line_time(text);
-                let range = batch.push_bytes(text);
-                batch.items.push(Item {
-                    payload: Payload::AuditLine(range),
-                    time_ms,
-                    end: None,
-                });
-            }
-            Line::TooLong { len } => batch.push_notice(Notice::TooLong { len }),
-        }
-    }
+    batch.take_lines(lines, |text, batch| {
+        batch.push_line(text, Payload::AuditLine, audit_line_time(text), None);
+    });
 }
 
 impl Source for PluginSource {

@@ -488,7 +488,8 @@ impl Pipeline {
         notice: &Notice,
         end: Option<&Position>,
     ) -> anyhow::Result<()> {
-        let now = self.timing.wall_ms();
+        // About the reading itself, now (also in a replay: when it read the file).
+        let now = wall_ms();
         match notice {
             Notice::Gap {
                 lost,

@@ -203,14 +203,14 @@ impl Inputs {
                 return Step::Changed(side);
             }
             let best = self.best(held);
-            let waiting: Vec<usize> = (0..self.inputs.len())
-                .filter(|&i| {
-                    let input = &self.inputs[i];
-                    input.batch.is_none() && input.state == State::Active && !input.stalled
-                })
-                .collect();
+            let reading = |input: &Input| {
+                input.batch.is_none() && input.state == State::Active && !input.stalled
+            };
             let may_wait = best.is_none_or(|b| self.inputs[b].rewindable);
-            if !waiting.is_empty() && may_wait {
+            if may_wait && self.inputs.iter().any(reading) {
+                let waiting: Vec<usize> = (0..self.inputs.len())
+                    .filter(|&i| reading(&self.inputs[i]))
+                    .collect();
                 let now = Instant::now();
                 let limit = if best.is_some() {
                     deadline.min(now + STALL_AFTER)

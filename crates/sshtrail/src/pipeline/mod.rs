@@ -39,7 +39,7 @@ use sshtrail_audit::interpret::NameResolver;
 use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_audit::{parse_line, Record};
 use sshtrail_event::sink::SinkError;
-use sshtrail_event::{Event, Host, LogGap, LogName, Lost, Outcome, SystemKind};
+use sshtrail_event::{Host, LogGap, LogName, Lost, Outcome, SystemKind};
 use sshtrail_sshd::framing::SyslogFramer;
 use sshtrail_sshd::{Framer, TimeZone, Timestamp};
 use std::sync::atomic::Ordering;
@@ -534,11 +534,7 @@ impl Pipeline {
 
     /// Writes what the tracker has decided.
     pub fn flush_tracker(&mut self) -> Result<(), SinkError> {
-        if !self.tracker.has_output() {
-            return Ok(());
-        }
-        let events: Vec<Event> = self.tracker.drain().collect();
-        for event in events {
+        for event in self.tracker.drain() {
             self.outputs.emit(event, &self.host)?;
         }
         Ok(())

@@ -156,11 +156,6 @@ impl Tracker {
         self.out.drain(..)
     }
 
-    /// Whether events wait in the output queue.
-    pub fn has_output(&self) -> bool {
-        !self.out.is_empty()
-    }
-
     /// Tells the tracker how far each side has delivered; ends the waits that are over
     /// and forgets what is too old to matter. The pipeline calls it before every fact
     /// (with that fact's side at the fact's time) and whenever a source falls idle.

@@ -109,3 +109,89 @@ impl Source for FifoSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn fifo(name: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("sshtrail-fifo-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+        path
+    }
+
+    /// Pulls until `count` items came (or a few seconds passed).
+    fn items(source: &mut FifoSource, count: usize) -> Vec<(Payload, Vec<u8>)> {
+        let mut out = Vec::new();
+        for _ in 0..50 {
+            if let Pull::Batch(batch) = source.pull(Duration::from_millis(50)) {
+                for item in &batch.items {
+                    let bytes = match &item.payload {
+                        Payload::SshdLine { range, .. } => batch.bytes_of(range).to_vec(),
+                        _ => Vec::new(),
+                    };
+                    out.push((item.payload.clone(), bytes));
+                }
+            }
+            if out.len() >= count {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_bounded_writers_come_and_go_and_odd_bytes_are_passed_on() {
+        let path = fifo("writers");
+        let mut source = FifoSource::new(path.clone());
+        // No writer yet: idle, not ended, not blocked.
+        assert!(matches!(source.pull(Duration::from_millis(20)), Pull::Idle));
+        // More than a pipe holds: written from a thread of its own while the source reads.
+        let writing = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let mut writer = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .expect("writer");
+                let long = vec![b'x'; MAX_LINE + 10];
+                writer
+                    .write_all(b"4242 Accepted password for bob\n")
+                    .unwrap();
+                writer.write_all(&long).unwrap();
+                writer.write_all(b"\n4243 caf\xe9 \xff\n").unwrap();
+            }
+        });
+        let got = items(&mut source, 3);
+        writing.join().expect("writer thread");
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].1, b"4242 Accepted password for bob");
+        assert_eq!(
+            got[1].0,
+            Payload::Notice(Notice::TooLong {
+                len: (MAX_LINE + 10) as u64
+            })
+        );
+        // Not UTF-8: handed on as it is (the framer refuses and counts it), not a reopen.
+        assert_eq!(got[2].1, b"4243 caf\xe9 \xff");
+        // The writer went away: a new one is read on without anything lost.
+        let mut again = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("writer");
+        again
+            .write_all(b"4244 Disconnected from user bob\n")
+            .unwrap();
+        let got = items(&mut source, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1, b"4244 Disconnected from user bob");
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -87,3 +87,34 @@ impl Source for PluginSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn records_come_with_their_times_and_the_pipe_closing_ends_the_source() {
+        let (reader, mut writer) = std::io::pipe().expect("pipe");
+        let mut source = PluginSource::new(File::from(std::os::fd::OwnedFd::from(reader)));
+        assert!(matches!(source.pull(Duration::from_millis(10)), Pull::Idle));
+        writer
+            .write_all(b"type=USER_END msg=audit(1795431100.841:42): pid=1 uid=0\ntype=EO")
+            .unwrap();
+        let Pull::Batch(batch) = source.pull(Duration::from_millis(100)) else {
+            panic!("a batch");
+        };
+        assert_eq!(batch.items.len(), 1, "only the complete line");
+        assert_eq!(batch.items[0].time_ms, Some(1_795_431_100_841));
+        writer
+            .write_all(b"E msg=audit(1795431100.841:42): \n")
+            .unwrap();
+        drop(writer);
+        let Pull::Batch(batch) = source.pull(Duration::from_millis(100)) else {
+            panic!("the rest");
+        };
+        assert_eq!(batch.items.len(), 1);
+        assert!(matches!(source.pull(Duration::from_millis(100)), Pull::End));
+        assert!(matches!(source.pull(Duration::from_millis(10)), Pull::End));
+    }
+}

@@ -9,7 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sshtrail::settings::AuditSource;
 use std::process::ExitCode;
 
@@ -54,6 +54,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `sshtrail man DIR` and `sshtrail completions SHELL` (for packaging) are parsed apart,
+    // so that the man pages and completions they write from `Cli` do not list them.
+    if let Some(code) = cmd::docs::packaging(Cli::command) {
+        return code;
+    }
     let cli = Cli::parse();
     init_logging(&cli.log_format);
     let result = match cli.command {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod coalesced;
+pub mod docs;
 pub mod kernel;
 pub mod replay;
 pub mod run;

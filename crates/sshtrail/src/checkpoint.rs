@@ -7,8 +7,9 @@
 
 use crate::source::audit_dir::FilePosition;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "checkpoint.json";
@@ -109,7 +110,17 @@ pub fn save(dir: &Path, checkpoint: &Checkpoint) -> Result<(), CheckpointError> 
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    let mut file = File::create(&tmp).map_err(at(&tmp))?;
+    // Positions in the host's logs and session ids: as private as the trail itself,
+    // whatever the umask (a Kubernetes pod has no umask setting).
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o640)
+        .open(&tmp)
+        .map_err(at(&tmp))?;
+    file.set_permissions(fs::Permissions::from_mode(0o640))
+        .map_err(at(&tmp))?;
     file.write_all(&bytes).map_err(at(&tmp))?;
     file.sync_all().map_err(at(&tmp))?;
     fs::rename(&tmp, &path).map_err(at(&path))?;
@@ -183,6 +194,27 @@ mod tests {
             load(&dir),
             Err(CheckpointError::Unreadable { .. })
         ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_checkpoint_is_private_whatever_the_umask() {
+        let dir = std::env::temp_dir().join(format!("sshtrail-ckpt-mode-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // A temporary file left 0644 by an earlier version is narrowed too.
+        fs::write(dir.join(format!("{FILE_NAME}.tmp")), b"").unwrap();
+        fs::set_permissions(
+            dir.join(format!("{FILE_NAME}.tmp")),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        save(&dir, &Checkpoint::new(1)).unwrap();
+        let mode = fs::metadata(dir.join(FILE_NAME))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -1,7 +1,10 @@
 //! Where event lines go: a file, a named pipe, or standard output.
 //!
-//! Each sink takes whole lines and writes each with one `write_all` on an unbuffered
-//! descriptor opened for appending, so two writers never interleave within a line.
+//! Each sink takes whole lines and gathers them until [`Sink::flush`] (the pipeline
+//! flushes once per batch of input, so a burst of events costs one `write`, not one per
+//! event), or until a buffer's worth is waiting. What it writes is always whole lines,
+//! on a descriptor opened for appending, so two writers never interleave within a
+//! line (a pipe gets at most `PIPE_BUF` bytes per write, which the kernel keeps whole).
 //! [`Sink::sync`] returns once everything written so far is as durable as the sink can
 //! make it (fsync for files); only then may a source commit its position.
 //!
@@ -34,17 +37,23 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> SinkError + '_ {
     }
 }
 
+/// Lines gathered before a sink writes them without waiting for a flush.
+pub const GATHER_BYTES: usize = 64 * 1024;
+
 /// A destination for event lines.
 pub trait Sink: Send {
-    /// Writes one complete line (ending in `\n`).
+    /// Takes one complete line (ending in `\n`); it may wait in the sink until
+    /// [`Sink::flush`].
     fn write_line(&mut self, line: &[u8]) -> Result<(), SinkError>;
-    /// Makes everything written so far durable.
+    /// Hands every line taken so far to the destination (readers see them now).
+    fn flush(&mut self) -> Result<(), SinkError>;
+    /// Flushes, then makes everything written so far durable.
     fn sync(&mut self) -> Result<(), SinkError>;
     /// Reopens the destination (after logrotate moved it: SIGHUP).
     fn reopen(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
-    /// For a file: its inode and length now, for a checkpoint. Output that can be cut
+    /// For a file: its inode and length now (after a [`Sink::sync`]), for a checkpoint. Output that can be cut
     /// back to a checkpoint is written exactly once across a crash; other sinks (pipes,
     /// stdout) cannot take back what they wrote and are at least once.
     fn mark(&self) -> Option<(u64, u64)> {
@@ -58,7 +67,10 @@ pub struct FileSink {
     file: File,
     /// The inode of `file`, taken when it was opened: what [`Sink::mark`] names.
     inode: u64,
+    /// The file's length with the gathered lines counted in.
     size: u64,
+    /// Lines taken but not yet written.
+    gathered: Vec<u8>,
     rotate: Option<Rotation>,
     /// Names in the directory changed (the file created, rotated) since the last sync:
     /// the next sync makes the directory durable too, so that a mark never names a file
@@ -82,12 +94,14 @@ impl FileSink {
             file,
             inode: meta.ino(),
             size: meta.len(),
+            gathered: Vec::new(),
             rotate,
             dir_changed: true,
         })
     }
 
     fn rotate_now(&mut self, rotation: Rotation) -> Result<(), SinkError> {
+        self.write_gathered()?;
         self.file.sync_all().map_err(at(&self.path))?;
         for n in (1..rotation.keep).rev() {
             let from = numbered(&self.path, n);
@@ -146,6 +160,26 @@ fn open_append(path: &Path) -> Result<File, SinkError> {
         .map_err(at(path))
 }
 
+impl FileSink {
+    /// Writes the gathered lines (one `write_all`).
+    fn write_gathered(&mut self) -> Result<(), SinkError> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let result = self.file.write_all(&self.gathered);
+        self.gathered.clear();
+        if let Err(e) = result {
+            // Part of them may have gone in: count what the file holds, so that a later
+            // mark is not short of it and a restore never cuts into lines written after.
+            if let Ok(meta) = self.file.metadata() {
+                self.size = meta.len();
+            }
+            return Err(at(&self.path)(e));
+        }
+        Ok(())
+    }
+}
+
 impl Sink for FileSink {
     fn write_line(&mut self, line: &[u8]) -> Result<(), SinkError> {
         if let Some(rotation) = self.rotate {
@@ -153,20 +187,20 @@ impl Sink for FileSink {
                 self.rotate_now(rotation)?;
             }
         }
-        if let Err(e) = self.file.write_all(line) {
-            // Part of the line may have gone in: count what the file holds, so that a
-            // later mark is not short of it and a restore never cuts into lines written
-            // after this one.
-            if let Ok(meta) = self.file.metadata() {
-                self.size = meta.len();
-            }
-            return Err(at(&self.path)(e));
-        }
+        self.gathered.extend_from_slice(line);
         self.size += line.len() as u64;
+        if self.gathered.len() >= GATHER_BYTES {
+            self.write_gathered()?;
+        }
         Ok(())
     }
 
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.write_gathered()
+    }
+
     fn sync(&mut self) -> Result<(), SinkError> {
+        self.write_gathered()?;
         self.file.sync_data().map_err(at(&self.path))?;
         if self.dir_changed {
             sync_dir(&self.path)?;
@@ -176,6 +210,8 @@ impl Sink for FileSink {
     }
 
     fn reopen(&mut self) -> Result<(), SinkError> {
+        // What was taken before the reopen belongs to the file it was written for.
+        self.write_gathered()?;
         let file = open_append(&self.path)?;
         let meta = file.metadata().map_err(at(&self.path))?;
         self.file = file;
@@ -431,7 +467,12 @@ impl FileSink {
 pub struct FifoSink {
     path: PathBuf,
     pipe: Option<File>,
+    /// Whole lines, at most `PIPE_BUF` bytes of them (unless one line is longer).
+    gathered: Vec<u8>,
 }
+
+/// The most a write to a pipe may hold and still not interleave with another writer's.
+const PIPE_BUF: usize = 4096;
 
 impl FifoSink {
     /// `path` must already be a fifo (audito-maldito users create it with mkfifo).
@@ -446,6 +487,7 @@ impl FifoSink {
         Ok(FifoSink {
             path: path.to_path_buf(),
             pipe: None,
+            gathered: Vec::new(),
         })
     }
 
@@ -465,39 +507,89 @@ impl FifoSink {
     }
 }
 
+impl FifoSink {
+    fn write_gathered(&mut self) -> Result<(), SinkError> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::take(&mut self.gathered);
+        let result = self.pipe()?.write_all(&chunk);
+        let result = match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                // The reader went away: wait for the next one and write the lines again.
+                self.pipe = None;
+                self.pipe()?.write_all(&chunk)
+            }
+            other => other,
+        };
+        self.gathered = chunk;
+        self.gathered.clear();
+        result.map_err(at(&self.path))
+    }
+}
+
 impl Sink for FifoSink {
     fn write_line(&mut self, line: &[u8]) -> Result<(), SinkError> {
-        let result = self.pipe()?.write_all(line);
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                // The reader went away: wait for the next one and write the line again.
-                self.pipe = None;
-                self.pipe()?.write_all(line).map_err(at(&self.path))
-            }
-            Err(e) => Err(at(&self.path)(e)),
+        if self.gathered.len() + line.len() > PIPE_BUF {
+            self.write_gathered()?;
         }
+        self.gathered.extend_from_slice(line);
+        if self.gathered.len() >= PIPE_BUF {
+            self.write_gathered()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.write_gathered()
     }
 
     fn sync(&mut self) -> Result<(), SinkError> {
-        // A pipe has nothing to flush: what write() accepted is the reader's.
-        Ok(())
+        // What write() accepted is the reader's: nothing more to make durable.
+        self.write_gathered()
     }
 
     fn reopen(&mut self) -> Result<(), SinkError> {
+        self.write_gathered()?;
         self.pipe = None;
         Ok(())
+    }
+}
+
+/// A sink let go hands over what it gathered (as `BufWriter` does); a `kill -9` loses
+/// it, which is no loss: nothing gathered was ever covered by a checkpoint.
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        let _ = self.write_gathered();
+    }
+}
+
+impl Drop for FifoSink {
+    fn drop(&mut self) {
+        if self.pipe.is_some() {
+            let _ = self.write_gathered();
+        }
+    }
+}
+
+impl Drop for StdoutSink {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
 /// Standard output.
 pub struct StdoutSink {
     out: io::Stdout,
+    gathered: Vec<u8>,
 }
 
 impl StdoutSink {
     pub fn new() -> StdoutSink {
-        StdoutSink { out: io::stdout() }
+        StdoutSink {
+            out: io::stdout(),
+            gathered: Vec::new(),
+        }
     }
 }
 
@@ -509,12 +601,22 @@ impl Default for StdoutSink {
 
 impl Sink for StdoutSink {
     fn write_line(&mut self, line: &[u8]) -> Result<(), SinkError> {
+        self.gathered.extend_from_slice(line);
+        if self.gathered.len() >= GATHER_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
         let mut out = self.out.lock();
-        out.write_all(line).map_err(at(Path::new("<stdout>")))
+        let result = out.write_all(&self.gathered).and_then(|()| out.flush());
+        self.gathered.clear();
+        result.map_err(at(Path::new("<stdout>")))
     }
 
     fn sync(&mut self) -> Result<(), SinkError> {
-        self.out.lock().flush().map_err(at(Path::new("<stdout>")))
+        self.flush()
     }
 }
 
@@ -545,10 +647,17 @@ mod tests {
         );
         // logrotate moves the file away, then signals: writes go to the new file.
         fs::rename(&path, dir.join("events.json.old")).unwrap();
+        sink.write_line(b"between\n").unwrap();
         sink.reopen().unwrap();
         sink.write_line(b"two\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"", "a line waits for the flush");
+        sink.flush().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two\n");
-        assert_eq!(fs::read(dir.join("events.json.old")).unwrap(), b"one\n");
+        assert_eq!(
+            fs::read(dir.join("events.json.old")).unwrap(),
+            b"one\nbetween\n",
+            "what was taken before the reopen went to the file it was taken for"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -564,10 +673,86 @@ mod tests {
         for line in ["aaaaaa\n", "bbbbbb\n", "cccccc\n", "dddddd\n"] {
             sink.write_line(line.as_bytes()).unwrap();
         }
+        sink.flush().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"dddddd\n");
         assert_eq!(fs::read(numbered(&path, 1)).unwrap(), b"cccccc\n");
         assert_eq!(fs::read(numbered(&path, 2)).unwrap(), b"bbbbbb\n");
         assert!(!numbered(&path, 3).exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn file_sink_writes_a_buffer_full_without_a_flush_and_marks_only_what_it_synced() {
+        let dir = temp_dir("gather");
+        let path = dir.join("e.json");
+        let mut sink = FileSink::open(&path, None).unwrap();
+        let line = vec![b'x'; 999];
+        let mut line = line;
+        line.push(b'\n');
+        let mut taken = 0;
+        while fs::metadata(&path).unwrap().len() == 0 {
+            sink.write_line(&line).unwrap();
+            taken += line.len();
+            assert!(
+                taken <= GATHER_BYTES + line.len(),
+                "gathered past the bound"
+            );
+        }
+        assert_eq!(fs::metadata(&path).unwrap().len() as usize, taken);
+        sink.write_line(b"tail\n").unwrap();
+        sink.sync().unwrap();
+        let (_, len) = sink.mark().unwrap();
+        assert_eq!(len as usize, taken + 5);
+        assert_eq!(fs::metadata(&path).unwrap().len(), len);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn fifo_sink_writes_whole_lines_at_most_pipe_buf_at_a_time() {
+        let dir = temp_dir("fifo-gather");
+        let path = dir.join("p");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader_path = path.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut pipe = File::open(&reader_path).unwrap();
+            let mut reads = Vec::new();
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let n = pipe.read(&mut buf).unwrap();
+                if n == 0 {
+                    return reads;
+                }
+                reads.push(buf[..n].to_vec());
+                // Let the writer get ahead so that reads see its writes whole.
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
+        let mut sink = FifoSink::open(&path).unwrap();
+        let mut sent = Vec::new();
+        for i in 0..300 {
+            let line = format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "p".repeat(i % 50));
+            sink.write_line(line.as_bytes()).unwrap();
+            sent.extend_from_slice(line.as_bytes());
+        }
+        sink.flush().unwrap();
+        drop(sink);
+        let reads = reader.join().unwrap();
+        assert_eq!(reads.concat(), sent, "every line, in order, once");
+        assert!(
+            reads.len() < 300,
+            "lines were gathered: {} reads",
+            reads.len()
+        );
+        // Each write is whole lines of at most PIPE_BUF bytes, which the kernel keeps
+        // whole, so whatever a read returns ends at a line's end.
+        for read in &reads {
+            assert_eq!(read.last(), Some(&b'\n'), "a read cut a line");
+        }
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -85,10 +85,12 @@ impl Drop for TempDir {
     }
 }
 
+/// Writes `lines` as the pipeline does a batch: taken one by one, then flushed.
 fn write(sink: &mut FileSink, lines: std::ops::Range<usize>) {
     for i in lines {
         sink.write_line(&line(i)).expect("write");
     }
+    sink.flush().expect("flush");
 }
 
 /// The files of a run that writes lines `0..total` and never crashes.

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use sshtrail::daemon::{check_pipeline, open_store, tracker};
 use sshtrail::metrics::Metrics;
-use sshtrail::pipeline::inputs::Inputs;
+use sshtrail::pipeline::inputs::{BatchWait, Inputs};
 use sshtrail::pipeline::outputs::Outputs;
 use sshtrail::pipeline::{self, drive, Identity, Parts, Pipeline, Timing, Unattended};
 use sshtrail::sessions::Recorder;
@@ -19,11 +19,11 @@ use sshtrail::settings::{read_config, PipelineLayer};
 use sshtrail::source::file::{Contents, FileSource};
 use sshtrail::source::Source;
 use sshtrail_audit::interpret::NoNames;
-use sshtrail_event::sink::{Sink, SinkError};
+use sshtrail_event::sink::StdoutSink;
 use sshtrail_event::Host;
 use sshtrail_sshd::{Format, Framer, TimeZone, Timestamp};
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -54,26 +54,6 @@ pub struct ReplayArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     pipeline: PipelineLayer,
-}
-
-/// Standard output, buffered: a replay writes many events at once.
-struct BufferedStdout(io::BufWriter<io::Stdout>);
-
-impl Sink for BufferedStdout {
-    fn write_line(&mut self, line: &[u8]) -> Result<(), SinkError> {
-        self.0.write_all(line).map_err(stdout_error)
-    }
-
-    fn sync(&mut self) -> Result<(), SinkError> {
-        self.0.flush().map_err(stdout_error)
-    }
-}
-
-fn stdout_error(source: io::Error) -> SinkError {
-    SinkError::Io {
-        path: PathBuf::from("<stdout>"),
-        source,
-    }
 }
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -156,7 +136,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let metrics = Arc::new(Metrics::default());
-    let sink = BufferedStdout(io::BufWriter::with_capacity(1 << 16, io::stdout()));
+    let sink = StdoutSink::new();
     let mut outputs = Outputs::new(Box::new(sink), Arc::clone(&metrics));
     outputs.geo = checked.geo;
     outputs.recorder = store.map(|store| {
@@ -178,7 +158,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         metrics,
     });
     pipeline.host = scan.host;
-    let mut inputs = Inputs::start(sources, Arc::new(AtomicBool::new(false)))?;
+    let mut inputs = Inputs::start(
+        sources,
+        Arc::new(AtomicBool::new(false)),
+        BatchWait::All(Duration::ZERO),
+    )?;
     drive(&mut pipeline, &mut inputs, &mut Unattended)?;
     pipeline.finish()?;
     if let Some(recorder) = &pipeline.outputs.recorder {

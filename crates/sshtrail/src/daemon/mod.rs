@@ -13,7 +13,7 @@ mod rules;
 use crate::checkpoint;
 use crate::geoip::GeoIp;
 use crate::metrics::{self, Metrics};
-use crate::pipeline::inputs::Inputs;
+use crate::pipeline::inputs::{BatchWait, Inputs};
 use crate::pipeline::outputs::Outputs;
 use crate::pipeline::{drive, Control, Identity, Parts, Pipeline, PreviousBoot, Timing};
 use crate::sessions::id::{boot_started_ms, this_boot};
@@ -173,6 +173,8 @@ struct Daemon {
     reopen: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     last_checkpoint: Instant,
+    /// Items handled and events written when the last checkpoint was saved.
+    checkpointed: (u64, u64),
 }
 
 impl Daemon {
@@ -247,7 +249,10 @@ impl Daemon {
             timing: Timing::Live,
             metrics: Arc::clone(&metrics),
         });
-        let mut inputs = Inputs::start(sources, Arc::clone(&shutdown))?;
+        let wait = daemon.batch_wait_ms.map_or(BatchWait::PerSource, |ms| {
+            BatchWait::All(Duration::from_millis(ms))
+        });
+        let mut inputs = Inputs::start(sources, Arc::clone(&shutdown), wait)?;
         tracing::info!(sources = ?inputs.names(), "sources started");
 
         if let Some(problem) = metrics_problem {
@@ -311,6 +316,7 @@ impl Daemon {
             reopen,
             metrics: Arc::clone(&metrics),
             last_checkpoint: Instant::now(),
+            checkpointed: (0, 0),
         };
         // Where every source starts is durable before anything is read.
         control.checkpoint(&mut pipeline, &inputs)?;
@@ -349,6 +355,7 @@ impl Daemon {
             inputs.commit(Side::Sshd, &Position::File(file));
         }
         self.last_checkpoint = Instant::now();
+        self.checkpointed = (pipeline.handled, pipeline.outputs.written);
         Ok(())
     }
 }
@@ -361,7 +368,10 @@ impl Control for Daemon {
             pipeline.outputs.sink.reopen()?;
             tracing::info!(output = %self.output.display(), "output reopened");
         }
-        if self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+        // Nothing read and nothing written since the last one: nothing to save (a quiet
+        // daemon does not fsync every second).
+        let done = (pipeline.handled, pipeline.outputs.written);
+        if done != self.checkpointed && self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             self.checkpoint(pipeline, inputs)?;
         }
         Ok(!self.shutdown.load(Ordering::Relaxed))
@@ -369,6 +379,11 @@ impl Control for Daemon {
 
     fn interval(&self) -> Duration {
         Duration::from_millis(100)
+    }
+
+    fn quiet_interval(&self) -> Duration {
+        // Signals are looked at this often too: a stop takes at most this long.
+        Duration::from_secs(1)
     }
 
     fn stop_when_a_source_ends(&self) -> bool {

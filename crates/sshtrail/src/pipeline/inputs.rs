@@ -13,7 +13,7 @@
 //! Captured files never go idle, so a replay takes items in exactly the same order every
 //! time, however the reader threads are scheduled.
 
-use crate::source::{wall_ms, Batch, Item, Position, Pull, Side, Source};
+use crate::source::{wall_ms, Batch, Item, Position, Pull, Side, Source, BATCH_ITEMS};
 use crossbeam_channel::{bounded, Receiver, Select, Sender, TryRecvError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,11 +23,27 @@ use std::time::{Duration, Instant};
 /// Batches a source may have in flight to the pipeline.
 const IN_FLIGHT: usize = 8;
 
-/// How long a source's pull waits for input before it reports itself idle.
-const PULL_WAIT: Duration = Duration::from_millis(100);
+/// How long a source's pull waits for input before it reports itself idle (and its
+/// reader looks at the stop flag): long, since every wake-up of a quiet daemon costs.
+const PULL_WAIT: Duration = Duration::from_millis(500);
 
 /// How long the merge waits for a reading source's next batch before going on without.
 const STALL_AFTER: Duration = Duration::from_millis(500);
+
+/// How long each reader gathers once a batch has begun, before handing it over.
+///
+/// A stream that delivers record by record (auditd's plugin pipe, the kernel,
+/// journalctl) is then decoded, joined and written a window at a time: one wake-up of
+/// each thread and one write of the output per window, not per record. Wake-ups are
+/// what a busy host pays most for (tens of µs each on a VM), so this is the daemon's
+/// main lever on CPU per exec; each item waits at most this much longer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchWait {
+    /// Each source's own ([`Source::batch_wait`]): the daemon.
+    PerSource,
+    /// The same for all: zero for captured files, or the `batch-wait-ms` setting.
+    All(Duration),
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -81,10 +97,12 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Starts one reader thread per source. `shutdown` stops them.
+    /// Starts one reader thread per source, each gathering for its [`BatchWait`] once a
+    /// batch has begun. `shutdown` stops them.
     pub fn start(
         sources: Vec<Box<dyn Source>>,
         shutdown: Arc<AtomicBool>,
+        wait: BatchWait,
     ) -> std::io::Result<Inputs> {
         let mut inputs = Vec::with_capacity(sources.len());
         for source in sources {
@@ -93,12 +111,16 @@ impl Inputs {
             let name = source.name();
             let side = source.side();
             let rewindable = source.rewindable();
+            let linger = match wait {
+                BatchWait::PerSource => source.batch_wait(),
+                BatchWait::All(wait) => wait,
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("source-{name}"))
                 .spawn({
                     let shutdown = Arc::clone(&shutdown);
                     let committed = Arc::clone(&committed);
-                    move || read(source, tx, shutdown, committed)
+                    move || read(source, tx, shutdown, committed, linger)
                 })?;
             inputs.push(Input {
                 name,
@@ -126,17 +148,21 @@ impl Inputs {
         Some((input.side, batch, batch.items.get(*next)?))
     }
 
-    /// Done with the item [`Inputs::item`] gave.
-    pub fn consume(&mut self, index: usize) {
+    /// Done with the item [`Inputs::item`] gave. True if it was its batch's last.
+    pub fn consume(&mut self, index: usize) -> bool {
         let Some(input) = self.inputs.get_mut(index) else {
-            return;
+            return false;
         };
         if let Some((batch, next)) = input.batch.as_mut() {
             *next += 1;
             if *next >= batch.items.len() {
-                input.batch = None;
+                if let Some((batch, _)) = input.batch.take() {
+                    batch.recycle();
+                }
+                return true;
             }
         }
+        false
     }
 
     /// Where each source may consider itself committed (after a checkpoint).
@@ -194,7 +220,9 @@ impl Inputs {
     /// incomplete event): that side's items count as that early, so the other side does
     /// not run ahead of facts that are read but not yet out.
     pub fn step(&mut self, timeout: Duration, held: [Option<u64>; 2]) -> Step {
-        let deadline = Instant::now() + timeout;
+        // Read off the clock only when there is a wait: most steps take an item at once.
+        let mut deadline = None;
+        let mut deadline = move || *deadline.get_or_insert_with(|| Instant::now() + timeout);
         loop {
             for index in 0..self.inputs.len() {
                 self.fill(index);
@@ -213,9 +241,9 @@ impl Inputs {
                     .collect();
                 let now = Instant::now();
                 let limit = if best.is_some() {
-                    deadline.min(now + STALL_AFTER)
+                    deadline().min(now + STALL_AFTER)
                 } else {
-                    deadline
+                    deadline()
                 };
                 if self.wait_for(&waiting, limit) {
                     continue;
@@ -238,7 +266,7 @@ impl Inputs {
             let open: Vec<usize> = (0..self.inputs.len())
                 .filter(|&i| self.inputs[i].state != State::Ended)
                 .collect();
-            if !self.wait_for(&open, deadline) {
+            if !self.wait_for(&open, deadline()) {
                 return Step::Timeout;
             }
         }
@@ -282,7 +310,9 @@ impl Inputs {
             Pull::Batch(batch) => {
                 input.stalled = false;
                 input.state = State::Active;
-                if !batch.items.is_empty() {
+                if batch.items.is_empty() {
+                    batch.recycle();
+                } else {
                     input.batch = Some((batch, 0));
                 }
             }
@@ -342,13 +372,26 @@ fn read(
     tx: Sender<Pull>,
     shutdown: Arc<AtomicBool>,
     committed: Arc<Mutex<Option<Position>>>,
+    linger: Duration,
 ) {
     let mut idle = false;
+    // What the source said after a gathered batch (its end), handed over next.
+    let mut after: Option<Pull> = None;
     while !shutdown.load(Ordering::Relaxed) {
         if let Some(position) = committed.lock().ok().and_then(|mut slot| slot.take()) {
             source.commit(&position);
         }
-        let pull = source.pull(PULL_WAIT);
+        let pull = match after.take() {
+            Some(pull) => pull,
+            None => match source.pull(PULL_WAIT) {
+                Pull::Batch(batch) if !linger.is_zero() && batch.items.len() < BATCH_ITEMS => {
+                    let (batch, then) = gather(source.as_mut(), batch, linger);
+                    after = then;
+                    Pull::Batch(batch)
+                }
+                pull => pull,
+            },
+        };
         let end = matches!(pull, Pull::End);
         // Idle and pending are told once each time they start: the pipeline keeps the
         // state until the next change.
@@ -365,6 +408,20 @@ fn read(
     source.stop();
 }
 
+/// Goes on from `batch` for `linger`: one sleep, then whatever the source has by then,
+/// up to a batch. Returns the batch and, if the source ended meanwhile, its end.
+fn gather(source: &mut dyn Source, mut batch: Batch, linger: Duration) -> (Batch, Option<Pull>) {
+    std::thread::sleep(linger);
+    while batch.items.len() < BATCH_ITEMS {
+        match source.pull(Duration::ZERO) {
+            Pull::Batch(more) => batch.append(more),
+            Pull::End => return (batch, Some(Pull::End)),
+            Pull::Idle | Pull::Pending => break,
+        }
+    }
+    (batch, None)
+}
+
 /// Hands `pull` over, waiting while the pipeline is busy, unless the daemon stops.
 fn send(tx: &Sender<Pull>, mut pull: Pull, shutdown: &AtomicBool) -> bool {
     loop {
@@ -378,5 +435,92 @@ fn send(tx: &Sender<Pull>, mut pull: Pull, shutdown: &AtomicBool) -> bool {
             }
             Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Payload;
+
+    /// A stream that hands over one record per pull, as auditd's plugin pipe does when
+    /// records come one write at a time.
+    struct OneAtATime(Receiver<&'static [u8]>);
+
+    impl Source for OneAtATime {
+        fn name(&self) -> &'static str {
+            "one-at-a-time"
+        }
+        fn side(&self) -> Side {
+            Side::Audit
+        }
+        fn rewindable(&self) -> bool {
+            false
+        }
+        fn pull(&mut self, timeout: Duration) -> Pull {
+            match self.0.recv_timeout(timeout) {
+                Ok(line) => {
+                    let mut batch = Batch::new();
+                    batch.push_line(line, Payload::AuditLine, None, None);
+                    Pull::Batch(batch)
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Pull::Idle,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Pull::End,
+            }
+        }
+    }
+
+    /// Sizes of the batches the pipeline is handed, then whether the source ended.
+    fn batches_handed(records: usize, wait: BatchWait) -> (Vec<usize>, bool) {
+        let (tx, rx) = bounded(records);
+        for _ in 0..records {
+            tx.send(b"type=EOE msg=audit(1700000000.000:1): ".as_slice())
+                .unwrap();
+        }
+        // Every record is there before the reader starts, and the source ends after.
+        drop(tx);
+        let shutdown = Arc::new(AtomicBool::new(false));
+        let mut inputs = Inputs::start(vec![Box::new(OneAtATime(rx))], shutdown, wait).unwrap();
+        let mut sizes = Vec::new();
+        let mut in_batch = 0;
+        loop {
+            match inputs.step(Duration::from_secs(5), [None, None]) {
+                Step::Item(index) => {
+                    in_batch += 1;
+                    if inputs.consume(index) {
+                        sizes.push(in_batch);
+                        in_batch = 0;
+                    }
+                }
+                Step::Changed(_) => {}
+                Step::Timeout => return (sizes, false),
+                Step::Ended => return (sizes, true),
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_read_record_by_record_is_handed_over_a_window_at_a_time() {
+        let (sizes, ended) = batches_handed(10, BatchWait::All(Duration::from_millis(20)));
+        assert_eq!(sizes, vec![10], "one batch for what came within the wait");
+        assert!(
+            ended,
+            "the end, seen while gathering, still comes after the items"
+        );
+    }
+
+    #[test]
+    fn without_a_batch_wait_each_pull_is_handed_over_as_it_came() {
+        let (sizes, ended) = batches_handed(10, BatchWait::All(Duration::ZERO));
+        assert_eq!(sizes, vec![1; 10]);
+        assert!(ended);
+    }
+
+    #[test]
+    fn a_window_holds_at_most_a_batch() {
+        let (sizes, ended) =
+            batches_handed(BATCH_ITEMS + 3, BatchWait::All(Duration::from_millis(5)));
+        assert_eq!(sizes, vec![BATCH_ITEMS, 3]);
+        assert!(ended);
     }
 }

@@ -125,6 +125,8 @@ pub struct Pipeline {
     audit_finished: bool,
     /// The latest audit record time: when records found lost were missed.
     latest_audit_ms: u64,
+    /// Items and side changes handled so far (whether a checkpoint has news).
+    pub handled: u64,
 }
 
 /// What a pipeline is made of.
@@ -186,11 +188,13 @@ impl Pipeline {
             sshd_state: SideState::default(),
             audit_finished: false,
             latest_audit_ms: 0,
+            handled: 0,
         }
     }
 
     /// One item from a source.
     pub fn handle(&mut self, side: Side, batch: &Batch, item: &Item) -> anyhow::Result<()> {
+        self.handled += 1;
         match &item.payload {
             Payload::AuditLine(range) => {
                 let end = match &item.end {
@@ -219,6 +223,7 @@ impl Pipeline {
 
     /// A side's sources fell idle, woke up or ended.
     pub fn side_changed(&mut self, side: Side, state: SideState) -> anyhow::Result<()> {
+        self.handled += 1;
         if side == Side::Audit && state.ended && !self.audit_finished {
             // Every record is in: what the reassembler holds is complete now, and goes to
             // the tracker before it hears that the audit side has ended.
@@ -275,6 +280,14 @@ impl Pipeline {
         self.tracker
             .finish_with(|event| outputs.emit(event, host))?;
         self.outputs.sync()
+    }
+
+    /// Whether something waits on the clock: an incomplete audit event, a join's grace,
+    /// the old boot's deadline. Only then does the daemon need frequent ticks.
+    pub fn waiting(&self) -> bool {
+        self.reassembler.oldest_pending_ms().is_some()
+            || self.tracker.waiting()
+            || self.previous_boot.is_some()
     }
 
     /// How far both sides have delivered, as the tracker needs it.
@@ -575,11 +588,16 @@ impl Pipeline {
 
 /// What the daemon does between items; a replay does nothing.
 pub trait Control {
-    /// Called often (every item batch and at least every `interval`): checkpoints,
+    /// Called between batches, every `interval` (or `quiet_interval`): checkpoints,
     /// signals. Returns false to stop.
     fn between(&mut self, pipeline: &mut Pipeline, inputs: &Inputs) -> anyhow::Result<bool>;
-    /// How long to wait for input before calling [`Control::between`] anyway.
+    /// How long to wait for input before calling [`Control::between`] anyway, while
+    /// something waits on the clock ([`Pipeline::waiting`]).
     fn interval(&self) -> Duration;
+    /// The same when nothing waits on the clock: a quiet daemon wakes this seldom.
+    fn quiet_interval(&self) -> Duration {
+        self.interval()
+    }
     /// Whether a source that ended stops the run (the plugin's stdin closing does).
     fn stop_when_a_source_ends(&self) -> bool;
 }
@@ -591,17 +609,27 @@ pub fn drive(
     inputs: &mut Inputs,
     control: &mut dyn Control,
 ) -> anyhow::Result<()> {
-    let interval = control.interval();
     let mut last_between = Instant::now();
     loop {
+        let interval = if pipeline.waiting() {
+            control.interval()
+        } else {
+            control.quiet_interval()
+        };
         let held = [pipeline.reassembler.oldest_pending_ms(), None];
-        match inputs.step(interval, held) {
+        let step = inputs.step(interval, held);
+        // What a batch (or a wait's end) made is written together: one write per batch.
+        let batch_done = match step {
             Step::Item(index) => {
                 if let Some((side, batch, item)) = inputs.item(index) {
                     pipeline.handle(side, batch, item)?;
                 }
-                inputs.consume(index);
+                inputs.consume(index)
             }
+            _ => true,
+        };
+        match step {
+            Step::Item(_) => {}
             Step::Changed(side) => {
                 let state = inputs.side_state(side);
                 if state.ended && control.stop_when_a_source_ends() {
@@ -615,6 +643,11 @@ pub fn drive(
             Step::Timeout => {}
             Step::Ended => break,
         }
+        if !batch_done {
+            // The rest of the batch first; the clock is looked at between batches.
+            continue;
+        }
+        pipeline.outputs.flush()?;
         if last_between.elapsed() >= interval {
             last_between = Instant::now();
             if !control.between(pipeline, inputs)? {
@@ -622,6 +655,7 @@ pub fn drive(
             }
         }
     }
+    pipeline.outputs.flush()?;
     Ok(())
 }
 

@@ -20,6 +20,8 @@ pub struct Outputs {
     pub geo: Option<GeoIp>,
     metrics: Arc<Metrics>,
     line: Vec<u8>,
+    /// Events written so far.
+    pub written: u64,
 }
 
 impl Outputs {
@@ -30,6 +32,7 @@ impl Outputs {
             geo: None,
             metrics,
             line: Vec::with_capacity(4096),
+            written: 0,
         }
     }
 
@@ -58,8 +61,14 @@ impl Outputs {
         self.line.clear();
         event.write_line(host, &mut self.line);
         self.sink.write_line(&self.line)?;
+        self.written += 1;
         self.metrics.event_written(event.event_type());
         Ok(())
+    }
+
+    /// Hands what was written to the sink's destination (once per batch of input).
+    pub fn flush(&mut self) -> Result<(), SinkError> {
+        self.sink.flush()
     }
 
     /// Makes what was written durable: the sink, and every open session log.

@@ -51,7 +51,7 @@ pub(super) fn tail_batch(
     tailer: &mut AuditDirTailer,
     mut make: impl FnMut(&[u8], std::ops::Range<usize>) -> (Payload, Option<u64>),
 ) -> Option<Batch> {
-    let mut batch = Batch::default();
+    let mut batch = Batch::new();
     while batch.items.len() < BATCH_ITEMS {
         match tailer.next_raw() {
             Ok(RawItem::Line(line, end)) => {

@@ -72,8 +72,13 @@ impl Source for FifoSource {
         false
     }
 
+    fn batch_wait(&self) -> Duration {
+        // Rsyslog writes each line on its own.
+        Duration::from_millis(20)
+    }
+
     fn pull(&mut self, timeout: Duration) -> Pull {
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         self.take_lines(&mut batch);
         if !batch.is_empty() {
             return Pull::Batch(batch);

@@ -107,7 +107,7 @@ impl Source for FileSource {
     }
 
     fn pull(&mut self, _timeout: Duration) -> Pull {
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         loop {
             self.take_lines(&mut batch);
             if batch.items.len() >= BATCH_ITEMS {

@@ -17,9 +17,13 @@ pub enum Line<'a> {
 }
 
 pub struct LineBuffer {
+    /// Bytes read land in `buf[end..]`; `buf` is only ever grown (zeroed once), so a
+    /// read does not pay for clearing the room it is offered.
     buf: Vec<u8>,
     /// Start of the bytes not yet returned.
     start: usize,
+    /// End of the bytes read.
+    end: usize,
     /// Inside an over-long line: bytes of it dropped so far.
     skipping: Option<u64>,
     /// Where [`LineBuffer::has_line`] found the next `\n` (an index into `buf`).
@@ -30,8 +34,9 @@ pub struct LineBuffer {
 impl LineBuffer {
     pub fn new(max_line: usize) -> LineBuffer {
         LineBuffer {
-            buf: Vec::with_capacity(64 * 1024),
+            buf: Vec::new(),
             start: 0,
+            end: 0,
             skipping: None,
             found: None,
             max_line,
@@ -40,42 +45,43 @@ impl LineBuffer {
 
     /// Appends bytes read from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.make_room(bytes.len());
-        self.buf.extend_from_slice(bytes);
+        let room = self.spare(bytes.len());
+        room.copy_from_slice(bytes);
+        self.end += bytes.len();
     }
 
-    /// Up to `want` bytes of room at the end, to read into; call [`LineBuffer::filled`]
-    /// with how many were read.
+    /// Exactly `want` bytes of room at the end, to read into; call
+    /// [`LineBuffer::filled`] with how many were read.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
         self.make_room(want);
-        let len = self.buf.len();
-        self.buf.resize(len + want, 0);
-        &mut self.buf[len..]
+        if self.buf.len() < self.end + want {
+            self.buf.resize(self.end + want, 0);
+        }
+        &mut self.buf[self.end..self.end + want]
     }
 
-    /// After [`LineBuffer::spare`]: `n` of the bytes offered were read.
+    /// After [`LineBuffer::spare`]: `n` of the `want` bytes offered were read.
     pub fn filled(&mut self, want: usize, n: usize) {
-        let len = self.buf.len() - want + n.min(want);
-        self.buf.truncate(len);
+        self.end += n.min(want);
     }
 
     /// Bytes read but not yet returned as part of a line (an incomplete line), plus the
     /// dropped part of an over-long line still being skipped.
     pub fn pending(&self) -> u64 {
-        (self.buf.len() - self.start) as u64 + self.skipping.unwrap_or(0)
+        (self.end - self.start) as u64 + self.skipping.unwrap_or(0)
     }
 
     /// Forgets what is buffered (a partial line that will never be completed).
     pub fn clear(&mut self) {
-        self.buf.clear();
         self.start = 0;
+        self.end = 0;
         self.skipping = None;
         self.found = None;
     }
 
     /// The last `n` bytes appended (what one read just brought).
     pub fn tail(&self, n: usize) -> &[u8] {
-        &self.buf[self.buf.len().saturating_sub(n)..]
+        &self.buf[self.end.saturating_sub(n)..self.end]
     }
 
     /// Bytes the buffer holds room for.
@@ -89,7 +95,7 @@ impl LineBuffer {
         if self.found.is_some() {
             return true;
         }
-        let rest = &self.buf[self.start..];
+        let rest = &self.buf[self.start..self.end];
         if let Some(i) = memchr::memchr(b'\n', rest) {
             self.found = Some(self.start + i);
             return true;
@@ -100,8 +106,8 @@ impl LineBuffer {
             None if len > self.max_line => self.skipping = Some(len as u64),
             None => return false,
         }
-        self.buf.clear();
         self.start = 0;
+        self.end = 0;
         false
     }
 
@@ -130,10 +136,11 @@ impl LineBuffer {
         if self.start == 0 {
             return;
         }
-        if self.start == self.buf.len() {
-            self.buf.clear();
-        } else if self.buf.len() + want > self.buf.capacity() {
-            self.buf.drain(..self.start);
+        if self.start == self.end {
+            self.end = 0;
+        } else if self.end + want > self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
         } else {
             return;
         }
@@ -217,7 +224,7 @@ mod tests {
         buffer.push(&long);
         assert_eq!(buffer.next_line(), Some((Line::Text(b"ok"), 3)));
         assert_eq!(buffer.next_line(), None);
-        assert!(buffer.buf.len() <= 10, "the long prefix was dropped");
+        assert!(buffer.end <= 10, "the long prefix was dropped");
         buffer.push(&long);
         assert_eq!(buffer.next_line(), None);
         buffer.push(b"yy\nnext\n");

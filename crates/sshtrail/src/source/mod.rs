@@ -36,6 +36,7 @@ pub mod syslog_file;
 pub use crate::track::progress::Side;
 use audit_dir::{FilePosition, GapReason};
 use std::ops::Range;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Longest line any source accepts: an audit record's limit (sshd never writes more).
@@ -43,6 +44,9 @@ pub const MAX_LINE: usize = sshtrail_audit::parse::MAX_RECORD_LEN;
 
 /// Items a batch holds at most (what one pull reads before handing over).
 pub const BATCH_ITEMS: usize = 512;
+
+/// Bytes a new batch has room for (512 records of a typical size).
+const BATCH_BYTES: usize = 128 * 1024;
 
 /// Where a source can resume: what a checkpoint commits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +111,44 @@ pub struct Batch {
     pub items: Vec<Item>,
 }
 
+/// Batches whose items were all taken, kept for the readers to fill again: reusing
+/// their buffers keeps a busy stream from allocating (and the kernel from zeroing fresh
+/// pages) for every batch.
+static RECYCLED: Mutex<Vec<Batch>> = Mutex::new(Vec::new());
+
+/// Batches kept for reuse at most, and the largest buffer worth keeping.
+const RECYCLED_MAX: usize = 32;
+const RECYCLED_MAX_BYTES: usize = 1 << 20;
+
 impl Batch {
+    /// An empty batch, with the buffers of one used before if there is one.
+    pub fn new() -> Batch {
+        let mut batch = RECYCLED
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.pop())
+            .unwrap_or_default();
+        // Room for a typical window of records at once, so that filling it does not
+        // grow it step by step (a no-op for a batch used before).
+        batch.bytes.reserve(BATCH_BYTES);
+        batch.items.reserve(BATCH_ITEMS);
+        batch
+    }
+
+    /// Done with this batch: its buffers go back for [`Batch::new`].
+    pub fn recycle(mut self) {
+        if self.bytes.capacity() > RECYCLED_MAX_BYTES {
+            return;
+        }
+        self.bytes.clear();
+        self.items.clear();
+        if let Ok(mut kept) = RECYCLED.lock() {
+            if kept.len() < RECYCLED_MAX {
+                kept.push(self);
+            }
+        }
+    }
+
     pub fn bytes_of(&self, range: &Range<usize>) -> &[u8] {
         self.bytes.get(range.clone()).unwrap_or_default()
     }
@@ -121,6 +162,29 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Appends `other`'s items after this batch's (`other` is recycled).
+    pub fn append(&mut self, mut other: Batch) {
+        let shift = self.bytes.len();
+        let moved = |range: Range<usize>| range.start + shift..range.end + shift;
+        self.bytes.extend_from_slice(&other.bytes);
+        self.items.extend(other.items.drain(..).map(|mut item| {
+            item.payload = match item.payload {
+                Payload::AuditLine(range) => Payload::AuditLine(moved(range)),
+                Payload::AuditRecord { msg_type, range } => Payload::AuditRecord {
+                    msg_type,
+                    range: moved(range),
+                },
+                Payload::SshdLine { format, range } => Payload::SshdLine {
+                    format,
+                    range: moved(range),
+                },
+                notice @ Payload::Notice(_) => notice,
+            };
+            item
+        }));
+        other.recycle();
     }
 
     /// Moves the complete lines `lines` holds into the batch, up to a batch's worth:
@@ -191,6 +255,12 @@ pub trait Source: Send {
     fn rewindable(&self) -> bool;
     /// The next items, waiting at most about `timeout` for some.
     fn pull(&mut self, timeout: Duration) -> Pull;
+    /// How long its reader goes on gathering once a batch has begun, before handing it
+    /// over (see [`crate::pipeline::inputs`]): for streams that deliver record by record.
+    /// Sources that read a file on a schedule gather by themselves (zero).
+    fn batch_wait(&self) -> Duration {
+        Duration::ZERO
+    }
     /// Everything up to `position` is durable downstream. Sources that keep their place
     /// themselves (none do yet: the checkpoint keeps it for them) act on it.
     fn commit(&mut self, _position: &Position) {}
@@ -202,7 +272,10 @@ pub trait Source: Send {
 /// The time stamp of an audit log line (`msg=audit(1700000000.123:45)`), in ms, found
 /// without parsing the record. `None` for a line without one.
 pub fn audit_line_time(line: &[u8]) -> Option<u64> {
-    let at = memchr::memmem::find(line.get(..256).unwrap_or(line), b"audit(")? + 6;
+    // Built once: making a searcher costs more than the search in a short header.
+    static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"audit("));
+    let at = HEADER.find(line.get(..256).unwrap_or(line))? + 6;
     let rest = line.get(at..)?;
     let mut seconds: u64 = 0;
     let mut i = 0;
@@ -233,6 +306,39 @@ pub fn wall_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_batches_keep_each_items_bytes() {
+        let mut first = Batch::default();
+        first.push_line(b"one", Payload::AuditLine, Some(1), None);
+        let mut second = Batch::default();
+        second.push_line(b"two", Payload::AuditLine, Some(2), None);
+        second.push_notice(Notice::TooLong { len: 9 });
+        second.push_line(
+            b"three",
+            |range| Payload::SshdLine {
+                format: LineFormat::Syslog,
+                range,
+            },
+            None,
+            None,
+        );
+        first.append(second);
+        let texts: Vec<&[u8]> = first
+            .items
+            .iter()
+            .filter_map(|item| match &item.payload {
+                Payload::AuditLine(range) | Payload::SshdLine { range, .. } => {
+                    Some(first.bytes_of(range))
+                }
+                Payload::AuditRecord { range, .. } => Some(first.bytes_of(range)),
+                Payload::Notice(_) => None,
+            })
+            .collect();
+        assert_eq!(texts, [&b"one"[..], b"two", b"three"]);
+        assert_eq!(first.items.len(), 4);
+        assert_eq!(first.items[1].time_ms, Some(2));
+    }
 
     #[test]
     fn audit_line_times_are_read_off_the_header() {

@@ -33,11 +33,16 @@ impl Source for NetlinkSource {
         false
     }
 
+    fn batch_wait(&self) -> Duration {
+        // The kernel sends each record on its own; kept short for the netlink source's low latency.
+        Duration::from_millis(20)
+    }
+
     fn pull(&mut self, timeout: Duration) -> Pull {
         let Some(client) = self.client.as_mut() else {
             return Pull::End;
         };
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         let mut wait = timeout;
         while batch.items.len() < BATCH_ITEMS {
             match client.receive(wait) {

@@ -56,8 +56,13 @@ impl Source for PluginSource {
         false
     }
 
+    fn batch_wait(&self) -> Duration {
+        // Auditd writes each record on its own.
+        Duration::from_millis(50)
+    }
+
     fn pull(&mut self, timeout: Duration) -> Pull {
-        let mut batch = Batch::default();
+        let mut batch = Batch::new();
         audit_lines(&mut self.lines, &mut batch);
         if !batch.is_empty() {
             return Pull::Batch(batch);

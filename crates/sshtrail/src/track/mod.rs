@@ -128,6 +128,12 @@ impl Tracker {
         self.stats
     }
 
+    /// Whether some wait may still end by the clock (an idle side's grace): the daemon
+    /// looks at the clock often then, and seldom otherwise.
+    pub fn waiting(&self) -> bool {
+        !self.timers.is_empty()
+    }
+
     /// Open sessions, waiting logins and sshd-only sessions: what the tracker holds.
     pub fn open(&self) -> usize {
         self.state.sessions.len() + self.state.waiting_logins.len() + self.state.sshd_only.len()

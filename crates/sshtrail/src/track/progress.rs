@@ -128,6 +128,11 @@ impl<K: Ord + Copy> Timers<K> {
         self.by_start[i].insert((wait.since_ms, key));
     }
 
+    /// No entry at all (entries of waits that ended early count until taken).
+    pub fn is_empty(&self) -> bool {
+        self.by_due.iter().all(BTreeSet::is_empty)
+    }
+
     pub fn clear(&mut self) {
         *self = Timers {
             by_due: [BTreeSet::new(), BTreeSet::new()],

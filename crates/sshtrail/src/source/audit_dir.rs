@@ -272,6 +272,11 @@ impl AuditDirTailer {
         )))
     }
 
+    /// The directory and the file's name: what [`super::watch::DirWatch`] watches.
+    pub fn family(&self) -> (&Path, &str) {
+        (&self.dir, &self.base)
+    }
+
     /// The position just after the last line returned.
     pub fn position(&self) -> FilePosition {
         FilePosition {

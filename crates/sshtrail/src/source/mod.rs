@@ -32,6 +32,7 @@ pub mod netlink;
 pub mod plugin;
 mod poll;
 pub mod syslog_file;
+pub mod watch;
 
 pub use crate::track::progress::Side;
 use audit_dir::{FilePosition, GapReason};

@@ -2,20 +2,23 @@
 //! rotations, followed by inode like auditd's log, each line with the position after it.
 
 use super::audit_dir::AuditDirTailer;
-use super::audit_file::tail_batch;
+use super::audit_file::{FileTail, FILE_BATCH_WAIT};
 use super::{LineFormat, Payload, Pull, Side, Source};
 use sshtrail_sshd::Framer;
 use std::time::Duration;
 
 pub struct SyslogFileSource {
-    tailer: AuditDirTailer,
+    tail: FileTail,
     framer: Framer,
 }
 
 impl SyslogFileSource {
     /// `framer` reads the lines' times (its time zone applies to RFC 3164 stamps).
     pub fn new(tailer: AuditDirTailer, framer: Framer) -> SyslogFileSource {
-        SyslogFileSource { tailer, framer }
+        SyslogFileSource {
+            tail: FileTail::new(tailer),
+            framer,
+        }
     }
 }
 
@@ -41,19 +44,16 @@ impl Source for SyslogFileSource {
 
     fn pull(&mut self, timeout: Duration) -> Pull {
         let framer = &self.framer;
-        let batch = tail_batch(&mut self.tailer, |line, range| {
+        self.tail.pull(timeout, |line, range| {
             let payload = Payload::SshdLine {
                 format: LineFormat::Syslog,
                 range,
             };
             (payload, sshd_line_time(framer, line))
-        });
-        match batch {
-            Some(batch) => Pull::Batch(batch),
-            None => {
-                std::thread::sleep(timeout.min(Duration::from_millis(50)));
-                Pull::Idle
-            }
-        }
+        })
+    }
+
+    fn batch_wait(&self) -> Duration {
+        FILE_BATCH_WAIT
     }
 }

@@ -90,6 +90,44 @@ fn multicast_beside_auditd_receives_our_exec() {
 }
 
 #[test]
+fn records_handed_over_in_place_are_whole_and_each_once() {
+    if !can_run() {
+        return;
+    }
+    let _lock = kernel_lock();
+    let key = "sshtrail-netlink-receive-each";
+    let _cleanup = KeyCleanup(key.into());
+    let mut client = AuditClient::multicast().expect("joining the multicast group");
+    add_exec_rule(key);
+    let marker = format!("sshtrail-receive-each-{}", std::process::id());
+    // Three execs at once, then read what is queued a batch at a time (the daemon's loop).
+    for _ in 0..3 {
+        std::process::Command::new("/bin/true")
+            .arg(&marker)
+            .status()
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let (mut records, mut ours) = (0, 0);
+    while ours < 3 && Instant::now() < deadline {
+        client
+            .receive_each(Duration::from_millis(100), 16, |msg_type, payload| {
+                records += 1;
+                let record = parse_netlink(msg_type, payload).expect("a whole record");
+                if record.value("a1") == Some(marker.as_str()) {
+                    ours += 1;
+                }
+            })
+            .unwrap();
+    }
+    if records == 0 {
+        eprintln!("skipped: the multicast group delivered nothing (not the initial netns)");
+        return;
+    }
+    assert_eq!(ours, 3, "each exec's EXECVE, once ({records} records)");
+}
+
+#[test]
 fn overflow_of_a_small_buffer_is_counted_as_enobufs() {
     if !can_run() {
         return;

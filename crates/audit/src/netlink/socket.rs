@@ -284,9 +284,16 @@ fn align(n: usize) -> usize {
 /// (several per datagram for rule listings) follow `nlmsg_len`; a length that does not
 /// fit the datagram ends the split there instead of reading past it.
 pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
-    let mut out = Vec::new();
+    messages(datagram).collect()
+}
+
+/// [`split`] without collecting: what the receiving loop uses, allocating nothing.
+pub fn messages(datagram: &[u8]) -> impl Iterator<Item = Message<'_>> {
     let mut rest = datagram;
-    while rest.len() >= HEADER_LEN {
+    std::iter::from_fn(move || {
+        if rest.len() < HEADER_LEN {
+            return None;
+        }
         let word =
             |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
         let len = word(0) as usize;
@@ -295,19 +302,20 @@ pub fn split(datagram: &[u8]) -> Vec<Message<'_>> {
         let (seq, pid) = (word(8), word(12));
         let fits = len >= HEADER_LEN && len <= rest.len() && msg_type < FIRST_RECORD_TYPE;
         let end = if fits { len } else { rest.len() };
-        out.push(Message {
+        let message = Message {
             msg_type,
             flags,
             seq,
             pid,
             payload: &rest[HEADER_LEN..end],
-        });
-        if !fits {
-            break;
-        }
-        rest = &rest[align(end).min(rest.len())..];
-    }
-    out
+        };
+        rest = if fits {
+            &rest[align(end).min(rest.len())..]
+        } else {
+            &[]
+        };
+        Some(message)
+    })
 }
 
 #[cfg(test)]

@@ -378,6 +378,12 @@ impl AuditDirTailer {
 
     /// At the end of the open file: switches to the next newer sibling if there is one.
     fn advance_to_newer(&mut self) -> io::Result<bool> {
+        // While the base name is still the open file, nothing newer exists (a rotation
+        // renames it away before creating the next): one stat at the end of each read,
+        // not a directory listing.
+        if fs::metadata(self.dir.join(&self.base)).is_ok_and(|m| m.ino() == self.inode) {
+            return Ok(false);
+        }
         let siblings = list_siblings(&self.dir, &self.base)?;
         let Some(index) = siblings.iter().position(|s| s.inode == self.inode) else {
             // Our file was deleted (rotated past num_logs) while open: once read to its

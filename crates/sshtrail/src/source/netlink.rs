@@ -43,32 +43,21 @@ impl Source for NetlinkSource {
             return Pull::End;
         };
         let mut batch = Batch::new();
-        let mut wait = timeout;
-        while batch.items.len() < BATCH_ITEMS {
-            match client.receive(wait) {
-                // Netlink replies and control messages are not records.
-                Ok(Some(raw)) if RecordType(raw.msg_type).is_record() => {
-                    let time_ms = audit_line_time(&raw.payload);
-                    let range = batch.push_bytes(&raw.payload);
-                    batch.items.push(Item {
-                        payload: Payload::AuditRecord {
-                            msg_type: raw.msg_type,
-                            range,
-                        },
-                        time_ms,
-                        end: None,
-                    });
-                    // Take what is queued without waiting again.
-                    wait = Duration::ZERO;
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(e) => {
-                    batch.push_notice(Notice::Failed(format!("netlink: {e}")));
-                    std::thread::sleep(Duration::from_secs(1));
-                    break;
-                }
+        let received = client.receive_each(timeout, BATCH_ITEMS, |msg_type, payload| {
+            if !RecordType(msg_type).is_record() {
+                return;
             }
+            let time_ms = audit_line_time(payload);
+            let range = batch.push_bytes(payload);
+            batch.items.push(Item {
+                payload: Payload::AuditRecord { msg_type, range },
+                time_ms,
+                end: None,
+            });
+        });
+        if let Err(e) = received {
+            batch.push_notice(Notice::Failed(format!("netlink: {e}")));
+            std::thread::sleep(Duration::from_secs(1));
         }
         let overflows = client.stats().enobufs;
         if overflows > self.overflows_seen {

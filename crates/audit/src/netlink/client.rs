@@ -38,6 +38,9 @@ const MAX_PENDING: usize = 1 << 16;
 /// A datagram can be at most this long (`MAX_AUDIT_MESSAGE_LENGTH` plus header).
 const RECEIVE_BUFFER: usize = 10_000;
 
+/// Datagrams [`AuditClient::receive_each`] takes per syscall.
+const RECEIVE_MANY: usize = 32;
+
 /// How a client gets records, if at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -84,6 +87,8 @@ pub struct AuditClient {
     mode: Mode,
     buf: Vec<u8>,
     pending: VecDeque<RawRecord>,
+    /// Slots for [`AuditClient::receive_each`], made at its first use.
+    many: Option<Vec<u8>>,
     stats: ReceiveStats,
 }
 
@@ -107,6 +112,7 @@ impl AuditClient {
             mode: Mode::Control,
             buf: vec![0; RECEIVE_BUFFER],
             pending: VecDeque::new(),
+            many: None,
             stats: ReceiveStats::default(),
         })
     }
@@ -261,14 +267,20 @@ impl AuditClient {
             handed += 1;
         }
         let mut waited = timeout.is_zero();
+        let mut lens = [0usize; RECEIVE_MANY];
+        let mut senders = [socket::Sender::default(); RECEIVE_MANY];
+        let buf = self
+            .many
+            .get_or_insert_with(|| vec![0; RECEIVE_MANY * RECEIVE_BUFFER]);
         while handed < max {
-            let len = match self.sock.recv(&mut self.buf) {
-                Ok((len, sender)) if sender.pid == 0 => len,
-                Ok(_) => {
-                    // Only the kernel (port 0) may speak on this socket.
-                    self.stats.foreign += 1;
-                    continue;
-                }
+            let wanted = (max - handed).min(RECEIVE_MANY);
+            let got = match self.sock.recv_many(
+                buf,
+                RECEIVE_BUFFER,
+                &mut lens[..wanted],
+                &mut senders[..wanted],
+            ) {
+                Ok(got) => got,
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     self.stats.enobufs += 1;
                     continue;
@@ -285,20 +297,32 @@ impl AuditClient {
                 }
                 Err(e) => return Err(NetlinkError::Io("receive", e)),
             };
-            if len > self.buf.len() {
-                self.stats.truncated += 1;
-                continue;
-            }
-            for m in socket::messages(&self.buf[..len]) {
-                match m.msg_type {
-                    // Netlink control messages and (stale) replies are not records.
-                    t if t < 16 => {}
-                    AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET => {}
-                    t => {
-                        each(t, m.payload);
-                        handed += 1;
+            for i in 0..got {
+                if senders[i].pid != 0 {
+                    // Only the kernel (port 0) may speak on this socket.
+                    self.stats.foreign += 1;
+                    continue;
+                }
+                if lens[i] > RECEIVE_BUFFER {
+                    self.stats.truncated += 1;
+                    continue;
+                }
+                let datagram = &buf[i * RECEIVE_BUFFER..][..lens[i]];
+                for m in socket::messages(datagram) {
+                    match m.msg_type {
+                        // Netlink control messages and (stale) replies are not records.
+                        t if t < 16 => {}
+                        AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET => {}
+                        t => {
+                            each(t, m.payload);
+                            handed += 1;
+                        }
                     }
                 }
+            }
+            if got < wanted {
+                // The queue is empty now: what comes next is the next pull's.
+                break;
             }
         }
         Ok(handed)

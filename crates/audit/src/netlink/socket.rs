@@ -28,7 +28,7 @@ pub struct Socket {
 }
 
 /// Who sent a datagram: the kernel is port 0; anything else is another process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sender {
     pub pid: u32,
     pub groups: u32,
@@ -167,6 +167,77 @@ impl Socket {
                     groups: addr.nl_groups,
                 };
                 return Ok((rc as usize, sender));
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Receives up to `lens.len()` queued datagrams without blocking, datagram `i` into
+    /// `buf[i * slot..][..slot]`, in one `recvmmsg` (a busy source makes one syscall per
+    /// many records, not one each). Returns how many arrived (WouldBlock when none was
+    /// queued); `lens[i]` is each one's full length (more than `slot`: truncated) and
+    /// `senders[i]` who sent it.
+    pub fn recv_many(
+        &self,
+        buf: &mut [u8],
+        slot: usize,
+        lens: &mut [usize],
+        senders: &mut [Sender],
+    ) -> io::Result<usize> {
+        const MAX: usize = 64;
+        let count = lens
+            .len()
+            .min(senders.len())
+            .min(MAX)
+            .min(buf.len() / slot.max(1));
+        if count == 0 {
+            return Ok(0);
+        }
+        let mut addrs = [sockaddr(0, 0); MAX];
+        // SAFETY: iovec and mmsghdr are plain data; all-zero is a valid value.
+        let mut iovecs: [libc::iovec; MAX] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut headers: [libc::mmsghdr; MAX] = unsafe { std::mem::zeroed() };
+        for (i, chunk) in buf.chunks_exact_mut(slot).take(count).enumerate() {
+            iovecs[i] = libc::iovec {
+                iov_base: chunk.as_mut_ptr().cast(),
+                iov_len: slot,
+            };
+            headers[i].msg_hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
+            headers[i].msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            headers[i].msg_hdr.msg_iov = &mut iovecs[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        loop {
+            // SAFETY: `count` headers, each pointing at its own address and iovec, each
+            // iovec at its own `slot` bytes of `buf`; all live for the call.
+            let rc = unsafe {
+                libc::recvmmsg(
+                    self.fd.as_raw_fd(),
+                    headers.as_mut_ptr(),
+                    count as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc >= 0 {
+                let got = rc as usize;
+                for i in 0..got {
+                    let header = &headers[i];
+                    let len = header.msg_len as usize;
+                    // A truncated datagram: report it as longer than its slot.
+                    let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+                    lens[i] = if truncated { len.max(slot + 1) } else { len };
+                    senders[i] = Sender {
+                        pid: addrs[i].nl_pid,
+                        groups: addrs[i].nl_groups,
+                    };
+                }
+                return Ok(got);
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {

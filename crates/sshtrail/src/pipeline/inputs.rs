@@ -375,15 +375,20 @@ fn read(
     linger: Duration,
 ) {
     let mut idle = false;
-    // What the source said after a gathered batch (its end), handed over next.
+    // What the source said when a gathered batch ended (idle, pending, its end), handed
+    // over right after it.
     let mut after: Option<Pull> = None;
+    // After a batch, the next pull does not wait: a source with nothing more says so at
+    // once, so that the merge does not hold the other side back for a whole pull wait
+    // while it wonders whether more is coming.
+    let mut wait = PULL_WAIT;
     while !shutdown.load(Ordering::Relaxed) {
         if let Some(position) = committed.lock().ok().and_then(|mut slot| slot.take()) {
             source.commit(&position);
         }
         let pull = match after.take() {
             Some(pull) => pull,
-            None => match source.pull(PULL_WAIT) {
+            None => match source.pull(wait) {
                 Pull::Batch(batch) if !linger.is_zero() && batch.items.len() < BATCH_ITEMS => {
                     let (batch, then) = gather(source.as_mut(), batch, linger);
                     after = then;
@@ -391,6 +396,10 @@ fn read(
                 }
                 pull => pull,
             },
+        };
+        wait = match (&pull, &after) {
+            (Pull::Batch(_), None) => Duration::ZERO,
+            _ => PULL_WAIT,
         };
         let end = matches!(pull, Pull::End);
         // Idle and pending are told once each time they start: the pipeline keeps the
@@ -409,14 +418,14 @@ fn read(
 }
 
 /// Goes on from `batch` for `linger`: one sleep, then whatever the source has by then,
-/// up to a batch. Returns the batch and, if the source ended meanwhile, its end.
+/// up to a batch. Returns the batch and what the source said when it had no more
+/// (`None` when the batch filled up).
 fn gather(source: &mut dyn Source, mut batch: Batch, linger: Duration) -> (Batch, Option<Pull>) {
     std::thread::sleep(linger);
     while batch.items.len() < BATCH_ITEMS {
         match source.pull(Duration::ZERO) {
             Pull::Batch(more) => batch.append(more),
-            Pull::End => return (batch, Some(Pull::End)),
-            Pull::Idle | Pull::Pending => break,
+            state => return (batch, Some(state)),
         }
     }
     (batch, None)
@@ -514,6 +523,43 @@ mod tests {
         let (sizes, ended) = batches_handed(10, BatchWait::All(Duration::ZERO));
         assert_eq!(sizes, vec![1; 10]);
         assert!(ended);
+    }
+
+    #[test]
+    fn a_source_with_nothing_more_is_idle_right_after_its_batch() {
+        for wait in [Duration::ZERO, Duration::from_millis(20)] {
+            let shutdown = Arc::new(AtomicBool::new(false));
+            let (tx2, rx2) = bounded(4);
+            tx2.send(b"type=EOE msg=audit(1700000000.000:1): ".as_slice())
+                .unwrap();
+            let mut inputs = Inputs::start(
+                vec![Box::new(OneAtATime(rx2))],
+                Arc::clone(&shutdown),
+                BatchWait::All(wait),
+            )
+            .unwrap();
+            let mut steps = Vec::new();
+            // Well within a pull's wait (PULL_WAIT) of the start: the idleness is told
+            // after the batch, not found when a wait ran out.
+            let deadline = Instant::now() + PULL_WAIT / 2;
+            while Instant::now() < deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let step = inputs.step(left, [None, None]);
+                if let Step::Item(index) = step {
+                    inputs.consume(index);
+                }
+                steps.push(step);
+                if inputs.side_state(Side::Audit).idle_since_ms.is_some() {
+                    break;
+                }
+            }
+            assert!(
+                inputs.side_state(Side::Audit).idle_since_ms.is_some(),
+                "batch wait {wait:?}: {steps:?}"
+            );
+            shutdown.store(true, Ordering::Relaxed);
+            drop(tx2);
+        }
     }
 
     #[test]

@@ -145,11 +145,6 @@ impl Source for JournaldSource {
         true
     }
 
-    fn batch_wait(&self) -> Duration {
-        // Journalctl writes each entry on its own.
-        Duration::from_millis(20)
-    }
-
     fn pull(&mut self, timeout: Duration) -> Pull {
         let mut batch = Batch::new();
         self.take_lines(&mut batch);

@@ -382,6 +382,10 @@ fn read(
     // once, so that the merge does not hold the other side back for a whole pull wait
     // while it wonders whether more is coming.
     let mut wait = PULL_WAIT;
+    // The last batch was full: the source is ahead of us, so take what it has at once
+    // (a window per batch would cap a stream at a batch per window and make auditd
+    // drop records for a plugin that falls behind).
+    let mut behind = false;
     while !shutdown.load(Ordering::Relaxed) {
         if let Some(position) = committed.lock().ok().and_then(|mut slot| slot.take()) {
             source.commit(&position);
@@ -390,6 +394,7 @@ fn read(
             Some(pull) => pull,
             None => match source.pull(wait) {
                 Pull::Batch(batch) if !linger.is_zero() && batch.items.len() < BATCH_ITEMS => {
+                    let linger = if behind { Duration::ZERO } else { linger };
                     let (batch, then) = gather(source.as_mut(), batch, linger);
                     after = then;
                     Pull::Batch(batch)
@@ -397,6 +402,9 @@ fn read(
                 pull => pull,
             },
         };
+        if let Pull::Batch(batch) = &pull {
+            behind = batch.items.len() >= BATCH_ITEMS;
+        }
         wait = match (&pull, &after) {
             (Pull::Batch(_), None) => Duration::ZERO,
             _ => PULL_WAIT,
@@ -421,7 +429,9 @@ fn read(
 /// up to a batch. Returns the batch and what the source said when it had no more
 /// (`None` when the batch filled up).
 fn gather(source: &mut dyn Source, mut batch: Batch, linger: Duration) -> (Batch, Option<Pull>) {
-    std::thread::sleep(linger);
+    if !linger.is_zero() {
+        std::thread::sleep(linger);
+    }
     while batch.items.len() < BATCH_ITEMS {
         match source.pull(Duration::ZERO) {
             Pull::Batch(more) => batch.append(more),
@@ -560,6 +570,22 @@ mod tests {
             shutdown.store(true, Ordering::Relaxed);
             drop(tx2);
         }
+    }
+
+    #[test]
+    fn a_source_that_is_ahead_is_read_without_a_window_per_batch() {
+        // With a window of a second per batch, four batches' worth would take four
+        // seconds; only the first batch waits for its window.
+        let started = Instant::now();
+        let (sizes, ended) =
+            batches_handed(4 * BATCH_ITEMS, BatchWait::All(Duration::from_secs(1)));
+        assert_eq!(sizes, vec![BATCH_ITEMS; 4]);
+        assert!(ended);
+        assert!(
+            started.elapsed() < Duration::from_millis(2500),
+            "a window per batch: {:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

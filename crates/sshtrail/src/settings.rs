@@ -268,7 +268,7 @@ settings! {
             state_dir: PathBuf, "state-dir";
             /// How long (ms) a source gathers records once a batch has begun, before
             /// they are decoded and written together. Unset: each source's own (plugin
-            /// and file tails 50, netlink and fifo 20, journald none). Longer
+            /// 20, file tails 50, netlink and fifo 20, journald none). Longer
             /// costs less CPU on a busy host, and adds as much to each event's latency.
             batch_wait_ms: u64, "batch-wait-ms";
         }

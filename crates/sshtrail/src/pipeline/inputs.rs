@@ -20,8 +20,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Batches a source may have in flight to the pipeline.
+/// Batches a source may have in flight to the pipeline: a file can wait, so a few.
 const IN_FLIGHT: usize = 8;
+
+/// The same for a stream that cannot pause (auditd's plugin socket, the kernel): what
+/// it holds while the pipeline is busy (a checkpoint's fsync, a burst) is all that
+/// stands between a stall and auditd or the kernel dropping records. 64 batches are
+/// up to 32,768 records, seconds of a busy host, a few MiB.
+const STREAM_IN_FLIGHT: usize = 64;
 
 /// How long a source's pull waits for input before it reports itself idle (and its
 /// reader looks at the stop flag): long, since every wake-up of a quiet daemon costs.
@@ -106,7 +112,11 @@ impl Inputs {
     ) -> std::io::Result<Inputs> {
         let mut inputs = Vec::with_capacity(sources.len());
         for source in sources {
-            let (tx, rx) = bounded(IN_FLIGHT);
+            let (tx, rx) = bounded(if source.rewindable() {
+                IN_FLIGHT
+            } else {
+                STREAM_IN_FLIGHT
+            });
             let committed = Arc::new(Mutex::new(None));
             let name = source.name();
             let side = source.side();

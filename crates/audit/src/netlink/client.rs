@@ -309,14 +309,9 @@ impl AuditClient {
                 }
                 let datagram = &buf[i * RECEIVE_BUFFER..][..lens[i]];
                 for m in socket::messages(datagram) {
-                    match m.msg_type {
-                        // Netlink control messages and (stale) replies are not records.
-                        t if t < 16 => {}
-                        AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET => {}
-                        t => {
-                            each(t, m.payload);
-                            handed += 1;
-                        }
+                    if carries_a_record(m.msg_type) {
+                        each(m.msg_type, m.payload);
+                        handed += 1;
                     }
                 }
             }
@@ -449,10 +444,7 @@ impl AuditClient {
                 AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET if ours => {
                     replies.push(Reply::Data(m.msg_type, m.payload.to_vec()))
                 }
-                t if t < 16 => {}
-                // Stale replies to earlier requests are not records.
-                AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET => {}
-                t => {
+                t if carries_a_record(t) => {
                     if self.pending.len() >= MAX_PENDING {
                         self.stats.pending_dropped += 1;
                     } else {
@@ -462,10 +454,21 @@ impl AuditClient {
                         });
                     }
                 }
+                _ => {}
             }
         }
         Ok((replies, true))
     }
+}
+
+/// Whether a message of this type is a record: netlink's control messages (below 16)
+/// and replies to requests (ours or stale ones) are not.
+fn carries_a_record(msg_type: u16) -> bool {
+    msg_type >= 16
+        && !matches!(
+            msg_type,
+            AUDIT_GET | AUDIT_LIST_RULES | AUDIT_GET_FEATURE | AUDIT_TTY_GET
+        )
 }
 
 impl Drop for AuditClient {

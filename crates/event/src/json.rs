@@ -8,8 +8,8 @@
 //! is built as a map first: each kind writes its own fields.
 
 use crate::model::{
-    Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Outcome, Peer, SystemAction,
-    SystemKind,
+    Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Origin, Outcome, Peer,
+    SystemAction, SystemKind,
 };
 use sshtrail_fmt::decimal::unsigned;
 use sshtrail_fmt::json::string;
@@ -217,10 +217,20 @@ fn write_action(action: &Action, host: &Host, out: &mut Vec<u8>) {
     let d = &action.detail;
     out.extend_from_slice(b"{\"metadata\":{\"auditId\":\"");
     unsigned(out, u64::from(action.ses));
-    // `extra` in key order: action, correlation, cwd, euid, exe, how, keys, object,
-    // pid, ppid, process_args, record_type, redacted, sequence, uid.
+    // `extra` in key order: action, bytes, channel, correlation, cwd, euid, exe, how,
+    // keys, object, pid, ppid, process_args, record_type, redacted, sequence, tty, uid.
+    // Actions from sshd's or sftp-server's lines have no record type or serial number.
+    let audit = d.origin == Origin::Audit;
     out.extend_from_slice(b"\",\"extra\":{\"action\":");
     string(out, &d.action);
+    if let Some(bytes) = d.bytes {
+        out.extend_from_slice(b",\"bytes\":");
+        unsigned(out, bytes);
+    }
+    if let Some(channel) = &d.channel {
+        out.extend_from_slice(b",\"channel\":");
+        string(out, channel);
+    }
     out.extend_from_slice(b",\"correlation\":\"");
     out.extend_from_slice(action.correlation.as_str().as_bytes());
     out.push(b'"');
@@ -248,18 +258,23 @@ fn write_action(action: &Action, host: &Host, out: &mut Vec<u8>) {
     optional(out, b",\"ppid\":", &d.ppid);
     out.extend_from_slice(b",\"process_args\":");
     strings(out, &d.args);
-    out.extend_from_slice(b",\"record_type\":");
-    string(out, &d.record_type);
+    if audit {
+        out.extend_from_slice(b",\"record_type\":");
+        string(out, &d.record_type);
+    }
     if d.redacted {
         out.extend_from_slice(b",\"redacted\":true");
     }
-    out.extend_from_slice(b",\"sequence\":");
-    unsigned(out, d.sequence);
+    if audit {
+        out.extend_from_slice(b",\"sequence\":");
+        unsigned(out, d.sequence);
+    }
+    optional(out, b",\"tty\":", &d.tty);
     optional(out, b",\"uid\":", &d.uid);
     out.push(b'}');
     head(out, "UserAction", action.time_ms);
     actor(out, &action.actor, action.outcome);
-    tail(out, "auditd", host);
+    tail(out, d.origin.component(), host);
     out.push(b'}');
 }
 
@@ -479,6 +494,35 @@ mod tests {
     }
 
     #[test]
+    fn an_action_from_sshds_lines_names_its_component_channel_and_bytes_and_no_serial() {
+        let action = Event::Action(Box::new(Action {
+            time_ms: 1_000,
+            ses: 29,
+            actor: alice(),
+            correlation: Correlation::Joined,
+            outcome: Outcome::Succeeded,
+            detail: ActionDetail {
+                origin: Origin::SftpServer,
+                action: "uploaded-file".into(),
+                channel: Some("subsystem:sftp".into()),
+                tty: Some("pts/3".into()),
+                bytes: Some(10_000),
+                pid: Some("77".into()),
+                ..ActionDetail::default()
+            },
+        }));
+        let (line, value) = rendered(&action);
+        assert_eq!(value["component"], "sftp-server");
+        let extra = &value["metadata"]["extra"];
+        assert_eq!(extra["bytes"], 10_000);
+        assert_eq!(extra["channel"], "subsystem:sftp");
+        assert_eq!(extra["tty"], "pts/3");
+        assert!(extra.get("record_type").is_none());
+        assert!(extra.get("sequence").is_none());
+        assert_sorted(&line);
+    }
+
+    #[test]
     fn an_action_writes_every_field_in_key_order() {
         let text = awkward();
         let action = Event::Action(Box::new(Action {
@@ -506,6 +550,7 @@ mod tests {
                 record_type: "SYSCALL".into(),
                 sequence: 77,
                 redacted: true,
+                ..ActionDetail::default()
             },
         }));
         let (line, value) = rendered(&action);

@@ -27,6 +27,6 @@ pub mod sink;
 
 pub use model::{
     Action, ActionDetail, Actor, AuditChange, Backfill, Certificate, Correlation, Event, EventType,
-    Geo, Host, LogGap, LogName, Login, LoginFailed, Logout, Lost, Object, Outcome, Peer,
+    Geo, Host, LogGap, LogName, Login, LoginFailed, Logout, Lost, Object, Origin, Outcome, Peer,
     SessionLogRef, Started, SystemAction, SystemKind,
 };

@@ -187,9 +187,46 @@ pub struct Object {
     pub secondary: String,
 }
 
-/// One coalesced audit event: what was done, how, to what, by which process.
+/// Which program's record an action was made from: the `component` it is written with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub enum Origin {
+    /// A coalesced kernel audit event (`auditd`).
+    #[default]
+    Audit,
+    /// A line of sshd's own log (a channel it opened, a forward it refused).
+    Sshd,
+    /// A line of sftp-server's log (`sftp-server -l INFO`, or `internal-sftp`).
+    SftpServer,
+}
+
+impl Origin {
+    /// The event's `component`.
+    pub fn component(self) -> &'static str {
+        match self {
+            Origin::Audit => "auditd",
+            Origin::Sshd => "sshd",
+            Origin::SftpServer => "sftp-server",
+        }
+    }
+}
+
+/// One thing done in a session: what, how, to what, by which process. Most come from a
+/// coalesced audit event; channels and file transfers come from sshd's and sftp-server's
+/// lines ([`Origin`]), which have no record type or serial number.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct ActionDetail {
+    #[serde(default)]
+    pub origin: Origin,
+    /// The SSH channel the action belongs to or opened: `shell`, `command`,
+    /// `subsystem:sftp`, `forced-command`, `direct-tcpip`, `tcpip-forward`, …
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The terminal of a channel that has one (`pts/3`).
+    #[serde(default)]
+    pub tty: Option<String>,
+    /// Bytes moved, for a file transfer.
+    #[serde(default)]
+    pub bytes: Option<u64>,
     /// The verb (`executed`, `opened-file`, …; `unknown` when the vocabulary has none).
     pub action: Cow<'static, str>,
     pub how: String,

@@ -3,7 +3,7 @@
 //! The event stream is what the recorder sees, so the log says the same as the events
 //! did: account, identity, source and every action, with the same names.
 
-use sshtrail_event::{Action, Actor, Correlation, Geo, Host, Login, Logout, Outcome};
+use sshtrail_event::{Action, Actor, Correlation, Geo, Host, Login, Logout, Origin, Outcome};
 use sshtrail_sessionlog::{Action as LoggedAction, Login as LoggedLogin, Message};
 use sshtrail_sessionstore::SessionMeta;
 use std::collections::BTreeMap;
@@ -63,12 +63,31 @@ pub fn message_for_action(action: &Action) -> Message {
     if d.redacted {
         details.insert("redacted".into(), "true".into());
     }
+    // Channels and file transfers come from sshd's and sftp-server's lines: no record
+    // type, no serial number, and the program that said it.
+    let audit = d.origin == Origin::Audit;
+    if !audit {
+        details.insert("component".into(), d.origin.component().into());
+    }
+    if let Some(channel) = &d.channel {
+        details.insert("channel".into(), channel.clone());
+    }
+    if let Some(tty) = &d.tty {
+        details.insert("tty".into(), tty.clone());
+    }
+    if let Some(bytes) = d.bytes {
+        details.insert("bytes".into(), bytes.to_string());
+    }
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     Message::Action(LoggedAction {
         action: d.action.to_string(),
         succeeded: action.outcome == Outcome::Succeeded,
-        record_type: d.record_type.to_string(),
-        sequence: Some(d.sequence),
+        record_type: if audit {
+            d.record_type.to_string()
+        } else {
+            String::new()
+        },
+        sequence: audit.then_some(d.sequence),
         pid: text(&d.pid),
         ppid: text(&d.ppid),
         uid: text(&d.uid),

@@ -144,7 +144,7 @@ fn action_detail(event: &mut CoalescedEvent<'_>) -> ActionDetail {
         record_type,
         sequence: event.sequence,
         args: std::mem::take(&mut event.process.args),
-        redacted: false,
+        ..ActionDetail::default()
     }
 }
 

@@ -31,6 +31,7 @@ pub struct Metrics {
     pub giveup_no_audit_login: AtomicU64,
     pub giveup_buffer_full: AtomicU64,
     pub giveup_too_many_sessions: AtomicU64,
+    pub giveup_log_actions: AtomicU64,
     pub non_ssh_events: AtomicU64,
     /// Sessions, waiting logins and sshd-only sessions the tracker holds now.
     pub sessions_tracked: AtomicU64,
@@ -220,6 +221,7 @@ impl Metrics {
             ("no_audit_login", load(&self.giveup_no_audit_login)),
             ("buffer_full", load(&self.giveup_buffer_full)),
             ("too_many_sessions", load(&self.giveup_too_many_sessions)),
+            ("log_action_unjoined", load(&self.giveup_log_actions)),
         ] {
             let _ = writeln!(
                 out,

@@ -500,6 +500,7 @@ fn publish_stats(pipeline: &Pipeline, m: &Metrics) {
     set(&m.giveup_no_audit_login, track.giveup_no_audit_login);
     set(&m.giveup_buffer_full, track.giveup_buffer_full);
     set(&m.giveup_too_many_sessions, track.giveup_too_many_sessions);
+    set(&m.giveup_log_actions, track.giveup_log_actions);
     set(&m.non_ssh_events, track.non_ssh_events);
     set(&m.sessions_tracked, pipeline.tracker.open() as u64);
     if let Some(recorder) = &pipeline.outputs.recorder {

@@ -33,6 +33,9 @@ pub struct SshdFact {
     pub resolution_ms: u64,
     /// The process that logged it (journald's `_PID`, syslog's `sshd[PID]`).
     pub pid: u32,
+    /// The kernel audit session of that process, where the log says (journald's trusted
+    /// `_AUDIT_SESSION`): a join key no user can forge.
+    pub ses: Option<u32>,
     pub what: SshdWhat,
 }
 
@@ -74,6 +77,14 @@ pub enum SshdWhat {
     /// after authentication, `pam_unix(sshd:session): session closed`).
     SessionClosed {
         reason: String,
+    },
+    /// Something done inside an authenticated session that only the logs show: a channel
+    /// sshd started (`Starting session: …`), a file sftp-server moved. It joins the
+    /// session of `ses`, else of the logging process (sshd's user child, or an
+    /// `sftp-server` whose exec the audit side saw).
+    SessionAction {
+        outcome: Outcome,
+        detail: Box<ActionDetail>,
     },
 }
 

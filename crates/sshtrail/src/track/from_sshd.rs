@@ -9,7 +9,7 @@
 //! the client asking which methods exist (every key login starts with one at VERBOSE).
 
 use super::facts::{Login, SshdFact, SshdWhat};
-use sshtrail_event::Certificate;
+use sshtrail_event::{ActionDetail, Certificate, Object, Origin};
 use sshtrail_sshd::framing::Framed;
 use sshtrail_sshd::{parse, Auth, Event, Outcome, Peer, Prefix, UserState};
 
@@ -27,6 +27,7 @@ pub fn sshd_fact(framed: &Framed<'_>, received_ms: Option<u64>) -> Option<SshdFa
         time_ms,
         resolution_ms,
         pid,
+        ses: None,
         what,
     })
 }
@@ -125,6 +126,7 @@ fn what(framed: &Framed<'_>) -> Option<SshdWhat> {
         Event::SessionClosed { .. } => SshdWhat::SessionClosed {
             reason: "session closed".to_string(),
         },
+        Event::SessionStarted { what, .. } => channel_opened(framed.pid, what),
         _ => return None,
     };
     Some(fact)
@@ -175,4 +177,62 @@ fn auth_fact(auth: &Auth<'_>) -> Option<SshdWhat> {
         }),
         Outcome::Postponed | Outcome::Partial => None,
     }
+}
+
+/// `Starting session: <what>`, where sshd's `<what>` is `shell`, `command`,
+/// `subsystem '<name>'` or `forced-command (<from>) '<command>'`, each followed by
+/// ` on <tty>` when the channel has a terminal. The user's own command is not in the line
+/// (the audit side has it, as the program it executes); a forced command is the
+/// administrator's, so its text is kept.
+fn channel_opened(pid: Option<u32>, what: &str) -> SshdWhat {
+    let (kind, tty) = match what.rsplit_once(" on ") {
+        Some((kind, tty)) if is_tty_name(tty) => (kind, Some(tty)),
+        _ => (what, None),
+    };
+    let (channel, how, object) = if let Some(rest) = kind.strip_prefix("subsystem ") {
+        let name = rest.trim_matches('\'');
+        (format!("subsystem:{name}"), String::new(), name.to_string())
+    } else if let Some(rest) = kind.strip_prefix("forced-command ") {
+        // `(config) '<command>'` or `(key-option) '<command>'`.
+        let (from, command) = match rest.split_once(") ") {
+            Some((from, command)) => (from.trim_start_matches('('), command),
+            None => ("", rest),
+        };
+        let command = command
+            .strip_prefix('\'')
+            .and_then(|c| c.strip_suffix('\''))
+            .unwrap_or(command);
+        (
+            "forced-command".to_string(),
+            from.to_string(),
+            command.to_string(),
+        )
+    } else {
+        (kind.to_string(), String::new(), kind.to_string())
+    };
+    SshdWhat::SessionAction {
+        outcome: sshtrail_event::Outcome::Succeeded,
+        detail: Box::new(ActionDetail {
+            origin: Origin::Sshd,
+            action: "opened-channel".into(),
+            how,
+            object: Object {
+                kind: "ssh-channel".into(),
+                primary: object,
+                secondary: String::new(),
+            },
+            channel: Some(channel),
+            tty: tty.map(str::to_string),
+            pid: pid.map(|p| p.to_string()),
+            exe: None,
+            ..ActionDetail::default()
+        }),
+    }
+}
+
+/// `pts/3`, `tty1`: what sshd prints for the channel's terminal (`/dev/` cut off).
+fn is_tty_name(name: &str) -> bool {
+    (name.starts_with("pts/") || name.starts_with("tty"))
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/')
 }

@@ -28,6 +28,7 @@ mod ending;
 pub mod facts;
 pub mod from_audit;
 pub mod from_sshd;
+mod log_actions;
 pub mod progress;
 pub mod redact;
 mod state;
@@ -94,6 +95,9 @@ pub struct Stats {
     pub giveup_too_many_sessions: u64,
     /// Events of non-SSH login sessions (cron, console), not emitted.
     pub non_ssh_events: u64,
+    /// Session actions from the logs (channels, file transfers) whose kernel session
+    /// never became known, or beyond what may be held: counted, not written.
+    pub giveup_log_actions: u64,
 }
 
 pub struct Tracker {
@@ -229,6 +233,7 @@ impl Tracker {
             time_ms,
             resolution_ms,
             pid,
+            ses,
             what,
         } = fact;
         match what {
@@ -290,6 +295,9 @@ impl Tracker {
                     reason: &reason,
                 });
             }
+            SshdWhat::SessionAction { outcome, detail } => {
+                self.on_session_action(time_ms, pid, ses, outcome, *detail);
+            }
             SshdWhat::SessionClosed { reason } => {
                 let signal = EndSignal {
                     time_ms,
@@ -312,8 +320,9 @@ impl Tracker {
                     self.stats.non_ssh_events += 1;
                     return;
                 }
-                self.start_session(ses, pid, &fact);
+                let waiting_actions = self.start_session(ses, pid, &fact);
                 self.on_action(ses, fact);
+                self.release_pending_for_session(ses, waiting_actions);
             }
             AuditRole::SessionEnd { pid } => {
                 // `sudo` or `su` inside the session close their own PAM sessions with
@@ -325,7 +334,13 @@ impl Tracker {
                     self.on_audit_end(ses, time_ms);
                 }
             }
-            AuditRole::Action => self.on_action(ses, fact),
+            AuditRole::Action => {
+                let sftp_server = self.sftp_server_started(&fact);
+                self.on_action(ses, fact);
+                if let Some(pid) = sftp_server {
+                    self.note_sftp_server(ses, pid);
+                }
+            }
         }
     }
 
@@ -479,6 +494,7 @@ impl Tracker {
         state
             .non_ssh_sessions
             .retain(|_, seen| audit_now.saturating_sub(*seen) < keep.max(86_400_000));
+        self.give_up_pending_log_actions();
     }
 
     fn on_accepted(&mut self, time_ms: u64, resolution_ms: u64, pid: u32, login: Login) {
@@ -512,11 +528,14 @@ impl Tracker {
                 login,
                 wait,
                 closed: None,
+                actions: Vec::new(),
             },
         );
     }
 
-    fn start_session(&mut self, ses: u32, pid: u32, fact: &AuditFact) {
+    /// Opens session `ses`; returns what the logs showed done in it while its login
+    /// waited for it, to follow its `LOGIN` record.
+    fn start_session(&mut self, ses: u32, pid: u32, fact: &AuditFact) -> Vec<AuditFact> {
         // Session ids restart at 1 after a reboot (and logs can hold several boots): a
         // new LOGIN for an id still held settles the old session first, never drops it.
         if self.state.sessions.contains_key(&ses) {
@@ -545,14 +564,16 @@ impl Tracker {
                 addr: fact.addr.clone(),
             },
         );
-        if let Some(waiting) = waiting {
-            if let Some(closed) = waiting.closed.clone() {
-                if let Some(session) = self.state.sessions.get_mut(&ses) {
-                    session.sshd_end = Some(closed);
-                }
+        let Some(mut waiting) = waiting else {
+            return Vec::new();
+        };
+        if let Some(closed) = waiting.closed.clone() {
+            if let Some(session) = self.state.sessions.get_mut(&ses) {
+                session.sshd_end = Some(closed);
             }
-            self.join(ses, pid, waiting.time_ms, &waiting.login);
         }
+        self.join(ses, pid, waiting.time_ms, &waiting.login);
+        std::mem::take(&mut waiting.actions)
     }
 
     /// Both sides are known: the login is written with the kernel's session id, and the
@@ -672,6 +693,8 @@ impl Tracker {
     }
 
     fn sshd_only_login(&mut self, pid: u32, waiting: WaitingLogin) {
+        // An action needs a kernel session to be filed under.
+        self.stats.giveup_log_actions += waiting.actions.len() as u64;
         let audit_id = build::new_audit_id();
         let actor = Arc::new(actor_from_login(pid, &waiting.login));
         self.out.push(build::user_login(

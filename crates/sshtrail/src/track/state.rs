@@ -55,6 +55,9 @@ pub(super) struct WaitingLogin {
     pub(super) wait: Wait,
     /// sshd said the session closed before its `LOGIN` record was seen.
     pub(super) closed: Option<EndSignal>,
+    /// What sshd's lines showed done in the session (channels opened) meanwhile.
+    #[serde(default)]
+    pub(super) actions: Vec<AuditFact>,
 }
 
 /// Per-connection memory before authentication, for the failed-login counting rule.
@@ -84,6 +87,18 @@ pub(super) struct State {
     pub(super) non_ssh_sessions: HashMap<u32, u64>,
     /// User child PID → the monitor PID that owns the session.
     pub(super) monitor_of: HashMap<u32, u32>,
+    /// Session actions from the logs (channels, file transfers) for a kernel session
+    /// whose `LOGIN` record has not come yet.
+    #[serde(default)]
+    pub(super) pending_by_ses: HashMap<u32, Vec<AuditFact>>,
+    /// Session actions from a process no session is known for yet: an `sftp-server`
+    /// logging to syslog (which carries no audit session) before the audit side showed
+    /// its exec.
+    #[serde(default)]
+    pub(super) pending_by_pid: HashMap<u32, Vec<AuditFact>>,
+    /// `sftp-server` PID → the session whose process executed it (from the audit side).
+    #[serde(default)]
+    pub(super) session_of_sftp: HashMap<u32, u32>,
 }
 
 /// Which wait, for [`Tracker::end_wait`].

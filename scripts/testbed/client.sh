@@ -42,3 +42,28 @@ tb_ssh_tty() {
     ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
         -tt -i "$TB_KEYS/$key" -l "$user" "$host" "$@" </dev/null
 }
+
+# tb_sftp_key PORT USER KEY   an sftp session on 127.0.0.1 running the batch on stdin
+# (sftp -b -: stops at the first failing command)
+tb_sftp_key() {
+    local port=$1 user=$2 key=$3
+    sftp "${TB_SSH_OPTS[@]}" -P "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -i "$TB_KEYS/$key" -b - "$user@127.0.0.1"
+}
+
+# tb_scp_key PORT KEY FROM TO   scp with the key (remote paths as USER@127.0.0.1:PATH)
+tb_scp_key() {
+    local port=$1 key=$2
+    shift 2
+    scp "${TB_SSH_OPTS[@]}" -P "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -i "$TB_KEYS/$key" -q "$@" </dev/null
+}
+
+# tb_ssh_forward HOST PORT USER KEY FORWARD...   a session with forwards (-L/-R …) and no
+# command, left running until killed
+tb_ssh_forward() {
+    local host=$1 port=$2 user=$3 key=$4
+    shift 4
+    exec ssh "${TB_SSH_OPTS[@]}" -p "$port" -o BatchMode=yes -o PreferredAuthentications=publickey \
+        -o ExitOnForwardFailure=yes -N -i "$TB_KEYS/$key" -l "$user" "$@" "$host" </dev/null
+}

@@ -321,6 +321,7 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
     match kind {
         SystemKind::DaemonStarted(started) => {
             text("checkpoint_problem", &started.checkpoint_problem);
+            text("sshd_logging_problem", &started.sshd_logging_problem);
             if let Some(down) = started.downtime_seconds {
                 fields.push(("resumed", Field::Bool(true)));
                 fields.push(("downtime_seconds", Field::F64(down)));

@@ -348,6 +348,8 @@ pub struct Started {
     /// Session logs reopened from the checkpoint: how many, or `None` when their state
     /// could not be read.
     pub session_logs_reopened: Option<Option<u64>>,
+    /// What the host's sshd configuration keeps out of its log (`sshd -T`).
+    pub sshd_logging_problem: Option<String>,
 }
 
 /// What a kernel audit configuration record said (`CONFIG_CHANGE`, `DAEMON_END`, …).

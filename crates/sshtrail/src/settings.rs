@@ -181,6 +181,13 @@ choice!(
     }
 );
 
+fn sftp_programs() -> Vec<String> {
+    sshtrail_sshd::framing::SFTP_PROGRAMS
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
 fn sshd_programs() -> Vec<String> {
     sshtrail_sshd::framing::SSHD_PROGRAMS
         .iter()
@@ -195,6 +202,9 @@ settings! {
             /// The program names (syslog identifiers) sshd's lines come under,
             /// comma-separated: add any other name a host runs sshd as.
             sshd_programs: Vec<String> = sshd_programs(), "sshd-programs" [value_delimiter = ','];
+            /// The program names sftp-server's lines come under (`sftp-server -l INFO`,
+            /// `internal-sftp -l INFO`), comma-separated; empty: no file transfers.
+            sftp_programs: Vec<String> = sftp_programs(), "sftp-programs" [value_delimiter = ','];
             /// Time zone of RFC 3164 syslog time stamps: local, UTC, +02:00 or a zoneinfo name.
             timezone: String = "local".to_string(), "timezone";
             /// How far (ms of event time) the other source must have delivered past a

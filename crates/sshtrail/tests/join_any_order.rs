@@ -164,14 +164,24 @@ fn mask_generated_ids(line: &str) -> String {
 }
 
 /// Each kernel session's events in order; the rest (failed logins) as a sorted list.
+/// What sshd's lines say happened inside a session (the channels it opened) is a list of
+/// its own: in the lines' order, but how it interleaves with the audit side's actions
+/// follows their arrival. Each of those comes after its session's login.
 fn by_session(lines: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for line in lines {
         let value: Value = serde_json::from_str(line).expect("JSON");
-        let id = value["metadata"]["auditId"]
+        let mut id = value["metadata"]["auditId"]
             .as_str()
             .unwrap_or("")
             .to_string();
+        if value["type"] == "UserAction" && value["component"] != "auditd" {
+            let logged_in = out
+                .get(&id)
+                .is_some_and(|e| e.iter().any(|l| l.contains("\"type\":\"UserLogin\"")));
+            assert!(logged_in, "after its session's login: {line}");
+            id.push_str(" from the logs");
+        }
         out.entry(id).or_default().push(line.clone());
     }
     if let Some(generated) = out.get_mut("GENERATED") {

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::live::{session_facts, ssh, Daemon, LiveCase};
+use support::live::{grown_since, journal_cursor, session_facts, ssh, Daemon, LiveCase};
 
 /// The login kinds a session is made with.
 #[derive(Clone, Copy, Debug)]
@@ -286,31 +286,6 @@ fn a_whole_second_syslog_file_is_joined_live_and_after_downtime() {
 }
 
 /// The journal's cursor now, for reading what comes after it.
-fn journal_cursor() -> String {
-    let out = Command::new("journalctl")
-        .args(["--show-cursor", "-n", "0", "-o", "cat"])
-        .output()
-        .expect("journalctl");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("-- cursor: ").map(str::to_string))
-        .expect("a cursor")
-}
-
-/// The bytes `path` gained since it was `offset` long (through a rotation to `.1`).
-fn grown_since(path: &Path, inode: u64, offset: u64) -> Vec<u8> {
-    use std::os::unix::fs::MetadataExt;
-    let now = std::fs::read(path).expect("audit log");
-    let same = std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0) == inode;
-    if same {
-        return now.get(offset as usize..).unwrap_or_default().to_vec();
-    }
-    let mut rotated = std::fs::read(path.with_extension("log.1")).expect("rotated audit log");
-    let mut out = rotated.split_off((offset as usize).min(rotated.len()));
-    out.extend(now);
-    out
-}
-
 /// Events by the session they belong to (generated ids masked, the daemon's own
 /// SystemActions left out): each session's lines in order.
 fn per_session(lines: &str, ours: &[Session]) -> BTreeMap<String, Vec<String>> {

@@ -115,6 +115,12 @@ fn action(a: &Action) -> String {
         let argv: Vec<String> = a.argv.iter().map(|w| escape::word(w)).collect();
         let _ = write!(s, "  argv: {}", argv.join(" "));
     }
+    // What sshd's and sftp-server's lines add: the channel, its terminal, bytes moved.
+    for key in ["channel", "tty", "bytes"] {
+        if let Some(value) = a.details.get(key) {
+            let _ = write!(s, "  {key} {}", esc(value));
+        }
+    }
     let _ = write!(s, "  (pid {} uid {}", esc(&a.pid), esc(&a.uid));
     if a.euid != a.uid && !a.euid.is_empty() {
         let _ = write!(s, " euid {}", esc(&a.euid));

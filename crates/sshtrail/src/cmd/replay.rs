@@ -151,6 +151,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         boot_id: scan.boot_id.clone(),
         names: Box::new(NoNames),
         redactor: checked.redactor,
+        sftp_programs: checked.sftp_programs,
         sshd_programs: checked.programs,
         tz: checked.tz,
         syslog_reference,

@@ -9,6 +9,7 @@
 mod backfill;
 mod restore;
 mod rules;
+mod sshd_config;
 
 use crate::checkpoint;
 use crate::geoip::GeoIp;
@@ -63,7 +64,19 @@ pub struct Checked {
     pub tz: TimeZone,
     pub geo: Option<GeoIp>,
     pub programs: Vec<String>,
+    pub sftp_programs: Vec<String>,
     pub redactor: Option<Redactor>,
+}
+
+impl Checked {
+    /// Every syslog identifier whose lines the pipeline reads.
+    pub fn all_programs(&self) -> Vec<String> {
+        self.programs
+            .iter()
+            .chain(&self.sftp_programs)
+            .cloned()
+            .collect()
+    }
 }
 
 /// Checks the pipeline group; `Err` is the message for exit 2.
@@ -77,12 +90,14 @@ pub fn check_pipeline(settings: &PipelineSettings) -> Result<Checked, String> {
         ),
         None => None,
     };
-    let programs: Vec<String> = settings
-        .sshd_programs
-        .iter()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect()
+    };
+    let programs = names(&settings.sshd_programs);
+    let sftp_programs = names(&settings.sftp_programs);
     if programs.is_empty() {
         return Err("--sshd-programs (config key `sshd-programs`) names no program".into());
     }
@@ -93,6 +108,7 @@ pub fn check_pipeline(settings: &PipelineSettings) -> Result<Checked, String> {
         tz,
         geo,
         programs,
+        sftp_programs,
         redactor,
     })
 }
@@ -243,7 +259,8 @@ impl Daemon {
             boot_id,
             names: Box::new(SystemNames::new()),
             redactor: checked.redactor,
-            sshd_programs: checked.programs,
+            sftp_programs: checked.sftp_programs.clone(),
+            sshd_programs: checked.programs.clone(),
             tz: checked.tz,
             syslog_reference: None,
             timing: Timing::Live,
@@ -262,8 +279,12 @@ impl Daemon {
         }
         let mut started = Started {
             checkpoint_problem,
+            sshd_logging_problem: sshd_config::logging_problem("/usr/sbin/sshd"),
             ..Started::default()
         };
+        if let Some(problem) = &started.sshd_logging_problem {
+            tracing::warn!("{problem}; see /usr/share/sshtrail/sshd_config.d/ (deploy/sshd_config.d/)");
+        }
         if let Some(problem) = &started.checkpoint_problem {
             tracing::error!("{problem}; starting without it");
         }
@@ -458,7 +479,7 @@ fn sources(
             starts.journald_cursor = cursor.clone();
             sources.push(Box::new(JournaldSource::new(
                 cursor,
-                checked.programs.clone(),
+                checked.all_programs(),
             )));
         }
     }

@@ -27,6 +27,7 @@ use crate::source::{wall_ms, Batch, Item, LineFormat, Notice, Payload, Position,
 use crate::track::build;
 use crate::track::facts::{AuditFact, SshdFact};
 use crate::track::from_audit::{audit_fact, redact_fact};
+use crate::track::from_sftp::SftpLog;
 use crate::track::from_sshd::sshd_fact;
 use crate::track::progress::{Progress, SideProgress};
 use crate::track::redact::Redactor;
@@ -114,6 +115,9 @@ pub struct Pipeline {
     names: Box<dyn NameResolver>,
     redactor: Option<Redactor>,
     sshd_programs: Vec<String>,
+    sftp_programs: Vec<String>,
+    /// What sftp-server's lines said so far, per process.
+    sftp: SftpLog,
     framers: [Framer; 3],
     timing: Timing,
     /// The latest fact time each side gave the tracker.
@@ -138,6 +142,7 @@ pub struct Parts {
     pub names: Box<dyn NameResolver>,
     pub redactor: Option<Redactor>,
     pub sshd_programs: Vec<String>,
+    pub sftp_programs: Vec<String>,
     pub tz: TimeZone,
     /// The instant RFC 3164 syslog stamps (no year) are read relative to: `None`, the
     /// clock at each line (live logs); a replay of a captured file uses its last
@@ -176,6 +181,8 @@ impl Pipeline {
             names: parts.names,
             redactor: parts.redactor,
             sshd_programs: parts.sshd_programs,
+            sftp_programs: parts.sftp_programs,
+            sftp: SftpLog::default(),
             framers: [
                 framer(LineFormat::JournalJson),
                 framer(LineFormat::Syslog),
@@ -460,9 +467,13 @@ impl Pipeline {
                 .fetch_add(1, Ordering::Relaxed);
             return Ok(());
         };
-        if !framed.is_from(&self.sshd_programs) {
+        let fact = if framed.is_from(&self.sshd_programs) {
+            sshd_fact(&framed, received_ms)
+        } else if framed.program.is_some() && framed.is_from(&self.sftp_programs) {
+            self.sftp.fact(&framed, received_ms)
+        } else {
             return Ok(());
-        }
+        };
         if self.learn_identity {
             if self.host.name.is_empty() {
                 if let Some(name) = &framed.host {
@@ -482,10 +493,10 @@ impl Pipeline {
                 }
             }
         }
-        if let Some(fact) = sshd_fact(&framed, received_ms) {
-            self.feed_sshd(fact)?;
+        match fact {
+            Some(fact) => self.feed_sshd(fact),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn feed_sshd(&mut self, fact: SshdFact) -> Result<(), SinkError> {

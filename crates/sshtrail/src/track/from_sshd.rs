@@ -17,19 +17,25 @@ use sshtrail_sshd::{parse, Auth, Event, Outcome, Peer, Prefix, UserState};
 /// format carries no time (the fifo format) takes `received_ms`, when it was read.
 pub fn sshd_fact(framed: &Framed<'_>, received_ms: Option<u64>) -> Option<SshdFact> {
     let pid = framed.pid?;
-    let time_ms = framed
-        .timestamp
-        .map(|t| (t.unix_seconds().max(0) as u64) * 1000 + u64::from(t.subsec_micros() / 1000))
-        .or(received_ms)?;
-    let resolution_ms = if framed.whole_seconds { 1000 } else { 1 };
+    let (time_ms, resolution_ms) = line_time(framed, received_ms)?;
     let what = what(framed)?;
     Some(SshdFact {
         time_ms,
         resolution_ms,
         pid,
-        ses: None,
+        ses: framed.audit_session,
         what,
     })
+}
+
+/// When a line was logged (ms since the epoch) and how wide its stamp is.
+pub(super) fn line_time(framed: &Framed<'_>, received_ms: Option<u64>) -> Option<(u64, u64)> {
+    let time_ms = framed
+        .timestamp
+        .map(|t| (t.unix_seconds().max(0) as u64) * 1000 + u64::from(t.subsec_micros() / 1000))
+        .or(received_ms)?;
+    let resolution_ms = if framed.whole_seconds { 1000 } else { 1 };
+    Some((time_ms, resolution_ms))
 }
 
 fn what(framed: &Framed<'_>) -> Option<SshdWhat> {

@@ -27,6 +27,7 @@ pub mod build;
 mod ending;
 pub mod facts;
 pub mod from_audit;
+pub mod from_sftp;
 pub mod from_sshd;
 mod log_actions;
 pub mod progress;

@@ -256,3 +256,30 @@ pub fn sessions_cli(storage: &str, args: &[&str]) -> std::process::Output {
         .output()
         .expect("sshtrail sessions")
 }
+
+/// Where the journal ends now: what `--cursor` reads from.
+pub fn journal_cursor() -> String {
+    let out = Command::new("journalctl")
+        .args(["--show-cursor", "-n", "0", "-o", "cat"])
+        .output()
+        .expect("journalctl");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("-- cursor: ").map(str::to_string))
+        .expect("a cursor")
+}
+
+/// The bytes `path` gained since it was `offset` long (through a rotation to `.1`).
+pub fn grown_since(path: &Path, inode: u64, offset: u64) -> Vec<u8> {
+    use std::os::unix::fs::MetadataExt;
+    let now = std::fs::read(path).expect("audit log");
+    let same = std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0) == inode;
+    if same {
+        return now.get(offset as usize..).unwrap_or_default().to_vec();
+    }
+    let mut rotated = std::fs::read(path.with_extension("log.1")).expect("rotated audit log");
+    let mut out = rotated.split_off((offset as usize).min(rotated.len()));
+    out.extend(now);
+    out
+}
+

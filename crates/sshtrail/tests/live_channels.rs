@@ -1,0 +1,449 @@
+//! Inside the connection, live: what a session opened and moved is an event of that
+//! session, against the testbed's real sshd (LogLevel VERBOSE, `sftp-server -l INFO`),
+//! the real kernel and auditd.
+//!
+//! * A terminal shell and a command each give one `opened-channel` (`shell` on its
+//!   `pts/N`, `command`), joined to their own login.
+//! * An sftp session that uploads, downloads, renames and removes files whose names hold
+//!   spaces, quotes, a newline, a tab, a backslash, bytes that are not UTF-8 and UTF-8
+//!   gives exactly one event per file and operation, with the names as they are, in the
+//!   sftp session and nowhere else; `scp` both ways (the sftp protocol since OpenSSH 9)
+//!   likewise, each copy in its own session.
+//! * `replay` of the journal and auditd's log gives the same events, session by session;
+//!   so does `replay` of rsyslog's file, where no line names its audit session and the
+//!   sftp lines join through the exec of their sftp-server.
+//!
+//! Needs root, auditd and the testbed (`scripts/test` starts them); skips without them
+//! unless `SSHTRAIL_REQUIRE_LIVE=1`.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use support::live::{
+    grown_since, journal_cursor, repo, session_facts, sessions_cli, ssh, verified_log, Daemon,
+    LiveCase,
+};
+
+const USER: &str = "sshtrail-alice";
+
+/// The names the sftp session moves, each with the test's key in it.
+fn hostile_names(key: &str) -> Vec<Vec<u8>> {
+    [
+        format!("plain {key}.txt").into_bytes(),
+        format!("q\"uote\" bytes read 0 written 99 {key}").into_bytes(),
+        format!("new\nline {key}").into_bytes(),
+        [b"\xff\xfe-bin\\slash\ttab ".as_slice(), key.as_bytes()].concat(),
+        format!("caf\u{e9} \u{2603} {key}").into_bytes(),
+    ]
+    .into()
+}
+
+/// How a name is shown: itself when it is UTF-8, else as OpenSSH's logger escaped it.
+fn shown(name: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(name) {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for &b in name {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out
+}
+
+fn home_of(user: &str) -> String {
+    let out = Command::new("getent")
+        .args(["passwd", user])
+        .output()
+        .expect("getent");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split(':')
+        .nth(5)
+        .expect("a home directory")
+        .to_string()
+}
+
+/// Runs a testbed client call in `dir` with `input` on its stdin; panics on failure.
+fn client_in(dir: &Path, call: &str, input: &str) -> String {
+    let script = repo().join("scripts/testbed/client.sh");
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(format!(". {} && {call}", script.display()))
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the client");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("input");
+    let out = child.wait_with_output().expect("the client ends");
+    assert!(
+        out.status.success(),
+        "{call}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn extra<'a>(e: &'a Value, key: &str) -> &'a Value {
+    &e["metadata"]["extra"][key]
+}
+
+fn action_is(e: &Value, action: &str) -> bool {
+    e["type"] == "UserAction" && extra(e, "action") == action
+}
+
+fn id_of(e: &Value) -> String {
+    e["metadata"]["auditId"].as_str().unwrap_or("").to_string()
+}
+
+/// The events of `action` on `primary`.
+fn on<'a>(events: &'a [Value], action: &str, primary: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| action_is(e, action) && extra(e, "object")["primary"] == primary)
+        .collect()
+}
+
+/// Exactly one event of `action` on `primary`: it.
+fn one<'a>(events: &'a [Value], action: &str, primary: &str) -> &'a Value {
+    let found = on(events, action, primary);
+    assert_eq!(found.len(), 1, "one {action} of {primary:?}: {found:#?}");
+    found[0]
+}
+
+/// Every event of session `ses` is alice's and joined, and its login is there.
+fn assert_own_session(events: &[Value], ses: &str) {
+    let ours: Vec<&Value> = events.iter().filter(|e| id_of(e) == ses).collect();
+    let logins = ours
+        .iter()
+        .filter(|e| e["type"] == "UserLogin" && e["outcome"] == "succeeded")
+        .count();
+    assert_eq!(logins, 1, "session {ses} has its login: {ours:#?}");
+    for e in &ours {
+        assert_eq!(e["subjects"]["loggedAs"], USER, "{e}");
+        if e["type"] == "UserAction" {
+            assert_eq!(extra(e, "correlation"), "joined", "{e}");
+        }
+    }
+}
+
+fn logged_out(events: &[Value], ses: &str) -> bool {
+    events
+        .iter()
+        .any(|e| e["type"] == "UserLogout" && id_of(e) == ses)
+}
+
+/// The one session that opened an sftp channel and did `action` on `primary`.
+fn sftp_session_of(events: &[Value], action: &str, primary: &str) -> String {
+    let ses = id_of(one(events, action, primary));
+    let channels: Vec<&Value> = events
+        .iter()
+        .filter(|e| id_of(e) == ses && action_is(e, "opened-channel"))
+        .collect();
+    assert_eq!(channels.len(), 1, "{channels:#?}");
+    assert_eq!(extra(channels[0], "channel"), "subsystem:sftp");
+    assert_eq!(channels[0]["component"], "sshd");
+    ses
+}
+
+/// Each session's events by origin (audit records, log lines), each in order: how the
+/// two interleave follows their arrival.
+fn per_session(lines: &str, ours: &[String]) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for line in lines.lines() {
+        let e: Value = serde_json::from_str(line).expect("JSON");
+        let id = id_of(&e);
+        if !ours.contains(&id) {
+            continue;
+        }
+        let origin = if e["type"] == "UserAction" {
+            e["component"].as_str().unwrap_or("").to_string()
+        } else {
+            "login and logout".to_string()
+        };
+        out.entry((id, origin)).or_default().push(line.to_string());
+    }
+    out
+}
+
+fn replay(audit: &Path, sshd: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sshtrail"))
+        .args(["replay", "--audit-log"])
+        .arg(audit)
+        .arg("--sshd-log")
+        .arg(sshd)
+        .output()
+        .expect("sshtrail replay");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_replay() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(case) = LiveCase::new("channels_live", "chan") else {
+        return;
+    };
+    let key = case.key.clone();
+    let audit_log = PathBuf::from("/var/log/audit/audit.log");
+    let meta = std::fs::metadata(&audit_log).expect("auditd's log");
+    let (inode, offset) = (meta.ino(), meta.len());
+    let syslog = PathBuf::from(
+        std::env::var("TESTBED_DIR").unwrap_or_else(|_| "/run/sshtrail-testbed".into()),
+    )
+    .join("syslog/auth-iso8601.log");
+    let syslog_offset = std::fs::metadata(&syslog).map_or(0, |m| m.len());
+    let cursor = journal_cursor();
+    let storage = format!("file://{}/sessions", case.dir.display());
+    let daemon = Daemon::start_with(&case.dir, 1, &["--session-storage", &storage]);
+
+    // A terminal shell, typed into.
+    let typed = client_in(
+        &case.dir,
+        "tb_ssh_typed 22830 sshtrail-alice alice",
+        &format!("echo ses=$(cat /proc/self/sessionid)\n/bin/echo shell-{key}\nexit\n"),
+    );
+    let shell_ses = typed
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').rsplit("ses=").next())
+        .find(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .expect("the shell's session id")
+        .to_string();
+    // A command.
+    let (ok, out) = ssh(&format!(
+        "tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice 'echo ses=$(cat /proc/self/sessionid); echo client=$SSH_CLIENT; /bin/echo cmd-{key}'"
+    ));
+    assert!(ok, "{out}");
+    let (command_ses, _, _) = session_facts(&out);
+
+    // sftp with hostile names, then scp both ways.
+    let local = case.dir.join("local");
+    let down = case.dir.join("down");
+    std::fs::create_dir_all(&local).expect("local dir");
+    std::fs::create_dir_all(&down).expect("download dir");
+    let names = hostile_names(&key);
+    for (i, name) in names.iter().enumerate() {
+        let path = local.join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(&path, vec![b'x'; 100 + i]).expect("a local file");
+    }
+    let remote = format!("chan-{key}");
+    let batch = format!(
+        "mkdir {remote}\nput * {remote}/\nget {remote}/* {down}/\nrename \"{remote}/plain {key}.txt\" \"{remote}/renamed {key}.txt\"\nrm {remote}/*\nrmdir {remote}\n",
+        down = down.display()
+    );
+    client_in(&local, "tb_sftp_key 22830 sshtrail-alice alice", &batch);
+    for name in &names {
+        let back = std::fs::read(down.join(std::ffi::OsStr::from_bytes(name))).expect("downloaded");
+        assert!(back.len() >= 100);
+    }
+    let scp_name = format!("scp-{key}.bin");
+    client_in(
+        &local,
+        &format!("tb_scp_key 22830 alice 'plain {key}.txt' sshtrail-alice@127.0.0.1:{scp_name}"),
+        "",
+    );
+    client_in(
+        &local,
+        &format!("tb_scp_key 22830 alice sshtrail-alice@127.0.0.1:{scp_name} scp-back.bin"),
+        "",
+    );
+    let (ok, _) = ssh(&format!(
+        "tb_ssh_key 127.0.0.1 22830 sshtrail-alice alice 'rm -f {scp_name}'"
+    ));
+    assert!(ok);
+
+    let home = home_of(USER);
+    let dir = format!("{home}/{remote}");
+    let file = |name: &[u8]| format!("{dir}/{}", shown(name));
+    let renamed = format!("{dir}/renamed {key}.txt");
+    let events = daemon.wait_for(|events| {
+        [&shell_ses, &command_ses]
+            .iter()
+            .all(|s| logged_out(events, s))
+            && on(events, "removed-directory", &dir).len() == 1
+            && on(events, "downloaded-file", &scp_name).len() == 1
+            && events
+                .iter()
+                .filter(|e| e["type"] == "UserLogout")
+                .count()
+                >= 6
+    });
+
+    // The shell and the command: one channel each, in their own session.
+    for (ses, channel) in [(&shell_ses, "shell"), (&command_ses, "command")] {
+        let opened: Vec<&Value> = events
+            .iter()
+            .filter(|e| id_of(e) == **ses && action_is(e, "opened-channel"))
+            .collect();
+        assert_eq!(opened.len(), 1, "{opened:#?}");
+        assert_eq!(extra(opened[0], "channel"), channel);
+        assert_own_session(&events, ses);
+    }
+    let shell_channel = events
+        .iter()
+        .find(|e| id_of(e) == shell_ses && action_is(e, "opened-channel"))
+        .expect("the shell's channel");
+    assert!(
+        extra(shell_channel, "tty")
+            .as_str()
+            .is_some_and(|t| t.starts_with("pts/")),
+        "{shell_channel}"
+    );
+    let command_channel = events
+        .iter()
+        .find(|e| id_of(e) == command_ses && action_is(e, "opened-channel"))
+        .expect("the command's channel");
+    assert!(extra(command_channel, "tty").is_null());
+
+    // sftp: every file and operation once, in the sftp session only.
+    let sftp_ses = sftp_session_of(&events, "made-directory", &dir);
+    assert_own_session(&events, &sftp_ses);
+    for (i, name) in names.iter().enumerate() {
+        let size = 100 + i as u64;
+        let up = one(&events, "uploaded-file", &file(name));
+        let got = one(&events, "downloaded-file", &file(name));
+        for e in [up, got] {
+            assert_eq!(id_of(e), sftp_ses, "{e}");
+            assert_eq!(extra(e, "bytes"), size, "{e}");
+            assert_eq!(e["component"], "sftp-server");
+            assert_eq!(extra(e, "channel"), "subsystem:sftp");
+        }
+        let removed = if name.starts_with(b"plain ") {
+            renamed.clone()
+        } else {
+            file(name)
+        };
+        assert_eq!(id_of(one(&events, "removed-file", &removed)), sftp_ses);
+    }
+    let rename = one(&events, "renamed-file", &file(&names[0]));
+    assert_eq!(extra(rename, "object")["secondary"], renamed.as_str());
+    assert_eq!(id_of(rename), sftp_ses);
+    assert_eq!(id_of(one(&events, "removed-directory", &dir)), sftp_ses);
+    // No name of the test is in any other session's events.
+    for e in &events {
+        if id_of(e) != sftp_ses && !e["metadata"]["extra"]["object"].is_null() {
+            let text = e["metadata"]["extra"]["object"].to_string();
+            assert!(
+                !text.contains(&format!("chan-{key}")),
+                "misattributed: {e}"
+            );
+        }
+    }
+
+    // scp: each copy in its own sftp session.
+    let up_ses = sftp_session_of(&events, "uploaded-file", &scp_name);
+    let down_ses = sftp_session_of(&events, "downloaded-file", &scp_name);
+    assert_ne!(up_ses, down_ses);
+    assert_eq!(extra(one(&events, "uploaded-file", &scp_name), "bytes"), 100);
+    assert_eq!(extra(one(&events, "downloaded-file", &scp_name), "bytes"), 100);
+    for ses in [&up_ses, &down_ses] {
+        assert_own_session(&events, ses);
+    }
+    // The sftp session's log holds each transfer once, and `sessions show` says it.
+    let logout = events
+        .iter()
+        .find(|e| e["type"] == "UserLogout" && id_of(e) == sftp_ses)
+        .expect("the sftp session's logout");
+    let log_id = verified_log(&storage, logout);
+    let export = sessions_cli(&storage, &["export", &log_id, "--format", "json"]);
+    assert!(export.status.success());
+    let records: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    for name in &names {
+        let n = records
+            .iter()
+            .filter(|r| r["action"] == "uploaded-file" && r["object_primary"] == file(name))
+            .count();
+        assert_eq!(n, 1, "the log holds the upload of {} once", shown(name));
+    }
+    let show = sessions_cli(&storage, &["show", &log_id]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(show.contains("opened-channel"), "{show}");
+    assert!(show.contains("uploaded-file"), "{show}");
+    assert!(show.contains("channel subsystem:sftp"), "{show}");
+
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let written = std::fs::read_to_string(&daemon.output).expect("events");
+    drop(daemon.stop());
+
+    // Replay of the journal and auditd's log: the same events, session by session.
+    let ours = vec![
+        shell_ses.clone(),
+        command_ses.clone(),
+        sftp_ses.clone(),
+        up_ses.clone(),
+        down_ses.clone(),
+    ];
+    let audit_slice = case.dir.join("audit.log");
+    std::fs::write(&audit_slice, grown_since(&audit_log, inode, offset)).expect("audit slice");
+    let journal = Command::new("journalctl")
+        .args(["-o", "json", "--no-pager", &format!("--cursor={cursor}")])
+        .args([
+            "SYSLOG_IDENTIFIER=sshd",
+            "SYSLOG_IDENTIFIER=sftp-server",
+            "SYSLOG_IDENTIFIER=internal-sftp",
+        ])
+        .output()
+        .expect("journalctl");
+    let entries: String = String::from_utf8_lossy(&journal.stdout)
+        .lines()
+        .filter(|l| !l.contains(&format!("\"__CURSOR\":\"{cursor}\"")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let journal_slice = case.dir.join("journal.json");
+    std::fs::write(&journal_slice, entries).expect("journal slice");
+    let run = per_session(&written, &ours);
+    assert_eq!(
+        per_session(&replay(&audit_slice, &journal_slice), &ours),
+        run,
+        "replay of the journal writes the daemon's lines"
+    );
+
+    // Replay of rsyslog's file: no audit session on its lines; the same file events,
+    // joined through the exec of each sftp-server.
+    let grown = std::fs::read(&syslog).unwrap_or_default();
+    let syslog_slice = case.dir.join("auth.log");
+    std::fs::write(
+        &syslog_slice,
+        grown.get(syslog_offset as usize..).unwrap_or_default(),
+    )
+    .expect("syslog slice");
+    let from_syslog = replay(&audit_slice, &syslog_slice);
+    let replayed: Vec<Value> = from_syslog
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    for name in &names {
+        assert_eq!(
+            id_of(one(&replayed, "uploaded-file", &file(name))),
+            sftp_ses,
+            "syslog: {}",
+            shown(name)
+        );
+    }
+    assert_eq!(id_of(one(&replayed, "downloaded-file", &scp_name)), down_ses);
+}

@@ -12,6 +12,9 @@
 //!   `_BOOT_ID`, `_MACHINE_ID`, `_HOSTNAME`), syslog files (RFC 3164 with year inference
 //!   and a [`TimeZone`], RFC 5424, rsyslog's ISO 8601 format) and the `<pid> <message>`
 //!   lines rsyslog writes to a pipe.
+//! * [`sftp`] reads the per-operation lines of OpenSSH's SFTP server (`sftp-server -l
+//!   INFO`, `internal-sftp`) into an [`SftpEvent`]: opens, closes with byte counts,
+//!   removes, renames, attribute changes, with the file names' escapes undone on request.
 //!
 //! ```
 //! use sshtrail_sshd::{framing::SyslogFramer, parse, Event, Kind, TimeZone};
@@ -85,6 +88,7 @@
 
 pub mod framing;
 mod message;
+pub mod sftp;
 pub mod time;
 pub mod tz;
 
@@ -93,5 +97,6 @@ pub use message::{
     parse, parse_bytes, Auth, CertInfo, Event, Fields, KeyInfo, Kind, Message, Noise,
     NotAllowedReason, Outcome, Peer, Prefix, UserState,
 };
+pub use sftp::{parse_sftp, SetStatChange, SftpEvent, SftpPath, TwoNameOp, TwoNames};
 pub use time::Timestamp;
 pub use tz::{TimeZone, TzError};

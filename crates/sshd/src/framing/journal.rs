@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Frames one `journalctl -o json` line. Time from `__REALTIME_TIMESTAMP`, pid from the
-/// trusted `_PID` (else `SYSLOG_PID`), program from `SYSLOG_IDENTIFIER` (else `_COMM`).
+/// trusted `_PID` (else `SYSLOG_PID`), program from `SYSLOG_IDENTIFIER` (else `_COMM`),
+/// audit session and login uid from the trusted `_AUDIT_SESSION` and `_AUDIT_LOGINUID`.
 pub fn frame_journal_json(line: &str) -> Result<Framed<'_>, FrameError> {
     let line = chomp(line);
     let mut de = serde_json::Deserializer::from_str(line);
@@ -35,7 +36,19 @@ pub fn frame_journal_json(line: &str) -> Result<Framed<'_>, FrameError> {
         cursor: entry.cursor,
         boot_id: entry.boot_id,
         machine_id: entry.machine_id,
+        audit_session: audit_id(&entry.audit_session),
+        audit_loginuid: audit_id(&entry.audit_loginuid),
     })
+}
+
+/// The kernel's "unset" value for a session id or login uid (`(u32)-1`): a process that
+/// never went through a login (a daemon, or sshd's listener) has it.
+const AUDIT_UNSET: u32 = u32::MAX;
+
+fn audit_id(v: &Option<Cow<'_, str>>) -> Option<u32> {
+    v.as_deref()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|&id| id != AUDIT_UNSET)
 }
 
 /// The fields this framer uses; everything else is skipped without allocating.
@@ -52,6 +65,8 @@ struct Entry<'a> {
     boot_id: Option<Cow<'a, str>>,
     machine_id: Option<Cow<'a, str>>,
     hostname: Option<Cow<'a, str>>,
+    audit_session: Option<Cow<'a, str>>,
+    audit_loginuid: Option<Cow<'a, str>>,
 }
 
 impl<'de> Deserialize<'de> for Entry<'de> {
@@ -84,6 +99,8 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "_BOOT_ID" => &mut e.boot_id,
                 "_MACHINE_ID" => &mut e.machine_id,
                 "_HOSTNAME" => &mut e.hostname,
+                "_AUDIT_SESSION" => &mut e.audit_session,
+                "_AUDIT_LOGINUID" => &mut e.audit_loginuid,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -232,6 +249,48 @@ mod tests {
         assert_eq!(f.message, "hi\u{fffd}");
         assert_eq!(f.pid, Some(9));
         assert_eq!(f.program, None);
+    }
+
+    /// Captured with OpenSSH 9.2's sftp-server and internal-sftp, Debian 12.
+    const SFTP: &str = include_str!("../../tests/data/debian12-sftp-journal.json");
+
+    #[test]
+    fn audit_session_and_loginuid() {
+        let lines: Vec<_> = SFTP.lines().collect();
+        let f = frame_journal_json(lines[0]).unwrap();
+        assert_eq!(f.program.as_deref(), Some("sftp-server"));
+        assert_eq!((f.audit_session, f.audit_loginuid), (Some(1), Some(1001)));
+        assert!(f.is_sftp() && !f.is_sshd());
+        // internal-sftp runs inside sshd: the identifier, not _COMM, names it.
+        let f = frame_journal_json(lines[74]).unwrap();
+        assert!(f.message.starts_with("session opened"));
+        assert_eq!(f.program.as_deref(), Some("internal-sftp"));
+        assert_eq!((f.audit_session, f.audit_loginuid), (Some(5), Some(1001)));
+        assert!(f.is_sftp() && !f.is_sshd());
+        // sshd's listener was never in a login session: journald leaves the fields out.
+        let line = r#"{"MESSAGE":"Server listening on 127.0.0.1 port 22830.","_PID":"1","SYSLOG_IDENTIFIER":"sshd"}"#;
+        let f = frame_journal_json(line).unwrap();
+        assert_eq!((f.audit_session, f.audit_loginuid), (None, None));
+        assert!(f.is_sshd() && !f.is_sftp());
+    }
+
+    #[test]
+    fn unset_or_bad_audit_ids_are_none() {
+        for (v, want) in [
+            (r#""4294967295""#, None),
+            (r#""4294967296""#, None),
+            (r#""-1""#, None),
+            (r#""""#, None),
+            (r#""x7""#, None),
+            ("null", None),
+            ("[115,101,115]", None),
+            ("0", Some(0)),
+            (r#""4294967294""#, Some(4_294_967_294)),
+        ] {
+            let line = format!(r#"{{"MESSAGE":"m","_AUDIT_SESSION":{v},"_AUDIT_LOGINUID":{v}}}"#);
+            let f = frame_journal_json(&line).unwrap();
+            assert_eq!((f.audit_session, f.audit_loginuid), (want, want), "{v}");
+        }
     }
 
     #[test]

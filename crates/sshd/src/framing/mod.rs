@@ -40,17 +40,41 @@ pub struct Framed<'a> {
     pub boot_id: Option<Cow<'a, str>>,
     /// journald `_MACHINE_ID`.
     pub machine_id: Option<Cow<'a, str>>,
+    /// journald `_AUDIT_SESSION`: the kernel audit session (`ses`) of the process that
+    /// logged, stamped by journald itself, so the line joins its session without going
+    /// through sshd's `Accepted` line. `None` when absent or unset (`4294967295`).
+    pub audit_session: Option<u32>,
+    /// journald `_AUDIT_LOGINUID`: the login uid (`auid`) of the process that logged.
+    /// `None` when absent or unset (`4294967295`).
+    pub audit_loginuid: Option<u32>,
 }
 
 /// The program names OpenSSH logs under: `sshd`, and from OpenSSH 9.8 on `sshd-session`
 /// and `sshd-auth` for the per-connection processes.
 pub const SSHD_PROGRAMS: [&str; 3] = ["sshd", "sshd-session", "sshd-auth"];
 
+/// The program names OpenSSH's SFTP server logs under: `sftp-server`, the program sshd
+/// executes for `Subsystem sftp /usr/lib/openssh/sftp-server` (its own process, syslog
+/// identifier `sftp-server`), and `internal-sftp`, the same server run inside sshd's
+/// session process (`Subsystem sftp internal-sftp`), which keeps `_COMM=sshd` but logs
+/// under the identifier `internal-sftp`. Its lines are read with [`crate::sftp`].
+pub const SFTP_PROGRAMS: [&str; 2] = ["sftp-server", "internal-sftp"];
+
 impl Framed<'_> {
     /// True when the line comes from sshd (one of [`SSHD_PROGRAMS`], or a format that does
     /// not name the program, such as the fifo format, which only carries sshd's lines).
     pub fn is_sshd(&self) -> bool {
         self.is_from(&SSHD_PROGRAMS)
+    }
+
+    /// True when the line comes from OpenSSH's SFTP server (one of [`SFTP_PROGRAMS`]).
+    /// Unlike [`Framed::is_sshd`], a format that does not name the program does not count:
+    /// the fifo format carries sshd's lines only, and an sshd line read as SFTP would at
+    /// best be noise.
+    pub fn is_sftp(&self) -> bool {
+        self.program
+            .as_deref()
+            .is_some_and(|p| SFTP_PROGRAMS.contains(&p))
     }
 
     /// [`Framed::is_sshd`] for a host whose sshd logs under other names as well.
@@ -179,4 +203,50 @@ impl Framer {
 pub(crate) fn chomp(line: &str) -> &str {
     let line = line.strip_suffix('\n').unwrap_or(line);
     line.strip_suffix('\r').unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(name: &str) -> String {
+        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn sftp_programs() {
+        // sftp-server (its own process) and internal-sftp (inside sshd, `_COMM=sshd`).
+        let sftp = data("debian12-sftp-journal.json");
+        let mut programs = std::collections::BTreeSet::new();
+        for line in sftp.lines() {
+            let f = frame_journal_json(line).unwrap();
+            assert!(f.is_sftp() && !f.is_sshd(), "{line}");
+            programs.insert(f.program.unwrap().into_owned());
+        }
+        assert_eq!(
+            programs.into_iter().collect::<Vec<_>>(),
+            ["internal-sftp", "sftp-server"]
+        );
+        let sshd = data("debian12-journal.json");
+        assert!(sshd
+            .lines()
+            .all(|l| frame_journal_json(l).is_ok_and(|f| f.is_sshd() && !f.is_sftp())));
+        let framer = SyslogFramer::new(TimeZone::Utc);
+        let syslog = data("debian12-rfc3164.log");
+        assert!(syslog
+            .lines()
+            .all(|l| framer.frame(l).is_ok_and(|f| f.is_sshd() && !f.is_sftp())));
+        // The fifo format names no program: it counts as sshd (it only carries sshd's
+        // lines), never as sftp.
+        let fifo = data("debian12-fifo.log");
+        assert!(fifo
+            .lines()
+            .all(|l| frame_fifo(l).is_ok_and(|f| f.is_sshd() && !f.is_sftp())));
+        // Only journald knows the audit session.
+        let f = framer.frame(syslog.lines().next().unwrap()).unwrap();
+        assert_eq!((f.audit_session, f.audit_loginuid), (None, None));
+        let f = frame_fifo(fifo.lines().next().unwrap()).unwrap();
+        assert_eq!((f.audit_session, f.audit_loginuid), (None, None));
+    }
 }

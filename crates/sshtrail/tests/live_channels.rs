@@ -43,10 +43,13 @@ fn hostile_names(key: &str) -> Vec<Vec<u8>> {
     .into()
 }
 
-/// How a name is shown: itself when it is UTF-8, else as OpenSSH's logger escaped it.
+/// How a name is shown: itself when it is plain UTF-8 text, else as OpenSSH's logger
+/// escaped it (not UTF-8, a control character, a backslash).
 fn shown(name: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(name) {
-        return text.to_string();
+        if !text.chars().any(|c| c == '\\' || c.is_control()) {
+            return text.to_string();
+        }
     }
     let mut out = String::new();
     for &b in name {
@@ -284,11 +287,7 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
             .all(|s| logged_out(events, s))
             && on(events, "removed-directory", &dir).len() == 1
             && on(events, "downloaded-file", &scp_name).len() == 1
-            && events
-                .iter()
-                .filter(|e| e["type"] == "UserLogout")
-                .count()
-                >= 6
+            && events.iter().filter(|e| e["type"] == "UserLogout").count() >= 6
     });
 
     // The shell and the command: one channel each, in their own session.
@@ -345,10 +344,7 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     for e in &events {
         if id_of(e) != sftp_ses && !e["metadata"]["extra"]["object"].is_null() {
             let text = e["metadata"]["extra"]["object"].to_string();
-            assert!(
-                !text.contains(&format!("chan-{key}")),
-                "misattributed: {e}"
-            );
+            assert!(!text.contains(&format!("chan-{key}")), "misattributed: {e}");
         }
     }
 
@@ -356,8 +352,14 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     let up_ses = sftp_session_of(&events, "uploaded-file", &scp_name);
     let down_ses = sftp_session_of(&events, "downloaded-file", &scp_name);
     assert_ne!(up_ses, down_ses);
-    assert_eq!(extra(one(&events, "uploaded-file", &scp_name), "bytes"), 100);
-    assert_eq!(extra(one(&events, "downloaded-file", &scp_name), "bytes"), 100);
+    assert_eq!(
+        extra(one(&events, "uploaded-file", &scp_name), "bytes"),
+        100
+    );
+    assert_eq!(
+        extra(one(&events, "downloaded-file", &scp_name), "bytes"),
+        100
+    );
     for ses in [&up_ses, &down_ses] {
         assert_own_session(&events, ses);
     }
@@ -445,5 +447,8 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
             shown(name)
         );
     }
-    assert_eq!(id_of(one(&replayed, "downloaded-file", &scp_name)), down_ses);
+    assert_eq!(
+        id_of(one(&replayed, "downloaded-file", &scp_name)),
+        down_ses
+    );
 }

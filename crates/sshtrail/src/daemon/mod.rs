@@ -283,7 +283,9 @@ impl Daemon {
             ..Started::default()
         };
         if let Some(problem) = &started.sshd_logging_problem {
-            tracing::warn!("{problem}; see /usr/share/sshtrail/sshd_config.d/ (deploy/sshd_config.d/)");
+            tracing::warn!(
+                "{problem}; see /usr/share/sshtrail/sshd_config.d/ (deploy/sshd_config.d/)"
+            );
         }
         if let Some(problem) = &started.checkpoint_problem {
             tracing::error!("{problem}; starting without it");

@@ -104,8 +104,7 @@ mod tests {
     // configuration, then the testbed's.
     const STOCK: &str = "x11forwarding yes\nallowtcpforwarding yes\nloglevel INFO\n\
                          syslogfacility AUTH\nsubsystem sftp /usr/lib/openssh/sftp-server\n";
-    const TESTBED: &str =
-        "loglevel VERBOSE\nsubsystem sftp /usr/lib/openssh/sftp-server -l INFO\n";
+    const TESTBED: &str = "loglevel VERBOSE\nsubsystem sftp /usr/lib/openssh/sftp-server -l INFO\n";
     const INTERNAL: &str = "loglevel VERBOSE\nsubsystem sftp internal-sftp -l INFO\n";
 
     #[test]
@@ -120,7 +119,9 @@ mod tests {
     fn verbose_and_sftp_at_info_hide_nothing() {
         assert!(problems_in(TESTBED).is_empty());
         assert!(problems_in(INTERNAL).is_empty());
-        assert!(problems_in("loglevel DEBUG3\nsubsystem sftp internal-sftp -lVERBOSE\n").is_empty());
+        assert!(
+            problems_in("loglevel DEBUG3\nsubsystem sftp internal-sftp -lVERBOSE\n").is_empty()
+        );
     }
 
     #[test]

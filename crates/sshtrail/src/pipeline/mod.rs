@@ -494,7 +494,7 @@ impl Pipeline {
             }
         }
         match fact {
-            Some(fact) => self.feed_sshd(fact),
+            Some(fact) => Ok(self.feed_sshd(fact)?),
             None => Ok(()),
         }
     }

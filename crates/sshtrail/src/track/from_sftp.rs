@@ -21,8 +21,10 @@
 //! uploaded (what it wrote), with the reads in `how`. Reading a directory, `realpath`
 //! and `stat` are not file transfers and are left out.
 //!
-//! Names are shown as sftp-server logged them decoded (any bytes: `\n`, quotes, non-UTF-8),
-//! and as the escaped text when they are not UTF-8, so nothing is lost or invented.
+//! Names are shown decoded when that is plain text, and as sftp-server escaped them when
+//! not (bytes that are not UTF-8, control characters such as a newline, a backslash):
+//! a shown name without a backslash is the name itself, one with a backslash is the
+//! escaped form. Nothing is lost or invented, and no name can break a line.
 
 use super::facts::{SshdFact, SshdWhat};
 use super::from_sshd::line_time;
@@ -69,7 +71,9 @@ impl SftpLog {
         detail.origin = Origin::SftpServer;
         detail.channel = Some("subsystem:sftp".to_string());
         detail.pid = Some(pid.to_string());
-        process.last = Some((detail.action.to_string(), detail.object.primary.clone()));
+        if outcome == Outcome::Succeeded {
+            process.last = Some((detail.action.to_string(), detail.object.primary.clone()));
+        }
         Some(SshdFact {
             time_ms,
             resolution_ms,
@@ -114,7 +118,9 @@ impl Process {
                     return None;
                 };
                 let how = match (written > 0 && read > 0, flags.is_empty()) {
-                    (true, _) => format!("{flags} (read {read} bytes too)").trim().to_string(),
+                    (true, _) => format!("{flags} (read {read} bytes too)")
+                        .trim()
+                        .to_string(),
                     (false, _) => flags,
                 };
                 let mut detail = file(action, &path, how);
@@ -182,9 +188,9 @@ impl Process {
                 (Outcome::Failed, detail)
             }
             // At DEBUG sftp-server logs its successes too.
-            SftpEvent::SentStatus { status } if matches!(status, "Success" | "End of file") => {
-                return None
-            }
+            SftpEvent::SentStatus {
+                status: "Success" | "End of file",
+            } => return None,
             SftpEvent::SentStatus { status } => {
                 let (action, primary) = previous?;
                 let detail = ActionDetail {
@@ -231,8 +237,11 @@ mod tests {
     /// uploads, downloads, renames, removes, scp both ways, hostile names.
     const CAPTURE: &str = include_str!("../../../sshd/tests/data/debian12-sftp-journal.json");
 
-    /// (action, object, bytes, outcome failed, session) of every fact the capture makes.
-    fn facts() -> Vec<(String, String, Option<u64>, bool, Option<u32>)> {
+    /// (action, object, bytes, outcome failed, session) of a fact.
+    type Seen = (String, String, Option<u64>, bool, Option<u32>);
+
+    /// Every fact the capture makes.
+    fn facts() -> Vec<Seen> {
         let mut log = SftpLog::default();
         CAPTURE
             .lines()
@@ -256,7 +265,7 @@ mod tests {
             .collect()
     }
 
-    fn count(facts: &[(String, String, Option<u64>, bool, Option<u32>)], action: &str) -> usize {
+    fn count(facts: &[Seen], action: &str) -> usize {
         facts.iter().filter(|f| f.0 == action).count()
     }
 
@@ -271,13 +280,17 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(upload("/home/sshtrail-alice/up file.txt"), [Some(12)]);
-        assert_eq!(upload("/home/sshtrail-alice/w/new\nline.txt"), [Some(7)]);
+        // A name that could break a line is shown escaped, as sftp-server logged it.
+        assert_eq!(upload("/home/sshtrail-alice/w/new\\nline.txt"), [Some(7)]);
         // The quote in the name is the name's: the suffix is read from the right.
         assert_eq!(
             upload("/home/sshtrail-alice/w/q\"uote\" bytes read 0 written 99"),
             [Some(7)]
         );
-        assert_eq!(upload("/home/sshtrail-alice/w/caf\u{e9} \u{2603}.txt"), [Some(7)]);
+        assert_eq!(
+            upload("/home/sshtrail-alice/w/caf\u{e9} \u{2603}.txt"),
+            [Some(7)]
+        );
         // Not UTF-8: shown as sftp-server escaped it, nothing lost.
         assert_eq!(
             upload("/home/sshtrail-alice/w/\\377\\376-bin\\\\slash\\ttab.txt"),
@@ -291,7 +304,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [Some(10_000)]
         );
-        assert!(facts.iter().all(|f| f.4.is_some()), "journald names the session");
+        assert!(
+            facts.iter().all(|f| f.4.is_some()),
+            "journald names the session"
+        );
         assert!(count(&facts, "removed-file") >= 9);
         assert_eq!(count(&facts, "made-directory"), 2);
         assert_eq!(count(&facts, "removed-directory"), 2);

@@ -38,7 +38,7 @@ pub mod system;
 use build::{actor_from_audit, actor_from_login, FailedLogin};
 use facts::{AuditFact, AuditRole, Login, SshdFact, SshdWhat};
 use progress::{Progress, Side, Timers, Wait};
-use sshtrail_event::{Action, Actor, Correlation, Event};
+use sshtrail_event::{Action, Actor, Correlation, Event, Origin};
 use state::{Attribution, Connection, EndSignal, Session, SshdOnly, State, WaitKey, WaitingLogin};
 use std::sync::Arc;
 
@@ -637,7 +637,15 @@ impl Tracker {
         if session.addr.is_none() {
             session.addr = fact.addr.take();
         }
-        let ending = session.audit_end.is_some() && session.logged_out_ms.is_none();
+        // What the logs say of the session (a channel, a file) comes from the other side
+        // than `USER_END`: whether it is before the end is told by its time, not by
+        // which side happened to arrive first.
+        let after_end = match &session.audit_end {
+            Some(end) if fact.detail.origin != Origin::Audit => fact.time_ms > end.time_ms,
+            Some(_) => true,
+            None => false,
+        };
+        let ending = after_end && session.logged_out_ms.is_none();
         let held = match (ending, session.attribution.is_none()) {
             (true, _) => &mut session.after_end,
             (false, true) => &mut session.buffered,

@@ -282,4 +282,3 @@ pub fn grown_since(path: &Path, inode: u64, offset: u64) -> Vec<u8> {
     out.extend(now);
     out
 }
-

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# rsyslog reading the journal (imjournal) and writing sshd's lines as syslog files, so the
-# same events exist both as journald JSON and as the files an operator's rsyslog writes.
+# rsyslog reading the journal (imjournal) and writing sshd's and the SFTP server's lines as
+# syslog files, so the same events exist both as journald JSON and as the files an
+# operator's rsyslog writes.
 #
 #   rsyslog.sh start   (no-op when the testbed's rsyslog already runs)
 #   rsyslog.sh stop
 #
-# Files under $TESTBED_DIR/syslog/, only lines from programs sshd and sshd-session:
+# Files under $TESTBED_DIR/syslog/:
 #   auth-rfc3164.log   RSYSLOG_TraditionalFileFormat ("Nov 23 10:59:25 host sshd[12]: msg")
 #   auth-iso8601.log   RSYSLOG_FileFormat (RFC 3339 timestamp with microseconds and offset)
 #   auth-rfc5424.log   RSYSLOG_SyslogProtocol23Format ("<38>1 2026-… host sshd 12 - - msg")
 #   sshd-fifo.log      "<pid> <message>", the line format audito-maldito's rsyslog pipe uses
+# The auth-*.log files hold the lines of programs sshd, sshd-session, sftp-server and
+# internal-sftp (the SFTP server, exec'd or inside sshd); their tag names the program.
+# sshd-fifo.log holds sshd and sshd-session only: the format names no program, so a reader
+# takes every line as sshd's, and an SFTP line there would be read as sshd's.
 # If SSHD_FIFO is set to a path, the "<pid> <message>" lines also go to that named pipe
 # (created if missing), which is how a daemon reads sshd through a fifo.
 # Why imjournal and not journald's ForwardToSyslog: forwarding needs a journald.conf change
@@ -39,10 +44,13 @@ global(workDirectory="$DIR/work")
 module(load="imjournal" StateFile="imjournal.state" IgnorePreviousMessages="on"
        Ratelimit.Interval="0")
 template(name="sshtrail_fifo" type="string" string="%procid% %msg:::drop-last-lf%\n")
-if (\$programname == "sshd" or \$programname == "sshd-session") then {
+if (\$programname == "sshd" or \$programname == "sshd-session"
+    or \$programname == "sftp-server" or \$programname == "internal-sftp") then {
     action(type="omfile" file="$DIR/auth-rfc3164.log" template="RSYSLOG_TraditionalFileFormat")
     action(type="omfile" file="$DIR/auth-iso8601.log" template="RSYSLOG_FileFormat")
     action(type="omfile" file="$DIR/auth-rfc5424.log" template="RSYSLOG_SyslogProtocol23Format")
+}
+if (\$programname == "sshd" or \$programname == "sshd-session") then {
     action(type="omfile" file="$DIR/sshd-fifo.log" template="sshtrail_fifo")
     $fifo_action
 }

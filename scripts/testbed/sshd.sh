@@ -8,6 +8,10 @@
 # Ports: $SSHD_PORT (default 22830) is the main one; $SSHD_PORT_ALLOW (22831) also applies
 # AllowUsers/AllowGroups. Logs go to syslog (/dev/log), i.e. to journald when journald.sh
 # started one. LogLevel VERBOSE, so failed publickey attempts and "Starting session" appear.
+# SFTP runs the exec'd /usr/lib/openssh/sftp-server with -l INFO, not internal-sftp: it logs
+# every file operation (open, close with byte counts, remove, rename, ...) under the syslog
+# identifier sftp-server, and as a program of its own it is seen by the kernel audit (an
+# execve in the login's audit session, whose id journald stamps on each line).
 # Run users.sh setup first (start does it when the keys are missing).
 set -euo pipefail
 HERE=$(dirname "${BASH_SOURCE[0]}")
@@ -47,7 +51,7 @@ RevokedKeys $TESTBED_DIR/revoked_keys
 DenyUsers ${P}denied
 DenyGroups ${P}denygrp
 PrintMotd no
-Subsystem sftp internal-sftp
+Subsystem sftp /usr/lib/openssh/sftp-server -l INFO
 Match LocalPort $SSHD_PORT_ALLOW
     AllowUsers ${P}alice ${P}carol
     AllowGroups ${P}allowgrp
@@ -56,7 +60,7 @@ CONF
 }
 
 start() {
-    tb_need_pkgs openssh-server
+    tb_need_pkgs openssh-server openssh-sftp-server
     [[ -f $TESTBED_DIR/ca/user_ca.pub ]] || "$HERE/users.sh" setup
     mkdir -p /run/sshd "$TESTBED_DIR/hostkeys"
     chmod 0755 /run/sshd

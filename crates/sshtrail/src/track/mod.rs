@@ -26,6 +26,7 @@
 pub mod build;
 mod ending;
 pub mod facts;
+pub mod forward;
 pub mod from_audit;
 pub mod from_sshd;
 pub mod progress;

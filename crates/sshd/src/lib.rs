@@ -93,5 +93,6 @@ pub use message::{
     parse, parse_bytes, Auth, CertInfo, Event, Fields, KeyInfo, Kind, Message, Noise,
     NotAllowedReason, Outcome, Peer, Prefix, UserState,
 };
+pub use message::{ForwardKind, RefusedBy};
 pub use time::Timestamp;
 pub use tz::{TimeZone, TzError};

@@ -2,7 +2,8 @@
 //! `tests/data/forwards/` (captured from this machine's auditd and the testbed sshd by
 //! `scripts/capture-forward-fixtures`, see the README there) go the daemon's way, parse →
 //! reassemble → `audit_fact`, and then through `classify_forward` with the session's
-//! monitor pid from its LOGIN record.
+//! monitor pid from its LOGIN record; their sshd journal entries go through the journald
+//! framing and the sshd message parser.
 //!
 //! Expectations come from the capture itself (the ports and paths the script used), not
 //! from the code under test; pids, paths under the capture's temporary directory and the
@@ -15,6 +16,8 @@ use sshtrail_audit::interpret::NoNames;
 use sshtrail_audit::parse_line;
 use sshtrail_audit::reassemble::{Output, Reassembler};
 use sshtrail_event::Outcome;
+use sshtrail_sshd::framing::frame_journal_json;
+use sshtrail_sshd::{parse, Event};
 
 const KEY: &str = "sshtrail-forward";
 
@@ -129,7 +132,7 @@ fn capture_dir(found: &[Classified]) -> String {
 }
 
 #[test]
-fn the_fixtures_are_what_audit_fact_makes_of_sshds_socket_calls() {
+fn forward_fixtures_are_what_audit_fact_makes_of_sshds_socket_calls() {
     // What the classification stands on, as the daemon's own decoding gives it today.
     for case in ["plain", "local", "remote", "streamlocal", "agent", "x11"] {
         let c = Case::load(case);
@@ -370,4 +373,140 @@ fn refused_forwards_leave_no_forward_in_the_kernel() {
         )]
     );
     assert_eq!(Case::load("disallowed").forwards(), []);
+}
+
+/// sshd's forward lines of a case: (pid, kind, target, port), with the refusal's rule or
+/// the failure's reason.
+fn forward_lines(case: &str) -> Vec<(u32, String, String, Option<u16>, String)> {
+    let text = std::fs::read_to_string(data(&format!("{case}.journal.json"))).expect("journal");
+    text.lines()
+        .filter_map(|line| {
+            let framed = frame_journal_json(line).expect("captured entries frame");
+            let pid = framed.pid.expect("journald's _PID");
+            match parse(&framed.message).event {
+                Event::ForwardRefused {
+                    kind,
+                    by,
+                    target,
+                    port,
+                    ..
+                } => Some((
+                    pid,
+                    kind.as_str().to_string(),
+                    target.to_string(),
+                    port,
+                    format!("{by:?}"),
+                )),
+                Event::ForwardFailed {
+                    kind,
+                    target,
+                    port,
+                    reason,
+                } => Some((
+                    pid,
+                    kind.as_str().to_string(),
+                    target.to_string(),
+                    port,
+                    reason.to_string(),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The pid sshd's `User child is on pid N` names: the user's process.
+fn user_child(case: &str) -> u32 {
+    let text = std::fs::read_to_string(data(&format!("{case}.journal.json"))).expect("journal");
+    text.lines()
+        .find_map(
+            |line| match parse(&frame_journal_json(line).ok()?.message).event {
+                Event::UserChild { pid } => Some(pid),
+                _ => None,
+            },
+        )
+        .expect("a user child line")
+}
+
+#[test]
+fn sshd_logs_refused_and_failed_forwards_from_the_users_process() {
+    let row = |pid: u32, kind: &str, target: &str, port: Option<u16>, why: &str| {
+        (
+            pid,
+            kind.to_string(),
+            target.to_string(),
+            port,
+            why.to_string(),
+        )
+    };
+    // The capture's directory, from the one socket line of the case.
+    let dir_of = |rows: &[(u32, String, String, Option<u16>, String)]| {
+        rows.iter()
+            .find_map(|r| r.2.strip_suffix("/target.sock").map(str::to_string))
+            .expect("a socket target")
+    };
+
+    let child = user_child("refused");
+    let rows = forward_lines("refused");
+    let dir = dir_of(&rows);
+    assert_eq!(
+        rows,
+        [
+            row(child, "remote", "localhost", Some(15441), "NotPermitted"),
+            row(child, "local", "127.0.0.1", Some(18080), "NotPermitted"),
+            row(
+                child,
+                "streamlocal",
+                &format!("{dir}/target.sock"),
+                None,
+                "NotPermitted"
+            ),
+        ]
+    );
+
+    // AllowTcpForwarding no: the local ones are logged, the remote ones are not.
+    let child = user_child("disallowed");
+    let rows = forward_lines("disallowed");
+    let dir = dir_of(&rows);
+    assert_eq!(
+        rows,
+        [
+            row(child, "local", "127.0.0.1", Some(18080), "Disabled"),
+            row(
+                child,
+                "streamlocal",
+                &format!("{dir}/target.sock"),
+                None,
+                "Disabled"
+            ),
+        ]
+    );
+
+    let child = user_child("local");
+    assert_eq!(
+        forward_lines("local"),
+        [
+            row(child, "local", "127.0.0.1", Some(18099), "failed"),
+            row(
+                child,
+                "local",
+                "sshtrail-no-such-host.invalid",
+                None,
+                "unknown host (Name or service not known)"
+            ),
+        ]
+    );
+    let child = user_child("streamlocal");
+    let rows = forward_lines("streamlocal");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].0, rows[0].1.as_str(), rows[0].3, rows[0].4.as_str()),
+        (child, "streamlocal", None, "No such file or directory")
+    );
+    assert!(rows[0].2.ends_with("/missing.sock"), "{rows:?}");
+
+    // Forwards that worked are not logged at VERBOSE.
+    for case in ["plain", "remote", "agent", "x11"] {
+        assert_eq!(forward_lines(case), [], "{case}");
+    }
 }

@@ -46,7 +46,8 @@
 //!
 //! * everything of the session's privileged monitor process (PAM's modules: pam_systemd
 //!   reaching D-Bus, nss lookups, syslog);
-//! * netlink sockets (the C library binds one to list the host's interfaces);
+//! * netlink sockets (the C library binds one to list the host's interfaces, for
+//!   getaddrinfo);
 //! * `connect` to the host's own service sockets: syslog (`/dev/log`, journald's
 //!   sockets) and name services (nscd, systemd-userdb, sssd, nslcd), which the C library
 //!   reaches for sshd while it resolves names and logs;
@@ -56,11 +57,13 @@
 //!   succeed at once;
 //! * a `connect` that names no address (`AF_UNSPEC`: undoing a datagram socket's).
 //!
-//! Two guesses remain. An X11 display and a remote forward both bind a TCP port on
+//! Three guesses remain. An X11 display and a remote forward both bind a TCP port on
 //! loopback (or on every address); ports 6000–6063 (IANA's X11 range; sshd starts at 6010)
 //! are taken as X11, so a `-R 6020:…` is reported as `listening-for-x11`, and an X11
 //! display above 63 as a remote forward. A local forward to one of the service sockets
-//! above (`-L /tmp/s:/dev/log`) is not reported.
+//! above (`-L /tmp/s:/dev/log`) is not reported. And a datagram `connect` that fails at
+//! once (a DNS server with no route to it) looks like a TCP forward that did, so it is
+//! reported as a failed `forwarded-to`.
 
 use sshtrail_event::{ActionDetail, Origin, Outcome};
 use std::borrow::Cow;

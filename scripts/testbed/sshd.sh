@@ -51,16 +51,36 @@ RevokedKeys $TESTBED_DIR/revoked_keys
 DenyUsers ${P}denied
 DenyGroups ${P}denygrp
 PrintMotd no
+# Forwarding for the forward-event tests (scripts/capture-forward-fixtures): TCP, unix-socket
+# and agent forwarding are sshd's defaults, written out so that the tests do not depend on
+# them; X11 is off by default (and needs xauth on this host to be accepted).
+AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
+AllowAgentForwarding yes
+X11Forwarding yes
+X11UseLocalhost yes
+GatewayPorts no
 Subsystem sftp /usr/lib/openssh/sftp-server -l INFO
 Match LocalPort $SSHD_PORT_ALLOW
     AllowUsers ${P}alice ${P}carol
     AllowGroups ${P}allowgrp
+# bob's forwards are refused, so that sshd logs its refusals: forwards only to one address
+# and listening only on one (which also refuses every unix-socket forward).
+Match User ${P}bob
+    PermitOpen 127.0.0.1:18081
+    PermitListen 127.0.0.1:15999
+# empty may forward nothing at all (a different refusal path in sshd than PermitOpen's).
+Match User ${P}empty
+    AllowTcpForwarding no
+    AllowStreamLocalForwarding no
+    AllowAgentForwarding no
+    X11Forwarding no
 CONF
     mv "$CONF.new" "$CONF"
 }
 
 start() {
-    tb_need_pkgs openssh-server openssh-sftp-server
+    tb_need_pkgs openssh-server openssh-sftp-server xauth
     [[ -f $TESTBED_DIR/ca/user_ca.pub ]] || "$HERE/users.sh" setup
     mkdir -p /run/sshd "$TESTBED_DIR/hostkeys"
     chmod 0755 /run/sshd

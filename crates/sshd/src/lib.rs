@@ -97,6 +97,7 @@ pub use message::{
     parse, parse_bytes, Auth, CertInfo, Event, Fields, KeyInfo, Kind, Message, Noise,
     NotAllowedReason, Outcome, Peer, Prefix, UserState,
 };
+pub use message::{ForwardKind, RefusedBy};
 pub use sftp::{parse_sftp, SetStatChange, SftpEvent, SftpPath, TwoNameOp, TwoNames};
 pub use time::Timestamp;
 pub use tz::{TimeZone, TzError};

@@ -9,6 +9,10 @@
 //!   gives exactly one event per file and operation, with the names as they are, in the
 //!   sftp session and nowhere else; `scp` both ways (the sftp protocol since OpenSSH 9)
 //!   likewise, each copy in its own session.
+//! * `ssh -L` used by a real HTTP request is one `forwarded-to` its target, `ssh -R`
+//!   a `listening-for-forward` on its port, each in its own session; a forward sshd
+//!   refuses (PermitOpen) is a failed `refused-forward` of that user; nothing sshd does
+//!   for itself (PAM, syslog, name lookups) is taken for a forward.
 //! * `replay` of the journal and auditd's log gives the same events, session by session;
 //!   so does `replay` of rsyslog's file, where no line names its audit session and the
 //!   sftp lines join through the exec of their sftp-server.
@@ -472,5 +476,154 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     assert_eq!(
         id_of(one(&replayed, "downloaded-file", &scp_name)),
         down_ses
+    );
+}
+
+/// Waits until something listens on TCP `port`, without connecting to it (a connection
+/// through a forward is a use of it).
+fn wait_listening(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let listening = || {
+        Command::new("ss")
+            .args(["-Hltn", &format!("sport = :{port}")])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    };
+    while !listening() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A real HTTP request to 127.0.0.1:`port`; its status line.
+fn http_get(port: u16) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("request");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+/// A process killed (and reaped) when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn port_forwards_are_events_of_the_session_that_made_them() {
+    let Some(case) = LiveCase::new("forwards_live", "fwd") else {
+        return;
+    };
+    let key = format!("{}-forward", case.key);
+    let _forward_rule = support::AuditRule::add(&[
+        "-a",
+        "always,exit",
+        "-F",
+        "arch=b64",
+        "-S",
+        "connect,bind,accept,accept4",
+        "-F",
+        "exe=/usr/sbin/sshd",
+        "-F",
+        "auid>=1000",
+        "-F",
+        "auid!=unset",
+        "-k",
+        &key,
+    ]);
+    let base = 20_000 + (std::process::id() % 5_000) as u16 * 3;
+    let (web, local, remote) = (base, base + 1, base + 2);
+    let _server = Running(
+        Command::new("python3")
+            .args(["-m", "http.server", &web.to_string(), "--bind", "127.0.0.1"])
+            .current_dir(&case.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("an HTTP server"),
+    );
+    wait_listening(web);
+    let daemon = Daemon::start(&case.dir);
+
+    // ssh -L, used by a real request.
+    let l_forward = Running(support::live::background_ssh(&format!(
+        "tb_ssh_forward 127.0.0.1 22830 sshtrail-alice alice -L {local}:127.0.0.1:{web}"
+    )));
+    wait_listening(local);
+    assert!(http_get(local).contains("200"), "the -L forward works");
+    // ssh -R, used by a real request on this (the server's) side.
+    let r_forward = Running(support::live::background_ssh(&format!(
+        "tb_ssh_forward 127.0.0.1 22830 sshtrail-alice alice -R {remote}:127.0.0.1:{web}"
+    )));
+    wait_listening(remote);
+    assert!(http_get(remote).contains("200"), "the -R forward works");
+    // bob may forward only to 127.0.0.1:18081 (the testbed's PermitOpen): refused.
+    let denied = base + 3;
+    let refused = Running(support::live::background_ssh(&format!(
+        "exec sshpass -p \"$TESTBED_PASSWORD\" ssh \"${{TB_SSH_OPTS[@]}}\" -p 22830 -o PubkeyAuthentication=no -o PreferredAuthentications=password -N -L {denied}:127.0.0.1:{web} -l sshtrail-bob 127.0.0.1 </dev/null"
+    )));
+    wait_listening(denied);
+    assert!(
+        !http_get(denied).contains("200"),
+        "bob's forward is refused"
+    );
+    let target = format!("127.0.0.1:{web}");
+    let listening = format!("127.0.0.1:{remote}");
+    let events = daemon.wait_for(|events| {
+        !on(events, "forwarded-to", &target).is_empty()
+            && !on(events, "listening-for-forward", &listening).is_empty()
+            && !on(events, "refused-forward", &target).is_empty()
+    });
+    drop(l_forward);
+    drop(r_forward);
+    drop(refused);
+    let no = one(&events, "refused-forward", &target);
+    assert_eq!(no["subjects"]["loggedAs"], "sshtrail-bob");
+    assert_eq!(no["outcome"], "failed");
+    assert_eq!(no["component"], "sshd");
+    assert_eq!(extra(no, "channel"), "direct-tcpip");
+    assert_eq!(extra(no, "correlation"), "joined");
+
+    let to = one(&events, "forwarded-to", &target);
+    assert_eq!(extra(to, "channel"), "direct-tcpip");
+    let bound = one(&events, "listening-for-forward", &listening);
+    assert_eq!(extra(bound, "channel"), "tcpip-forward");
+    let (l_ses, r_ses) = (id_of(to), id_of(bound));
+    assert_ne!(l_ses, r_ses, "each forward in its own session");
+    let events = daemon.wait_for(|events| logged_out(events, &l_ses) && logged_out(events, &r_ses));
+    for ses in [&l_ses, &r_ses] {
+        assert_own_session(&events, ses);
+    }
+    // Nothing of sshd's own (PAM, syslog, name lookups) is taken for a forward, and no
+    // session but these two has one (bob's was refused before any system call).
+    let forwards: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            extra(e, "action")
+                .as_str()
+                .is_some_and(|a| a == "forwarded-to" || a.starts_with("listening-for-"))
+        })
+        .collect();
+    for e in &forwards {
+        assert!(id_of(e) == l_ses || id_of(e) == r_ses, "{e}");
+    }
+    assert_eq!(
+        on(&events, "forwarded-to", &target).len(),
+        1,
+        "one request, one forward"
     );
 }

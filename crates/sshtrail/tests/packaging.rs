@@ -598,7 +598,10 @@ fn load_shipped_rules() -> Vec<AuditRule> {
             assert!(err.contains("exists"), "auditctl {line}: {err}");
         }
     }
-    assert_eq!(count, 2, "b64 and b32 execve");
+    assert_eq!(
+        count, 6,
+        "b64 and b32 execve; b64 and b32 forwards, each for sshd and sshd-session"
+    );
     loaded
 }
 

@@ -130,9 +130,10 @@ pub(super) fn session_started(rest: &str) -> Option<Event<'_>> {
     let found = rfind_peer_after(rest, " from", session_id_tail)?;
     let id = session_id_tail_value(found.tail)?;
     // `what` is sshd's (shell on pts/N, command, subsystem '…', forced-command …); the
-    // user is between the first ` for ` and the peer. A forced command's text can contain
-    // ` for `, but it is set by the administrator, not the client.
-    let (what, user) = found.left.split_once(" for ")?;
+    // user is between the last ` for ` and the peer: an account name holds no space, a
+    // forced command's text may hold ` for ` (seen: `forced-command (config) '/bin/echo
+    // forced for you on pts/9' on pts/0 for alice from …`).
+    let (what, user) = found.left.rsplit_once(" for ")?;
     Some(Event::SessionStarted {
         what,
         user,

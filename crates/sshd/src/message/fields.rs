@@ -25,7 +25,8 @@ pub struct Fields<'a> {
     pub fingerprint: Option<&'a str>,
     /// Certificate identity, when a certificate was used or matched.
     pub cert: Option<CertInfo<'a>>,
-    /// Why: refusal reason, disconnect reason, scanner detail, session type.
+    /// Why: refusal reason, disconnect reason, scanner detail, session type; for a
+    /// forward refused or failed, its target (host or path).
     pub reason: Option<&'a str>,
 }
 
@@ -168,6 +169,14 @@ impl<'a> Message<'a> {
                 f.user = Some(user);
                 set_peer(&mut f, *peer);
             }
+            // The flat view has no column for a forward's target: it goes in `reason`.
+            Event::ForwardRefused { client, target, .. } => {
+                if let Some(p) = client {
+                    set_peer(&mut f, *p);
+                }
+                f.reason = Some(target);
+            }
+            Event::ForwardFailed { target, .. } => f.reason = Some(target),
             Event::UserChild { .. } | Event::Other => {}
         }
         f

@@ -41,6 +41,8 @@ pub enum Kind {
     SessionStarted,
     SessionClose,
     UserChild,
+    ForwardRefused,
+    ForwardFailed,
     Other,
 }
 
@@ -81,6 +83,8 @@ impl Kind {
         Kind::SessionStarted,
         Kind::SessionClose,
         Kind::UserChild,
+        Kind::ForwardRefused,
+        Kind::ForwardFailed,
         Kind::Other,
     ];
 
@@ -121,6 +125,8 @@ impl Kind {
             Kind::SessionStarted => "session_started",
             Kind::SessionClose => "session_close",
             Kind::UserChild => "user_child",
+            Kind::ForwardRefused => "forward_refused",
+            Kind::ForwardFailed => "forward_failed",
             Kind::Other => "other",
         }
     }
@@ -179,6 +185,8 @@ impl Event<'_> {
             Event::SessionStarted { .. } => Kind::SessionStarted,
             Event::SessionClose { .. } => Kind::SessionClose,
             Event::UserChild { .. } => Kind::UserChild,
+            Event::ForwardRefused { .. } => Kind::ForwardRefused,
+            Event::ForwardFailed { .. } => Kind::ForwardFailed,
             Event::Other => Kind::Other,
         }
     }

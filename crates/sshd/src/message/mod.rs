@@ -9,6 +9,7 @@ mod anchor;
 mod auth;
 mod conn;
 mod fields;
+mod forward;
 mod kind;
 mod pam;
 
@@ -146,6 +147,51 @@ pub enum NotAllowedReason {
     Locked,
     /// A reason text this parser does not know (kept in the event's `reason`).
     Other,
+}
+
+/// Which kind of forward a message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ForwardKind {
+    /// `ssh -L` / `-D` to a host and port: channel `direct-tcpip`.
+    Local,
+    /// `ssh -R` of a port: sshd would listen (`tcpip-forward`).
+    Remote,
+    /// `ssh -L` to a unix socket: channel `direct-streamlocal@openssh.com`.
+    Streamlocal,
+}
+
+impl ForwardKind {
+    /// `local`, `remote` or `streamlocal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardKind::Local => "local",
+            ForwardKind::Remote => "remote",
+            ForwardKind::Streamlocal => "streamlocal",
+        }
+    }
+
+    /// The SSH channel (or global request) the forward uses, as sshtrail's actions name
+    /// it: `direct-tcpip`, `tcpip-forward` or `streamlocal`.
+    pub fn channel(self) -> &'static str {
+        match self {
+            ForwardKind::Local => "direct-tcpip",
+            ForwardKind::Remote => "tcpip-forward",
+            ForwardKind::Streamlocal => "streamlocal",
+        }
+    }
+}
+
+/// Which part of sshd's configuration refused a forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefusedBy {
+    /// Forwarding of that kind is off for the user: `AllowTcpForwarding`,
+    /// `AllowStreamLocalForwarding`, `DisableForwarding`, or the key's `restrict` /
+    /// `no-port-forwarding` (`refused … port forward: …`).
+    Disabled,
+    /// The target or listen address is not allowed: `PermitOpen`, `PermitListen`, or the
+    /// key's `permitopen=` / `permitlisten=` (`Received request … but the request was
+    /// denied.`).
+    NotPermitted,
 }
 
 /// What a message reports. Field names follow sshd's wording.
@@ -366,6 +412,43 @@ pub enum Event<'a> {
         /// Its pid.
         pid: u32,
     },
+    /// A forward sshd's configuration refused: `refused local port forward: originator
+    /// <addr> port <n>, target <host> port <n>`, `refused streamlocal port forward:
+    /// originator <addr> port <n>, target <path>`, `Received request [from <ip> port <n>
+    /// ]to connect to host <host> port <n>, but the request was denied.` (also `… to
+    /// remote forward to host …` and `… to connect to path <path>, …`). Logged by the
+    /// user's sshd process; nothing of it reaches the kernel.
+    ForwardRefused {
+        /// Local (to a host), remote (listening), or local to a socket.
+        kind: ForwardKind,
+        /// Forwarding off, or the address not permitted.
+        by: RefusedBy,
+        /// The SSH client, where sshd names it (`PermitOpen` / `PermitListen` lines for a
+        /// host).
+        client: Option<Peer>,
+        /// Where the connection to forward came from on the client's side, as the client
+        /// says (`originator`; empty for a socket, and left out when it is not an
+        /// address).
+        originator: Option<Peer>,
+        /// The host or path asked for: where to connect, or for `remote` where to listen
+        /// (`localhost` when the client named no address). The client's text.
+        target: &'a str,
+        /// Its port; none for a path.
+        port: Option<u16>,
+    },
+    /// A permitted local forward whose target sshd could not reach (`error: `): `connect_to
+    /// <host> port <n>: failed.`, `connect_to <host>: unknown host (<reason>)`, `connect to
+    /// <host> port <n> failed: <reason>` (port `-2`: a unix socket).
+    ForwardFailed {
+        /// `Local` or `Streamlocal`.
+        kind: ForwardKind,
+        /// The host or path the client asked for.
+        target: &'a str,
+        /// Its port, when sshd logged one.
+        port: Option<u16>,
+        /// `failed` (no address accepted), `unknown host (…)`, or the system's error text.
+        reason: &'a str,
+    },
     /// Anything else.
     Other,
 }
@@ -462,6 +545,8 @@ fn parse_event(s: &str) -> Option<Event<'_>> {
                 auth::root_refused(rest)
             } else if let Some(rest) = s.strip_prefix("Received disconnect from ") {
                 conn::received_disconnect(rest)
+            } else if let Some(rest) = s.strip_prefix("Received request ") {
+                forward::received_request(rest)
             } else {
                 None
             }
@@ -528,9 +613,28 @@ fn parse_event(s: &str) -> Option<Event<'_>> {
         b'k' => s
             .strip_prefix("kex_exchange_identification: ")
             .map(|reason| conn::noise(Noise::KexExchangeIdentification, None, reason)),
-        b'r' => s
-            .strip_prefix("reverse mapping checking getaddrinfo for ")
-            .and_then(conn::reverse_mapping),
+        b'r' => {
+            if let Some(rest) = s.strip_prefix("reverse mapping checking getaddrinfo for ") {
+                conn::reverse_mapping(rest)
+            } else if let Some(rest) = s.strip_prefix("refused local port forward: originator ") {
+                forward::refused_local(rest)
+            } else if let Some(rest) =
+                s.strip_prefix("refused streamlocal port forward: originator ")
+            {
+                forward::refused_streamlocal(rest)
+            } else {
+                None
+            }
+        }
+        b'c' => {
+            if let Some(rest) = s.strip_prefix("connect_to ") {
+                forward::connect_to_failed(rest)
+            } else if let Some(rest) = s.strip_prefix("connect to ") {
+                forward::connect_failed(rest)
+            } else {
+                None
+            }
+        }
         b'N' => s.strip_prefix("Nasty PTR record ").map(conn::nasty_ptr),
         b'p' => s.strip_prefix("pam_unix(").and_then(pam::pam_unix),
         _ => None,

@@ -11,7 +11,7 @@
 use super::facts::{Login, SshdFact, SshdWhat};
 use sshtrail_event::{ActionDetail, Certificate, Object, Origin};
 use sshtrail_sshd::framing::Framed;
-use sshtrail_sshd::{parse, Auth, Event, Outcome, Peer, Prefix, UserState};
+use sshtrail_sshd::{parse, Auth, Event, ForwardKind, Outcome, Peer, Prefix, RefusedBy, UserState};
 
 /// What a line means to the tracker; `None` for lines that change nothing. A line whose
 /// format carries no time (the fifo format) takes `received_ms`, when it was read.
@@ -133,6 +133,36 @@ fn what(framed: &Framed<'_>) -> Option<SshdWhat> {
             reason: "session closed".to_string(),
         },
         Event::SessionStarted { what, .. } => channel_opened(framed.pid, what),
+        Event::ForwardRefused {
+            kind,
+            by,
+            target,
+            port,
+            ..
+        } => forward_line(
+            framed.pid,
+            "refused-forward",
+            kind,
+            target,
+            port,
+            match by {
+                RefusedBy::Disabled => "forwarding disabled".to_string(),
+                RefusedBy::NotPermitted => "not permitted".to_string(),
+            },
+        ),
+        Event::ForwardFailed {
+            kind,
+            target,
+            port,
+            reason,
+        } => forward_line(
+            framed.pid,
+            "forward-failed",
+            kind,
+            target,
+            port,
+            reason.to_string(),
+        ),
         _ => return None,
     };
     Some(fact)
@@ -241,4 +271,112 @@ fn is_tty_name(name: &str) -> bool {
     (name.starts_with("pts/") || name.starts_with("tty"))
         && !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/')
+}
+
+/// A forward sshd refused, or could not make (its target unreachable): only its own line
+/// says so, for no system call was made (or the kernel cannot tell: sshd connects without
+/// waiting). Failed, in the session of the process that logged it.
+fn forward_line(
+    pid: Option<u32>,
+    action: &'static str,
+    kind: ForwardKind,
+    target: &str,
+    port: Option<u16>,
+    how: String,
+) -> SshdWhat {
+    let primary = match port {
+        Some(port) if target.contains(':') => format!("[{target}]:{port}"),
+        Some(port) => format!("{target}:{port}"),
+        None => target.to_string(),
+    };
+    SshdWhat::SessionAction {
+        outcome: sshtrail_event::Outcome::Failed,
+        detail: Box::new(ActionDetail {
+            origin: Origin::Sshd,
+            action: action.into(),
+            how,
+            object: Object {
+                kind: if port.is_some() { "socket" } else { "file" }.into(),
+                primary,
+                secondary: String::new(),
+            },
+            channel: Some(kind.channel().to_string()),
+            pid: pid.map(|p| p.to_string()),
+            ..ActionDetail::default()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (channel, tty, how, object) of a `Starting session:` line's `what`.
+    fn channel(what: &str) -> (String, Option<String>, String, String) {
+        let SshdWhat::SessionAction { detail, outcome } = channel_opened(Some(7), what) else {
+            panic!("a session action")
+        };
+        assert_eq!(outcome, sshtrail_event::Outcome::Succeeded);
+        assert_eq!(detail.action, "opened-channel");
+        assert_eq!(detail.origin, Origin::Sshd);
+        (
+            detail.channel.unwrap_or_default(),
+            detail.tty,
+            detail.how,
+            detail.object.primary,
+        )
+    }
+
+    #[test]
+    fn every_kind_of_session_sshd_starts_is_its_channel() {
+        // The `what` of real lines from OpenSSH 9.2 (the testbed's captures).
+        let pts = Some("pts/0".to_string());
+        assert_eq!(
+            channel("shell on pts/0"),
+            ("shell".into(), pts.clone(), "".into(), "shell".into())
+        );
+        assert_eq!(
+            channel("command"),
+            ("command".into(), None, "".into(), "command".into())
+        );
+        assert_eq!(
+            channel("command on pts/0"),
+            ("command".into(), pts.clone(), "".into(), "command".into())
+        );
+        assert_eq!(
+            channel("subsystem 'sftp'"),
+            ("subsystem:sftp".into(), None, "".into(), "sftp".into())
+        );
+        assert_eq!(
+            channel("forced-command (config) '/bin/echo forced for you on pts/9' on pts/0"),
+            (
+                "forced-command".into(),
+                pts,
+                "config".into(),
+                "/bin/echo forced for you on pts/9".into()
+            )
+        );
+        // A quote left after ` on `: not a terminal.
+        assert_eq!(
+            channel("forced-command (key-option) '/bin/echo forced for you on pts/9'").1,
+            None
+        );
+    }
+
+    #[test]
+    fn a_refused_forward_is_a_failed_action_naming_its_target() {
+        let SshdWhat::SessionAction { detail, outcome } = forward_line(
+            Some(7),
+            "refused-forward",
+            ForwardKind::Local,
+            "::1",
+            Some(80),
+            "not permitted".into(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(outcome, sshtrail_event::Outcome::Failed);
+        assert_eq!(detail.object.primary, "[::1]:80");
+        assert_eq!(detail.channel.as_deref(), Some("direct-tcpip"));
+    }
 }

@@ -26,6 +26,7 @@
 pub mod build;
 mod ending;
 pub mod facts;
+pub mod forward;
 pub mod from_audit;
 pub mod from_sftp;
 pub mod from_sshd;
@@ -636,6 +637,10 @@ impl Tracker {
         };
         if session.addr.is_none() {
             session.addr = fact.addr.take();
+        }
+        if fact.detail.origin == Origin::Audit {
+            // Only the session's own sshd processes forward, and not its monitor.
+            forward::classify_forward(&mut fact.detail, fact.outcome, session.pid);
         }
         // What the logs say of the session (a channel, a file) comes from the other side
         // than `USER_END`: whether it is before the end is told by its time, not by

@@ -29,8 +29,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use support::live::{
-    grown_since, journal_cursor, repo, session_facts, sessions_cli, ssh, verified_log, Daemon,
-    LiveCase,
+    grown_since, journal_cursor, journal_since, repo, session_facts, sessions_cli, ssh,
+    verified_log, Daemon, LiveCase,
 };
 
 const USER: &str = "sshtrail-alice";
@@ -413,20 +413,7 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     ];
     let audit_slice = case.dir.join("audit.log");
     std::fs::write(&audit_slice, grown_since(&audit_log, inode, offset)).expect("audit slice");
-    let journal = Command::new("journalctl")
-        .args(["-o", "json", "--no-pager", &format!("--cursor={cursor}")])
-        .args([
-            "SYSLOG_IDENTIFIER=sshd",
-            "SYSLOG_IDENTIFIER=sftp-server",
-            "SYSLOG_IDENTIFIER=internal-sftp",
-        ])
-        .output()
-        .expect("journalctl");
-    let entries: String = String::from_utf8_lossy(&journal.stdout)
-        .lines()
-        .filter(|l| !l.contains(&format!("\"__CURSOR\":\"{cursor}\"")))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let entries = journal_since(&cursor, &["sshd", "sftp-server", "internal-sftp"]);
     let journal_slice = case.dir.join("journal.json");
     std::fs::write(&journal_slice, entries).expect("journal slice");
     let run = per_session(&written, &ours);
@@ -626,4 +613,41 @@ fn port_forwards_are_events_of_the_session_that_made_them() {
         1,
         "one request, one forward"
     );
+}
+
+#[test]
+fn transfers_made_while_the_daemon_was_down_are_joined_once_after_its_restart() {
+    let Some(case) = LiveCase::new("channels_downtime", "chandown") else {
+        return;
+    };
+    let key = case.key.clone();
+    let daemon = Daemon::start(&case.dir);
+    // Past a checkpoint, so that the restart resumes from one.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    daemon.crash();
+
+    let local = case.dir.join("local");
+    std::fs::create_dir_all(&local).expect("local dir");
+    let name = format!("down {key}.txt");
+    std::fs::write(local.join(&name), b"written while nobody watched").expect("a file");
+    let batch = format!("put \"{name}\"\nrm \"{name}\"\n");
+    client_in(&local, "tb_sftp_key 22830 sshtrail-alice alice", &batch);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+
+    let daemon = Daemon::start_nth(&case.dir, 2);
+    let path = format!("{}/{name}", home_of(USER));
+    let events = daemon.wait_for(|events| {
+        on(events, "removed-file", &path).len() == 1
+            && events.iter().any(|e| {
+                e["type"] == "UserLogout"
+                    && on(events, "removed-file", &path)
+                        .first()
+                        .is_some_and(|r| id_of(r) == id_of(e))
+            })
+    });
+    let ses = sftp_session_of(&events, "uploaded-file", &path);
+    assert_own_session(&events, &ses);
+    assert_eq!(id_of(one(&events, "removed-file", &path)), ses);
+    assert_eq!(extra(one(&events, "uploaded-file", &path), "bytes"), 28);
+    drop(daemon.stop());
 }

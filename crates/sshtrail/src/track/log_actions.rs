@@ -18,6 +18,7 @@
 use super::facts::{AuditFact, AuditRole};
 use super::Tracker;
 use sshtrail_event::{ActionDetail, Outcome};
+use std::collections::HashMap;
 
 /// Actions held per waiting key at most; beyond, they are counted and dropped.
 const MAX_PENDING: usize = 4_096;
@@ -58,15 +59,8 @@ impl Tracker {
             self.stats.giveup_log_actions += 1;
             return;
         }
-        let pending = &mut self.state.pending_by_pid;
-        if pending.len() >= self.config.max_sessions && !pending.contains_key(&pid) {
-            self.stats.giveup_log_actions += 1;
-            return;
-        }
-        let held = pending.entry(pid).or_default();
-        if held.len() < MAX_PENDING {
-            held.push(fact);
-        } else {
+        let max_keys = self.config.max_sessions;
+        if !hold(&mut self.state.pending_by_pid, pid, fact, max_keys) {
             self.stats.giveup_log_actions += 1;
         }
     }
@@ -86,15 +80,8 @@ impl Tracker {
         if self.state.sessions.contains_key(&ses) {
             return self.on_action(ses, fact);
         }
-        let pending = &mut self.state.pending_by_ses;
-        if pending.len() >= self.config.max_sessions && !pending.contains_key(&ses) {
-            self.stats.giveup_log_actions += 1;
-            return;
-        }
-        let held = pending.entry(ses).or_default();
-        if held.len() < MAX_PENDING {
-            held.push(fact);
-        } else {
+        let max_keys = self.config.max_sessions;
+        if !hold(&mut self.state.pending_by_ses, ses, fact, max_keys) {
             self.stats.giveup_log_actions += 1;
         }
     }
@@ -166,4 +153,23 @@ impl Tracker {
             }
         }
     }
+}
+
+/// Holds `fact` under `key` until its session is known, within the bounds (at most
+/// `max_keys` keys, [`MAX_PENDING`] facts each); false when it does not fit.
+fn hold(
+    pending: &mut HashMap<u32, Vec<AuditFact>>,
+    key: u32,
+    fact: AuditFact,
+    max_keys: usize,
+) -> bool {
+    if pending.len() >= max_keys && !pending.contains_key(&key) {
+        return false;
+    }
+    let held = pending.entry(key).or_default();
+    if held.len() >= MAX_PENDING {
+        return false;
+    }
+    held.push(fact);
+    true
 }

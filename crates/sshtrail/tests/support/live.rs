@@ -282,3 +282,19 @@ pub fn grown_since(path: &Path, inode: u64, offset: u64) -> Vec<u8> {
     out.extend(now);
     out
 }
+
+/// The journal's entries of `identifiers` after `cursor` (`journalctl --cursor`, with the
+/// cursor's own entry dropped: systemd 252's `--after-cursor` with a match skips the
+/// first match), one JSON object a line.
+pub fn journal_since(cursor: &str, identifiers: &[&str]) -> String {
+    let journal = Command::new("journalctl")
+        .args(["-o", "json", "--no-pager", &format!("--cursor={cursor}")])
+        .args(identifiers.iter().map(|i| format!("SYSLOG_IDENTIFIER={i}")))
+        .output()
+        .expect("journalctl");
+    String::from_utf8_lossy(&journal.stdout)
+        .lines()
+        .filter(|l| !l.contains(&format!("\"__CURSOR\":\"{cursor}\"")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -10,7 +10,7 @@
 //! agent socket's name change with every capture, so those are matched by shape.
 
 use sshtrail::track::facts::{AuditFact, AuditRole};
-use sshtrail::track::forward::classify_forward;
+use sshtrail::track::forward::{classify_forward, forward_outcome};
 use sshtrail::track::from_audit::audit_fact;
 use sshtrail_audit::interpret::NoNames;
 use sshtrail_audit::parse_line;
@@ -91,19 +91,22 @@ impl Case {
             .filter(|f| f.detail.keys.iter().any(|k| k == KEY))
     }
 
-    /// What `classify_forward` makes of each socket call that it takes for a forward.
+    /// What `classify_forward` makes of each socket call that it takes for a forward, with
+    /// the outcome the tracker writes (`forward_outcome`).
     fn forwards(&self) -> Vec<Classified> {
         self.socket_calls()
             .filter_map(|f| {
                 let mut detail = f.detail.clone();
-                classify_forward(&mut detail, f.outcome, self.monitor).then(|| {
-                    (
-                        detail.action.to_string(),
-                        detail.channel,
-                        detail.object.primary,
-                        f.outcome,
-                    )
-                })
+                if !classify_forward(&mut detail, f.outcome, self.monitor) {
+                    return None;
+                }
+                let outcome = forward_outcome(&mut detail, f.outcome, f.exit);
+                Some((
+                    detail.action.to_string(),
+                    detail.channel,
+                    detail.object.primary,
+                    outcome,
+                ))
             })
             .collect()
     }
@@ -213,9 +216,17 @@ fn local_forwards_are_one_connect_per_use() {
     let found = Case::load("local").forwards();
     // Two requests through -L 15432 and one through -L 15435 (`localhost`) to the HTTP
     // server on 18080, one through -L 15434 to 18099 where nothing listened; all started
-    // without blocking (EINPROGRESS), so the kernel says failed for each. The -L to a name
+    // without blocking (EINPROGRESS: the kernel says failed for each), so each is a forward
+    // begun; the one nobody answered is sshd's `connect_to … failed` line. The -L to a name
     // that does not resolve never reached connect (only its DNS query, not a forward).
-    let to = |port: &str| fwd("forwarded-to", Some("direct-tcpip"), port, Outcome::Failed);
+    let to = |port: &str| {
+        fwd(
+            "forwarded-to",
+            Some("direct-tcpip"),
+            port,
+            Outcome::Succeeded,
+        )
+    };
     assert_eq!(
         found,
         [

@@ -587,6 +587,11 @@ fn port_forwards_are_events_of_the_session_that_made_them() {
 
     let to = one(&events, "forwarded-to", &target);
     assert_eq!(extra(to, "channel"), "direct-tcpip");
+    // The kernel said EINPROGRESS (sshd does not wait): a forward begun, not a failure.
+    assert_eq!(to["outcome"], "succeeded", "{to}");
+    assert!(extra(to, "how")
+        .as_str()
+        .is_some_and(|h| h.contains("EINPROGRESS")));
     let bound = one(&events, "listening-for-forward", &listening);
     assert_eq!(extra(bound, "channel"), "tcpip-forward");
     let (l_ses, r_ses) = (id_of(to), id_of(bound));

@@ -117,6 +117,10 @@ pub struct AuditFact {
     /// `addr=` from a PAM record of the session, the source when sshd's side is missing.
     pub addr: Option<String>,
     pub outcome: Outcome,
+    /// The system call's return value (`exit=` of its SYSCALL record), when it has one:
+    /// a failed outcome does not say which failure (a non-blocking connect in progress).
+    #[serde(default)]
+    pub exit: Option<i64>,
     /// What the `UserAction` says: action, how, object, command line, process, ids.
     pub detail: ActionDetail,
 }

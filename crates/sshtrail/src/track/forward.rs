@@ -27,7 +27,8 @@
 //!   kernel. A dynamic (SOCKS, `-D`) forward looks exactly like `-L` to whatever the SOCKS
 //!   client asked for.
 //! * sshd connects without blocking, so the kernel reports nearly every TCP forward's
-//!   `connect` as failed (`EINPROGRESS`): the outcome of a `forwarded-to` over TCP does not
+//!   `connect` as failed (`EINPROGRESS`): such a `forwarded-to` is written as succeeded
+//!   with `how` saying the connect was in progress ([`forward_outcome`]), which does not
 //!   say whether the target accepted. When it did not, sshd logs `error: connect_to <host>
 //!   port <n>: failed.` (and `… unknown host …` for a name that does not resolve), which the
 //!   sshd parser reads as a `forward_failed` message. A unix-socket connect is decided at
@@ -140,6 +141,22 @@ pub fn classify_forward(detail: &mut ActionDetail, outcome: Outcome, monitor_pid
     detail.action = Cow::Borrowed(action);
     detail.channel = channel.map(str::to_string);
     true
+}
+
+/// Linux's `EINPROGRESS`, as the audit record's `exit=` has it.
+const EINPROGRESS: i64 = -115;
+
+/// The outcome a classified forward is written with. sshd connects to a local
+/// forward's target without waiting, so the kernel reports the `connect` as failed with
+/// `EINPROGRESS` whether or not the target then accepts: that is a forward begun, written
+/// as succeeded with `how` saying so; a target that refuses is sshd's own
+/// `forward-failed` line. Any other failure stays one.
+pub fn forward_outcome(detail: &mut ActionDetail, outcome: Outcome, exit: Option<i64>) -> Outcome {
+    if detail.action == "forwarded-to" && exit == Some(EINPROGRESS) {
+        detail.how = "connect in progress (EINPROGRESS: sshd does not wait for the target)".into();
+        return Outcome::Succeeded;
+    }
+    outcome
 }
 
 /// sshd's session processes: `sshd` up to OpenSSH 9.7, `sshd-session` from 9.8. The
@@ -460,5 +477,35 @@ mod tests {
         assert_eq!(bind("6063").as_deref(), Some("listening-for-x11"));
         assert_eq!(bind("5999").as_deref(), Some("listening-for-forward"));
         assert_eq!(bind("6064").as_deref(), Some("listening-for-forward"));
+    }
+
+    #[test]
+    fn a_forward_begun_without_waiting_is_written_as_begun_and_other_failures_stay() {
+        let mut detail = ActionDetail {
+            action: "forwarded-to".into(),
+            ..ActionDetail::default()
+        };
+        assert_eq!(
+            forward_outcome(&mut detail, Outcome::Failed, Some(-115)),
+            Outcome::Succeeded
+        );
+        assert!(detail.how.contains("EINPROGRESS"));
+        let mut refused = ActionDetail {
+            action: "forwarded-to".into(),
+            ..ActionDetail::default()
+        };
+        // ECONNREFUSED (a unix socket's connect is decided at once).
+        assert_eq!(
+            forward_outcome(&mut refused, Outcome::Failed, Some(-111)),
+            Outcome::Failed
+        );
+        let mut bound = ActionDetail {
+            action: "listening-for-forward".into(),
+            ..ActionDetail::default()
+        };
+        assert_eq!(
+            forward_outcome(&mut bound, Outcome::Failed, Some(-115)),
+            Outcome::Failed
+        );
     }
 }

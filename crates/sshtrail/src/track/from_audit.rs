@@ -34,6 +34,7 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
             auid_name: None,
             addr: None,
             outcome: Outcome::Succeeded,
+            exit: None,
             detail: ActionDetail {
                 sequence: first.map_or(0, Record::serial),
                 ..ActionDetail::default()
@@ -81,6 +82,11 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
         AuditOutcome::Failure => Outcome::Failed,
         AuditOutcome::Success | AuditOutcome::Unknown => Outcome::Succeeded,
     };
+    let exit = records
+        .iter()
+        .find(|r| r.record_type() == RecordType::SYSCALL)
+        .and_then(|r| r.value("exit"))
+        .and_then(|v| v.parse::<i64>().ok());
     AuditFact {
         time_ms: event.timestamp.as_millis(),
         node: event.node.map(str::to_string),
@@ -89,6 +95,7 @@ pub fn audit_fact(records: &[Record], resolver: &dyn NameResolver) -> AuditFact 
         auid_name,
         addr,
         outcome,
+        exit,
         detail: action_detail(&mut event),
     }
 }
@@ -168,6 +175,7 @@ mod tests {
             auid_name: None,
             addr: None,
             outcome: Outcome::Succeeded,
+            exit: None,
             detail: ActionDetail {
                 action: "executed".into(),
                 args: args.iter().map(|a| a.to_string()).collect(),

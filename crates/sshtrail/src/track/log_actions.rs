@@ -40,6 +40,7 @@ impl Tracker {
             auid_name: None,
             addr: None,
             outcome,
+            exit: None,
             detail,
         };
         if let Some(ses) = ses.or_else(|| self.session_of_process(pid)) {

@@ -640,7 +640,10 @@ impl Tracker {
         }
         if fact.detail.origin == Origin::Audit {
             // Only the session's own sshd processes forward, and not its monitor.
-            forward::classify_forward(&mut fact.detail, fact.outcome, session.pid);
+            let outcome = fact.outcome;
+            if forward::classify_forward(&mut fact.detail, outcome, session.pid) {
+                fact.outcome = forward::forward_outcome(&mut fact.detail, outcome, fact.exit);
+            }
         }
         // What the logs say of the session (a channel, a file) comes from the other side
         // than `USER_END`: whether it is before the end is told by its time, not by

@@ -146,6 +146,7 @@ fn audit(time_ms: u64, sequence: u64, role: AuditRole) -> AuditFact {
         auid_name: Some("alice".into()),
         addr: Some("127.0.0.1".into()),
         outcome: Outcome::Succeeded,
+        exit: None,
         detail: ActionDetail {
             action: "executed".into(),
             sequence,

@@ -75,6 +75,9 @@ pub struct Checkpoint {
     /// The session logs open at the save, and how far each was durable.
     #[serde(default)]
     pub sessions: serde_json::Value,
+    /// What each running sftp-server's lines said so far (open files, the last request).
+    #[serde(default)]
+    pub sftp: serde_json::Value,
 }
 
 impl Checkpoint {
@@ -89,6 +92,7 @@ impl Checkpoint {
             journald_cursor: None,
             sshd_file: None,
             tracker: serde_json::Value::Null,
+            sftp: serde_json::Value::Null,
             output: None,
             sessions: serde_json::Value::Null,
         }

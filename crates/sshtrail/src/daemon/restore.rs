@@ -34,6 +34,9 @@ pub fn restore(
     pipeline.positions.audit_restored = previous.audit;
     pipeline.positions.journald_cursor = previous.journald_cursor;
     pipeline.positions.sshd_file = previous.sshd_file;
+    if let Err(e) = pipeline.sftp.restore(previous.sftp) {
+        tracing::warn!("sftp-server state in the checkpoint unreadable: {e}");
+    }
     if let Err(e) = pipeline.tracker.restore(previous.tracker) {
         tracing::error!("session table in the checkpoint unreadable: {e}");
         started.sessions_unreadable = true;
@@ -82,6 +85,7 @@ pub fn save(pipeline: &mut Pipeline, state_dir: &Path) -> anyhow::Result<Checkpo
     checkpoint.journald_cursor = positions.journald_cursor.clone();
     checkpoint.sshd_file = positions.sshd_file;
     checkpoint.tracker = pipeline.tracker.snapshot();
+    checkpoint.sftp = pipeline.sftp.snapshot();
     if let Some(recorder) = pipeline.outputs.recorder.as_mut() {
         checkpoint.sessions = recorder.snapshot();
     }

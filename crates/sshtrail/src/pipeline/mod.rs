@@ -116,8 +116,8 @@ pub struct Pipeline {
     redactor: Option<Redactor>,
     sshd_programs: Vec<String>,
     sftp_programs: Vec<String>,
-    /// What sftp-server's lines said so far, per process.
-    sftp: SftpLog,
+    /// What sftp-server's lines said so far, per process (in the checkpoint).
+    pub sftp: SftpLog,
     framers: [Framer; 3],
     timing: Timing,
     /// The latest fact time each side gave the tracker.

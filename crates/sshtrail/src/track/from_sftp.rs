@@ -28,6 +28,7 @@
 
 use super::facts::{SshdFact, SshdWhat};
 use super::from_sshd::line_time;
+use serde::{Deserialize, Serialize};
 use sshtrail_event::{ActionDetail, Object, Origin, Outcome};
 use sshtrail_sshd::framing::Framed;
 use sshtrail_sshd::sftp::{parse_sftp, SetStatChange, SftpEvent, SftpPath, TwoNameOp, TwoNames};
@@ -39,13 +40,14 @@ const MAX_PROCESSES: usize = 10_000;
 /// Open files remembered per process at most.
 const MAX_OPEN_FILES: usize = 1_024;
 
-/// What the lines so far said, per sftp-server process.
-#[derive(Default)]
+/// What the lines so far said, per sftp-server process. It is in the checkpoint: a
+/// restart in the middle of a session still knows which files were opened for writing.
+#[derive(Default, Serialize, Deserialize)]
 pub struct SftpLog {
     processes: HashMap<u32, Process>,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Process {
     /// Files open now, by their logged name: the flags they were opened with.
     open: HashMap<String, String>,
@@ -54,6 +56,20 @@ struct Process {
 }
 
 impl SftpLog {
+    /// The state, for a checkpoint.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Takes back a [`SftpLog::snapshot`]; one that does not fit leaves it empty.
+    pub fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), serde_json::Error> {
+        if snapshot.is_null() {
+            return Ok(());
+        }
+        *self = serde_json::from_value(snapshot)?;
+        Ok(())
+    }
+
     /// What a line of sftp-server means, if anything.
     pub fn fact(&mut self, framed: &Framed<'_>, received_ms: Option<u64>) -> Option<SshdFact> {
         let pid = framed.pid?;
@@ -403,5 +419,25 @@ mod tests {
             log.fact(&frame_journal_json(&line).expect("frames"), None);
         }
         assert!(log.processes.is_empty());
+    }
+
+    #[test]
+    fn a_restart_between_open_and_close_still_knows_the_file_was_written() {
+        let mut before = SftpLog::default();
+        let open = entry(1, "open \"/h/empty\" flags WRITE,CREATE,TRUNCATE mode 0644");
+        assert!(before
+            .fact(&frame_journal_json(&open).expect("frames"), None)
+            .is_none());
+        let mut after = SftpLog::default();
+        after.restore(before.snapshot()).expect("its own snapshot");
+        let close = entry(1, "close \"/h/empty\" bytes read 0 written 0");
+        let fact = after
+            .fact(&frame_journal_json(&close).expect("frames"), None)
+            .expect("an upload");
+        let SshdWhat::SessionAction { detail, .. } = fact.what else {
+            panic!()
+        };
+        assert_eq!(detail.action, "uploaded-file");
+        assert!(after.restore(serde_json::json!({"processes": 7})).is_err());
     }
 }

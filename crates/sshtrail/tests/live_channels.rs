@@ -14,8 +14,9 @@
 //!   refuses (PermitOpen) is a failed `refused-forward` of that user; nothing sshd does
 //!   for itself (PAM, syslog, name lookups) is taken for a forward.
 //! * `replay` of the journal and auditd's log gives the same events, session by session;
-//!   so does `replay` of rsyslog's file, where no line names its audit session and the
-//!   sftp lines join through the exec of their sftp-server.
+//!   so does `replay` of rsyslog's files (ISO 8601, and RFC 3164's whole seconds with no
+//!   year), where no line names its audit session and the sftp lines join through the
+//!   exec of their sftp-server.
 //!
 //! Needs root, auditd and the testbed (`scripts/test` starts them); skips without them
 //! unless `SSHTRAIL_REQUIRE_LIVE=1`.
@@ -224,11 +225,20 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     let audit_log = PathBuf::from("/var/log/audit/audit.log");
     let meta = std::fs::metadata(&audit_log).expect("auditd's log");
     let (inode, offset) = (meta.ino(), meta.len());
-    let syslog = PathBuf::from(
+    let syslog_dir = PathBuf::from(
         std::env::var("TESTBED_DIR").unwrap_or_else(|_| "/run/sshtrail-testbed".into()),
     )
-    .join("syslog/auth-iso8601.log");
-    let syslog_offset = std::fs::metadata(&syslog).map_or(0, |m| m.len());
+    .join("syslog");
+    // rsyslog's default file format (microseconds) and the classic one (whole seconds,
+    // no year), each from where it ends now.
+    let syslogs: Vec<(PathBuf, u64)> = ["auth-iso8601.log", "auth-rfc3164.log"]
+        .iter()
+        .map(|name| {
+            let path = syslog_dir.join(name);
+            let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
+            (path, offset)
+        })
+        .collect();
     let cursor = journal_cursor();
     let storage = format!("file://{}/sessions", case.dir.display());
     let daemon = Daemon::start_with(&case.dir, 1, &["--session-storage", &storage]);
@@ -438,32 +448,51 @@ fn channels_and_file_transfers_are_events_of_their_own_session_live_and_in_repla
     }
     assert_eq!(again.len(), run.len(), "the same sessions");
 
-    // Replay of rsyslog's file: no audit session on its lines; the same file events,
-    // joined through the exec of each sftp-server.
-    let grown = std::fs::read(&syslog).unwrap_or_default();
-    let syslog_slice = case.dir.join("auth.log");
-    std::fs::write(
-        &syslog_slice,
-        grown.get(syslog_offset as usize..).unwrap_or_default(),
-    )
-    .expect("syslog slice");
-    let from_syslog = replay(&audit_slice, &syslog_slice);
-    let replayed: Vec<Value> = from_syslog
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
-    for name in &names {
+    // Replay of rsyslog's files: no audit session on their lines; the same file events,
+    // joined through the exec of each sftp-server, with microseconds or whole seconds.
+    for (syslog, syslog_offset) in &syslogs {
+        let grown = std::fs::read(syslog).unwrap_or_default();
+        let syslog_slice = case.dir.join("auth.log");
+        std::fs::write(
+            &syslog_slice,
+            grown.get(*syslog_offset as usize..).unwrap_or_default(),
+        )
+        .expect("syslog slice");
+        let from_syslog = replay(&audit_slice, &syslog_slice);
+        let replayed: Vec<Value> = from_syslog
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        let which = syslog.display();
+        for name in &names {
+            for action in ["uploaded-file", "downloaded-file"] {
+                assert_eq!(
+                    id_of(one(&replayed, action, &file(name))),
+                    sftp_ses,
+                    "{which}: {action} {}",
+                    shown(name)
+                );
+            }
+        }
+        assert_eq!(id_of(one(&replayed, "removed-directory", &dir)), sftp_ses);
         assert_eq!(
-            id_of(one(&replayed, "uploaded-file", &file(name))),
-            sftp_ses,
-            "syslog: {}",
-            shown(name)
+            id_of(one(&replayed, "uploaded-file", &scp_name)),
+            up_ses,
+            "{which}"
         );
+        assert_eq!(
+            id_of(one(&replayed, "downloaded-file", &scp_name)),
+            down_ses,
+            "{which}"
+        );
+        for ses in [&shell_ses, &command_ses] {
+            let channels = replayed
+                .iter()
+                .filter(|e| id_of(e) == **ses && action_is(e, "opened-channel"))
+                .count();
+            assert_eq!(channels, 1, "{which}: the channel of session {ses}");
+        }
     }
-    assert_eq!(
-        id_of(one(&replayed, "downloaded-file", &scp_name)),
-        down_ses
-    );
 }
 
 /// Waits until something listens on TCP `port`, without connecting to it (a connection

@@ -43,9 +43,11 @@ impl Tracker {
             exit: None,
             detail,
         };
-        if let Some(ses) = ses.or_else(|| self.session_of_process(pid)) {
+        if let Some(ses) = ses {
             return self.session_action_for(ses, fact);
         }
+        // A login of this process still waiting for its session comes first: the process
+        // id may be an earlier session's too, ended but not yet forgotten.
         let monitor = self.state.monitor_of.get(&pid).copied().unwrap_or(pid);
         if let Some(waiting) = self.state.waiting_logins.get_mut(&monitor) {
             if waiting.actions.len() < MAX_PENDING {
@@ -59,6 +61,9 @@ impl Tracker {
             // No kernel session to file it under: the audit side is not delivering.
             self.stats.giveup_log_actions += 1;
             return;
+        }
+        if let Some(ses) = self.session_of_process(pid) {
+            return self.session_action_for(ses, fact);
         }
         let max_keys = self.config.max_sessions;
         if !hold(&mut self.state.pending_by_pid, pid, fact, max_keys) {

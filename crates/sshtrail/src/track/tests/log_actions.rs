@@ -233,3 +233,27 @@ fn pending_log_actions_survive_a_restart() {
         ]
     );
 }
+
+#[test]
+fn a_reused_monitor_pid_files_the_new_logins_channel_under_the_new_session() {
+    let mut f = Feed::new();
+    f.sshd(login_at(1_000));
+    f.audit(session_start(1_005));
+    f.audit(session_end(2_000, 150));
+    f.sshd(closed(2_001, "disconnected"));
+    f.events();
+    // The same monitor pid logs in again (syslog: no audit session on the lines); its
+    // channel comes before its LOGIN record.
+    f.sshd(login_at(3_000));
+    f.sshd(user_child(3_010, 4243));
+    f.sshd(channel_from(3_050, 4243, None));
+    let mut next = session_start(3_005);
+    next.ses = Some(SES + 1);
+    f.audit(next);
+    let events = f.events();
+    let channel = events
+        .iter()
+        .find(|e| e["metadata"]["extra"]["action"] == "opened-channel")
+        .expect("the channel");
+    assert_eq!(channel["metadata"]["auditId"], (SES + 1).to_string());
+}

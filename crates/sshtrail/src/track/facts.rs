@@ -86,6 +86,9 @@ pub enum SshdWhat {
         outcome: Outcome,
         detail: Box<ActionDetail>,
     },
+    /// An sftp-server process said its session closed (`session closed for local user`):
+    /// its pid may be another process's from now on.
+    SftpServerEnded,
 }
 
 /// What an audit event means for session tracking.

@@ -77,7 +77,13 @@ impl SftpLog {
         let event = parse_sftp(&framed.message);
         if let SftpEvent::SessionClosed { .. } = event {
             self.processes.remove(&pid);
-            return None;
+            return Some(SshdFact {
+                time_ms,
+                resolution_ms,
+                pid,
+                ses: framed.audit_session,
+                what: SshdWhat::SftpServerEnded,
+            });
         }
         if self.processes.len() >= MAX_PROCESSES && !self.processes.contains_key(&pid) {
             self.processes.clear();
@@ -265,7 +271,8 @@ mod tests {
                 let framed = frame_journal_json(line).expect("captured lines frame");
                 let fact = log.fact(&framed, None)?;
                 let SshdWhat::SessionAction { outcome, detail } = fact.what else {
-                    panic!("sftp lines are session actions");
+                    assert_eq!(fact.what, SshdWhat::SftpServerEnded);
+                    return None;
                 };
                 assert_eq!(detail.origin, Origin::SftpServer);
                 assert_eq!(detail.channel.as_deref(), Some("subsystem:sftp"));

@@ -16,6 +16,7 @@
 //! the two interleave follows their arrival, as their times say.
 
 use super::facts::{AuditFact, AuditRole};
+use super::state::SftpServer;
 use super::Tracker;
 use sshtrail_event::{ActionDetail, Outcome};
 use std::collections::HashMap;
@@ -77,8 +78,8 @@ impl Tracker {
         self.state
             .ses_by_pid
             .get(&monitor)
-            .or_else(|| self.state.session_of_sftp.get(&pid))
             .copied()
+            .or_else(|| self.state.session_of_sftp.get(&pid).map(|s| s.ses))
     }
 
     fn session_action_for(&mut self, ses: u32, mut fact: AuditFact) {
@@ -114,16 +115,33 @@ impl Tracker {
         fact.detail.pid.as_deref()?.parse::<u32>().ok()
     }
 
-    /// sftp-server `pid` runs in session `ses`: its lines held meanwhile follow its exec.
-    pub(super) fn note_sftp_server(&mut self, ses: u32, pid: u32) {
+    /// sftp-server `pid` runs in session `ses` since `exec_ms`: its lines held meanwhile
+    /// follow its exec.
+    pub(super) fn note_sftp_server(&mut self, ses: u32, pid: u32, exec_ms: u64) {
         if self.state.session_of_sftp.len() >= self.config.max_sessions {
             self.state.session_of_sftp.clear();
         }
-        self.state.session_of_sftp.insert(pid, ses);
+        self.state
+            .session_of_sftp
+            .insert(pid, SftpServer { ses, exec_ms });
         if let Some(held) = self.state.pending_by_pid.remove(&pid) {
             for fact in held {
                 self.session_action_for(ses, fact);
             }
+        }
+    }
+
+    /// sftp-server `pid` said its session closed at `time_ms`: the pid is free for
+    /// another process, whose lines must not be taken for this one's session. An exec
+    /// seen after the line is already the next process's, and stays.
+    pub(super) fn sftp_server_ended(&mut self, pid: u32, time_ms: u64) {
+        let ended = self
+            .state
+            .session_of_sftp
+            .get(&pid)
+            .is_some_and(|s| s.exec_ms <= time_ms);
+        if ended {
+            self.state.session_of_sftp.remove(&pid);
         }
     }
 

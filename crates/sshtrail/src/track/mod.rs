@@ -300,6 +300,7 @@ impl Tracker {
             SshdWhat::SessionAction { outcome, detail } => {
                 self.on_session_action(time_ms, pid, ses, outcome, *detail);
             }
+            SshdWhat::SftpServerEnded => self.sftp_server_ended(pid, time_ms),
             SshdWhat::SessionClosed { reason } => {
                 let signal = EndSignal {
                     time_ms,
@@ -338,9 +339,10 @@ impl Tracker {
             }
             AuditRole::Action => {
                 let sftp_server = self.sftp_server_started(&fact);
+                let time_ms = fact.time_ms;
                 self.on_action(ses, fact);
                 if let Some(pid) = sftp_server {
-                    self.note_sftp_server(ses, pid);
+                    self.note_sftp_server(ses, pid, time_ms);
                 }
             }
         }

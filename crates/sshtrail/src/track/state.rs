@@ -98,7 +98,16 @@ pub(super) struct State {
     pub(super) pending_by_pid: HashMap<u32, Vec<AuditFact>>,
     /// `sftp-server` PID → the session whose process executed it (from the audit side).
     #[serde(default)]
-    pub(super) session_of_sftp: HashMap<u32, u32>,
+    pub(super) session_of_sftp: HashMap<u32, SftpServer>,
+}
+
+/// An sftp-server process the audit side saw executed.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) struct SftpServer {
+    pub(super) ses: u32,
+    /// When it was executed: its `session closed` line after this ends it, and its pid
+    /// can then be another process's.
+    pub(super) exec_ms: u64,
 }
 
 /// Which wait, for [`Tracker::end_wait`].

@@ -257,3 +257,44 @@ fn a_reused_monitor_pid_files_the_new_logins_channel_under_the_new_session() {
         .expect("the channel");
     assert_eq!(channel["metadata"]["auditId"], (SES + 1).to_string());
 }
+
+fn sftp_ended(time_ms: u64, pid: u32) -> SshdFact {
+    SshdFact {
+        time_ms,
+        resolution_ms: 1,
+        pid,
+        ses: None,
+        what: SshdWhat::SftpServerEnded,
+    }
+}
+
+#[test]
+fn an_sftp_servers_pid_reused_by_the_next_session_is_not_taken_for_the_old_one() {
+    let mut f = Feed::new();
+    f.sshd(login_at(1_000));
+    f.audit(session_start(1_005));
+    f.audit(exec_of(1_090, 101, "/usr/lib/openssh/sftp-server", 777));
+    f.sshd(upload_by(1_100, 777, None));
+    f.sshd(sftp_ended(1_200, 777));
+    // Another login's sftp-server gets pid 777; its line comes before its exec record.
+    f.sshd(login_of(5_000, PID + 1, "alice"));
+    let mut other = session_start(5_005);
+    other.ses = Some(SES + 1);
+    other.role = AuditRole::SessionStart {
+        pid: PID + 1,
+        auid: 1010,
+        exe: Some("/usr/sbin/sshd".into()),
+    };
+    f.audit(other);
+    f.sshd(upload_by(5_100, 777, None));
+    let mut exec = exec_of(5_090, 201, "/usr/lib/openssh/sftp-server", 777);
+    exec.ses = Some(SES + 1);
+    f.audit(exec);
+    let uploads: Vec<String> = f
+        .events()
+        .iter()
+        .filter(|e| e["metadata"]["extra"]["action"] == "uploaded-file")
+        .map(|e| e["metadata"]["auditId"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(uploads, [SES.to_string(), (SES + 1).to_string()]);
+}

@@ -11,25 +11,33 @@ use crate::model::{
     Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Origin, Outcome, Peer,
     SystemAction, SystemKind,
 };
+use crate::id::EventId;
 use sshtrail_fmt::decimal::unsigned;
 use sshtrail_fmt::json::string;
 use sshtrail_fmt::time::rfc3339_millis;
 
 /// Appends `event` as one JSON object (no newline).
-pub(crate) fn write_event(event: &Event, host: &Host, out: &mut Vec<u8>) {
+///
+/// `id` is the event's `metadata.eventId` ([`crate::id`]); `None` leaves the key out.
+pub(crate) fn write_event(event: &Event, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
     match event {
-        Event::Login(login) => write_login(login, host, out),
-        Event::LoginFailed(failed) => write_failed(failed, host, out),
-        Event::Action(action) => write_action(action, host, out),
-        Event::Logout(logout) => write_logout(logout, host, out),
-        Event::System(system) => write_system(system, host, out),
+        Event::Login(login) => write_login(login, host, id, out),
+        Event::LoginFailed(failed) => write_failed(failed, host, id, out),
+        Event::Action(action) => write_action(action, host, id, out),
+        Event::Logout(logout) => write_logout(logout, host, id, out),
+        Event::System(system) => write_system(system, host, id, out),
     }
 }
 
-/// `{"metadata":{"auditId":…` up to where `extra` may follow.
-fn open(out: &mut Vec<u8>, audit_id: &str) {
+/// `{"metadata":{"auditId":…,"eventId":…` up to where `extra` may follow.
+fn open(out: &mut Vec<u8>, audit_id: &str, id: Option<&EventId>) {
     out.extend_from_slice(b"{\"metadata\":{\"auditId\":");
     string(out, audit_id);
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"eventId\":\"");
+        out.extend_from_slice(&id.hex());
+        out.push(b'"');
+    }
 }
 
 /// Closes `metadata` and writes `type`, `loggedAt` and the opening of `source`.
@@ -167,8 +175,8 @@ fn rfc3339(time_ms: u64) -> String {
     sshtrail_fmt::time::rfc3339_millis_string(time_ms / 1000, (time_ms % 1000) as u32)
 }
 
-fn write_login(login: &Login, host: &Host, out: &mut Vec<u8>) {
-    open(out, &login.audit_id);
+fn write_login(login: &Login, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
+    open(out, &login.audit_id, id);
     out.extend_from_slice(b",\"extra\":{\"correlation\":\"");
     out.extend_from_slice(login.correlation.as_str().as_bytes());
     out.extend_from_slice(b"\"}");
@@ -195,8 +203,8 @@ fn write_login(login: &Login, host: &Host, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn write_failed(failed: &LoginFailed, host: &Host, out: &mut Vec<u8>) {
-    open(out, &failed.audit_id);
+fn write_failed(failed: &LoginFailed, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
+    open(out, &failed.audit_id, id);
     head(out, "UserLogin", failed.time_ms);
     source(out, &failed.source);
     outcome(out, Outcome::Failed);
@@ -213,15 +221,21 @@ fn write_failed(failed: &LoginFailed, host: &Host, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn write_action(action: &Action, host: &Host, out: &mut Vec<u8>) {
+fn write_action(action: &Action, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
     let d = &action.detail;
     out.extend_from_slice(b"{\"metadata\":{\"auditId\":\"");
     unsigned(out, u64::from(action.ses));
+    out.push(b'"');
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"eventId\":\"");
+        out.extend_from_slice(&id.hex());
+        out.push(b'"');
+    }
     // `extra` in key order: action, bytes, channel, correlation, cwd, euid, exe, how,
     // keys, object, pid, ppid, process_args, record_type, redacted, sequence, tty, uid.
     // Actions from sshd's or sftp-server's lines have no record type or serial number.
     let audit = d.origin == Origin::Audit;
-    out.extend_from_slice(b"\",\"extra\":{\"action\":");
+    out.extend_from_slice(b",\"extra\":{\"action\":");
     string(out, &d.action);
     if let Some(bytes) = d.bytes {
         out.extend_from_slice(b",\"bytes\":");
@@ -278,8 +292,8 @@ fn write_action(action: &Action, host: &Host, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn write_logout(logout: &Logout, host: &Host, out: &mut Vec<u8>) {
-    open(out, &logout.audit_id);
+fn write_logout(logout: &Logout, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
+    open(out, &logout.audit_id, id);
     head(out, "UserLogout", logout.time_ms);
     actor(out, &logout.actor, Outcome::Succeeded);
     tail(out, "sshd", host);
@@ -299,8 +313,8 @@ fn write_logout(logout: &Logout, host: &Host, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn write_system(system: &SystemAction, host: &Host, out: &mut Vec<u8>) {
-    open(out, &system.audit_id);
+fn write_system(system: &SystemAction, host: &Host, id: Option<&EventId>, out: &mut Vec<u8>) {
+    open(out, &system.audit_id, id);
     head(out, "SystemAction", system.time_ms);
     source(out, &Peer::new("localhost", None));
     outcome(out, system.outcome);

@@ -6,6 +6,7 @@
 //! identity of a session ([`Actor`]) is shared by all its events through an [`Arc`], so
 //! a busy session does not copy its account, key and address into every command.
 
+use crate::id::EventId;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -501,7 +502,13 @@ impl Event {
 
     /// [`Event::to_line`] appended to `out`: a writer of many events reuses one buffer.
     pub fn write_line(&self, host: &Host, out: &mut Vec<u8>) {
-        crate::json::write_event(self, host, out);
+        crate::json::write_event(self, host, None, out);
+        out.push(b'\n');
+    }
+
+    /// [`Event::write_line`] with the event's `metadata.eventId`.
+    pub fn write_line_with_id(&self, host: &Host, id: &EventId, out: &mut Vec<u8>) {
+        crate::json::write_event(self, host, Some(id), out);
         out.push(b'\n');
     }
 }

@@ -59,6 +59,10 @@ pub trait Sink: Send {
     fn mark(&self) -> Option<(u64, u64)> {
         None
     }
+    /// The checkpoint naming the last [`Sink::mark`] is saved: what was synced before it
+    /// can no longer be taken back, so a sink that forwards (a spool in front of a remote
+    /// destination) may send it on now.
+    fn commit(&mut self) {}
 }
 
 /// Appends to a regular file created with mode 0640, with optional size rotation.

@@ -2,7 +2,7 @@
 
 use super::facts::Login;
 use sshtrail_event::{
-    Actor, Correlation, Event, Login as LoginEvent, LoginFailed, Outcome, Peer, SystemAction,
+    derived_uuid, Actor, Correlation, Event, Login as LoginEvent, LoginFailed, Outcome, Peer, SystemAction,
     SystemKind,
 };
 use std::sync::Arc;
@@ -32,9 +32,18 @@ pub fn actor_from_audit(auid_name: Option<&str>, addr: Option<&str>) -> Actor {
     }
 }
 
-/// A random id for events that have no kernel session id.
-pub fn new_audit_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The `auditId` of a login that got no kernel session id: derived from the login (its
+/// sshd process, time and peer), so that deriving it again (after a restart, in a replay)
+/// gives the same id.
+pub fn login_audit_id(pid: u32, time_ms: u64, login: &Login) -> String {
+    derived_uuid(&[
+        b"login",
+        &pid.to_le_bytes(),
+        &time_ms.to_le_bytes(),
+        login.user.as_bytes(),
+        login.ip.as_bytes(),
+        &login.port.to_le_bytes(),
+    ])
 }
 
 pub fn user_login(
@@ -71,7 +80,16 @@ pub struct FailedLogin<'a> {
 pub fn failed_login(failed: FailedLogin<'_>) -> Event {
     Event::LoginFailed(Box::new(LoginFailed {
         time_ms: failed.time_ms,
-        audit_id: new_audit_id(),
+        audit_id: derived_uuid(&[
+            b"failed-login",
+            &failed.time_ms.to_le_bytes(),
+            &failed.pid.to_le_bytes(),
+            failed.user.as_bytes(),
+            failed.ip.unwrap_or_default().as_bytes(),
+            &failed.port.unwrap_or_default().to_le_bytes(),
+            failed.method.unwrap_or_default().as_bytes(),
+            failed.reason.as_bytes(),
+        ]),
         user: failed.user.to_string(),
         pid: failed.pid,
         source: Peer::new(failed.ip.unwrap_or("unknown"), failed.port),
@@ -82,10 +100,13 @@ pub fn failed_login(failed: FailedLogin<'_>) -> Event {
 }
 
 /// The trail's own health: something an auditor must see as a possible hole.
+///
+/// Its `auditId` is derived from what it reports, like its event id.
 pub fn system_action(time_ms: u64, outcome: Outcome, kind: SystemKind) -> Event {
+    let what = format!("{outcome:?} {kind:?}");
     Event::System(Box::new(SystemAction {
         time_ms,
-        audit_id: new_audit_id(),
+        audit_id: derived_uuid(&[b"system", &time_ms.to_le_bytes(), what.as_bytes()]),
         outcome,
         kind,
     }))

@@ -714,7 +714,7 @@ impl Tracker {
     fn sshd_only_login(&mut self, pid: u32, waiting: WaitingLogin) {
         // An action needs a kernel session to be filed under.
         self.stats.giveup_log_actions += waiting.actions.len() as u64;
-        let audit_id = build::new_audit_id();
+        let audit_id = build::login_audit_id(pid, waiting.time_ms, &waiting.login);
         let actor = Arc::new(actor_from_login(pid, &waiting.login));
         self.out.push(build::user_login(
             waiting.time_ms,

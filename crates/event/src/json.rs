@@ -373,6 +373,33 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
         SystemKind::MetricsUnavailable { error }
         | SystemKind::SourceFailed { error }
         | SystemKind::SessionLogFailed { error } => fields.push(("error", Field::Str(error))),
+        SystemKind::SinkFailed {
+            sink,
+            error,
+            backlog_bytes,
+        } => {
+            fields.push(("sink", Field::Str(sink)));
+            fields.push(("error", Field::Str(error)));
+            fields.push(("backlog_bytes", Field::U64(*backlog_bytes)));
+        }
+        SystemKind::SinkRecovered {
+            sink,
+            failures,
+            backlog_bytes,
+        } => {
+            fields.push(("sink", Field::Str(sink)));
+            fields.push(("failures", Field::U64(*failures)));
+            fields.push(("backlog_bytes", Field::U64(*backlog_bytes)));
+        }
+        SystemKind::SinkOverflowed {
+            sink,
+            dropped,
+            dropped_total,
+        } => {
+            fields.push(("sink", Field::Str(sink)));
+            fields.push(("dropped", Field::U64(*dropped)));
+            fields.push(("dropped_total", Field::U64(*dropped_total)));
+        }
         SystemKind::AuditRulesLoaded {
             file,
             applied,

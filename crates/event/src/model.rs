@@ -410,6 +410,26 @@ pub enum SystemKind {
     SessionLogFailed {
         error: String,
     },
+    /// A remote sink stopped taking events: they are spooled under the state directory
+    /// until it takes them again.
+    SinkFailed {
+        sink: String,
+        error: String,
+        backlog_bytes: u64,
+    },
+    /// A remote sink that had failed takes events again; the spooled ones follow.
+    SinkRecovered {
+        sink: String,
+        failures: u64,
+        backlog_bytes: u64,
+    },
+    /// A remote sink's spool was full: this many events (since the last report) were not
+    /// spooled for it and will never reach it (the other sinks have them).
+    SinkOverflowed {
+        sink: String,
+        dropped: u64,
+        dropped_total: u64,
+    },
     /// A record of the kernel's audit configuration or auditd's life: the record's own
     /// fields (of a fixed set) and its serial.
     AuditConfig {
@@ -437,6 +457,9 @@ impl SystemKind {
             },
             SystemKind::SourceFailed { .. } => "source-failed",
             SystemKind::SessionLogFailed { .. } => "session-log-failed",
+            SystemKind::SinkFailed { .. } => "sink-failed",
+            SystemKind::SinkRecovered { .. } => "sink-recovered",
+            SystemKind::SinkOverflowed { .. } => "sink-overflowed",
             SystemKind::AuditConfig { change, .. } => change.as_str(),
         }
     }

@@ -360,6 +360,13 @@ impl Spool {
         lock(&self.shared).status.clone()
     }
 
+    /// A handle that reads [`Spool::status`] after the spool was handed to the pipeline.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     fn write_gathered(&mut self) -> Result<(), SpoolError> {
         if self.gathered.is_empty() {
             return Ok(());
@@ -397,7 +404,7 @@ impl Sink for Spool {
         let len = line.len() as u64;
         {
             let mut shared = lock(&self.shared);
-            let backlog = shared.written_total - shared.delivered_total;
+            let backlog = shared.written_total.saturating_sub(shared.delivered_total);
             if backlog + len > self.limits.max_bytes {
                 shared.status.dropped += 1;
                 return Ok(());
@@ -445,6 +452,18 @@ impl Sink for Spool {
             shared.committed = self.synced;
             self.shared.1.notify_all();
         }
+    }
+}
+
+/// Reads a spool's [`Status`] from elsewhere (the daemon's health reports, metrics).
+#[derive(Clone)]
+pub struct Watch {
+    shared: SharedState,
+}
+
+impl Watch {
+    pub fn status(&self) -> Status {
+        lock(&self.shared).status.clone()
     }
 }
 
@@ -701,7 +720,7 @@ fn advance(
     state.delivered_total += bytes;
     state.status.delivered += lines;
     state.status.failing = None;
-    state.status.backlog_bytes = state.written_total - state.delivered_total;
+    state.status.backlog_bytes = state.written_total.saturating_sub(state.delivered_total);
     shared.1.notify_all();
 }
 

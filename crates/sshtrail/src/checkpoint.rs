@@ -72,6 +72,12 @@ pub struct Checkpoint {
     pub sshd_file: Option<FilePosition>,
     pub tracker: serde_json::Value,
     pub output: Option<OutputMark>,
+    /// The other sinks' marks, by name (a spool's mark is its segment and length).
+    #[serde(default)]
+    pub sinks: Vec<(String, OutputMark)>,
+    /// The event ids' window of recent contents (repeats get the next ordinal).
+    #[serde(default)]
+    pub event_ids: sshtrail_event::IdWindow,
     /// The session logs open at the save, and how far each was durable.
     #[serde(default)]
     pub sessions: serde_json::Value,
@@ -94,6 +100,8 @@ impl Checkpoint {
             tracker: serde_json::Value::Null,
             sftp: serde_json::Value::Null,
             output: None,
+            sinks: Vec::new(),
+            event_ids: sshtrail_event::IdWindow::default(),
             sessions: serde_json::Value::Null,
         }
     }

@@ -26,5 +26,6 @@ pub mod pipeline;
 pub mod rules_file;
 pub mod sessions;
 pub mod settings;
+pub mod sinks;
 pub mod source;
 pub mod track;

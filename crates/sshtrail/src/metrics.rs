@@ -61,6 +61,8 @@ pub struct Metrics {
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
     /// Events written, by type (UserLogin, UserAction, UserLogout, SystemAction).
     events_written: [AtomicU64; 4],
+    /// Each spooled sink's latest status, by name.
+    sinks: Mutex<BTreeMap<String, sshtrail_spool::Status>>,
 }
 
 const EVENT_TYPES: [EventType; 4] = [
@@ -89,6 +91,12 @@ impl Metrics {
     pub fn parse_error(&self, kind: &'static str) {
         if let Ok(mut map) = self.parse_errors.lock() {
             *map.entry(kind).or_default() += 1;
+        }
+    }
+
+    pub fn sink_status(&self, name: &str, status: &sshtrail_spool::Status) {
+        if let Ok(mut sinks) = self.sinks.lock() {
+            sinks.insert(name.to_string(), status.clone());
         }
     }
 
@@ -259,6 +267,24 @@ impl Metrics {
                     "sshtrail_events_written_total{{type=\"{}\"}} {value}",
                     kind.as_str()
                 );
+            }
+        }
+        if let Ok(sinks) = self.sinks.lock() {
+            type Get = fn(&sshtrail_spool::Status) -> u64;
+            let rows: [(&str, &str, &str, Get); 5] = [
+                ("sshtrail_sink_delivered_total", "counter", "Events a remote sink acknowledged.", |s| s.delivered),
+                ("sshtrail_sink_failures_total", "counter", "Deliveries to a remote sink that failed (retried).", |s| s.failures),
+                ("sshtrail_sink_dropped_total", "counter", "Events not spooled for a remote sink: its spool was full.", |s| s.dropped),
+                ("sshtrail_sink_backlog_bytes", "gauge", "Bytes spooled for a remote sink and not yet delivered.", |s| s.backlog_bytes),
+                ("sshtrail_sink_up", "gauge", "1 while a remote sink takes events, 0 while it fails.", |s| u64::from(s.failing.is_none())),
+            ];
+            if !sinks.is_empty() {
+                for (name, kind, help, get) in rows {
+                    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+                    for (sink, status) in sinks.iter() {
+                        let _ = writeln!(out, "{name}{{sink=\"{sink}\"}} {}", get(status));
+                    }
+                }
             }
         }
         if self.kernel_status_known.load(Ordering::Relaxed) {

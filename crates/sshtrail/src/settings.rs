@@ -261,6 +261,10 @@ settings! {
             /// On stop, how long (s) to wait for session log uploads still running (what
             /// is left stays in the spool and is uploaded after the next start).
             session_shutdown_seconds: u64 = 30, "session-shutdown-seconds";
+            /// More sinks besides --output, each getting every event (repeat the flag; in
+            /// TOML `[[sink]]` tables): `file:///PATH`. Each is marked in the checkpoint
+            /// and cut back to it after a crash, as --output is.
+            sink: Vec<crate::sinks::SinkSpec> = Vec::new(), "sink";
             /// Address for /metrics, /healthz and /readyz (`off`: none).
             metrics_listen: String = "127.0.0.1:9834".to_string(), "metrics-listen";
         }

@@ -15,7 +15,7 @@ use crate::checkpoint;
 use crate::geoip::GeoIp;
 use crate::metrics::{self, Metrics};
 use crate::pipeline::inputs::{BatchWait, Inputs};
-use crate::pipeline::outputs::Outputs;
+use crate::pipeline::outputs::{Output, Outputs};
 use crate::pipeline::{drive, Control, Identity, Parts, Pipeline, PreviousBoot, Timing};
 use crate::sessions::id::{boot_started_ms, this_boot};
 use crate::sessions::Recorder;
@@ -157,6 +157,9 @@ pub fn run(request: Request) -> anyhow::Result<ExitCode> {
     if daemon.sshd_source != SshdSource::Journald && daemon.sshd_log.is_none() {
         return usage("--sshd-log (config key `sshd-log`) is required for this --sshd-source");
     }
+    if let Err(message) = crate::sinks::check(&daemon.sink) {
+        return usage(message);
+    }
     // Checking a configuration creates nothing: a file URL is checked by its shape, an s3
     // URL by opening it without a spool (no upload thread, no files).
     let url = settings.session_storage.as_str();
@@ -191,6 +194,8 @@ struct Daemon {
     last_checkpoint: Instant,
     /// Items handled and events written when the last checkpoint was saved.
     checkpointed: (u64, u64),
+    /// The remote sinks' forwarders, stopped last.
+    forwarders: Vec<(String, sshtrail_spool::Forwarder)>,
 }
 
 impl Daemon {
@@ -245,17 +250,36 @@ impl Daemon {
             }
         }
         let sink = open_sink(&output, rotation)?;
+        let mut all = vec![Output::new("output", sink, None)];
+        let marks: Vec<(String, (u64, u64))> = previous
+            .iter()
+            .flat_map(|c| c.sinks.iter())
+            .map(|(name, mark)| (name.clone(), (mark.inode, mark.length)))
+            .collect();
+        let host = this_host();
+        let context = crate::sinks::Context {
+            state_dir: &state_dir,
+            marks: &marks,
+            host: &host.name,
+        };
+        let mut forwarders = Vec::new();
+        for opened in crate::sinks::open_all(&daemon.sink, &context)? {
+            if let Some(forwarder) = opened.forwarder {
+                forwarders.push((opened.name.clone(), forwarder));
+            }
+            all.push(Output::new(opened.name, opened.sink, opened.watch));
+        }
         let metrics = Arc::new(Metrics::default());
         let metrics_problem = serve_metrics(&daemon.metrics_listen, &metrics)?;
         let (sources, starts) = sources(&daemon, &checked, previous.as_ref())?;
         let boot_id = this_boot();
-        let mut outputs = Outputs::new(sink, Arc::clone(&metrics));
+        let mut outputs = Outputs::with_sinks(all, Arc::clone(&metrics));
         outputs.geo = checked.geo;
         outputs.recorder = store.map(|store| Recorder::new(store, &boot_id));
         let mut pipeline = Pipeline::new(Parts {
             tracker: tracker(&settings),
             outputs,
-            identity: Identity::Local(this_host()),
+            identity: Identity::Local(host),
             boot_id,
             names: Box::new(SystemNames::new()),
             redactor: checked.redactor,
@@ -340,6 +364,7 @@ impl Daemon {
             metrics: Arc::clone(&metrics),
             last_checkpoint: Instant::now(),
             checkpointed: (0, 0),
+            forwarders,
         };
         // Where every source starts is durable before anything is read.
         control.checkpoint(&mut pipeline, &inputs)?;
@@ -359,6 +384,8 @@ impl Daemon {
         };
         pipeline.system(wall_ms(), Outcome::Succeeded, kind)?;
         control.checkpoint(&mut pipeline, &inputs)?;
+        let grace = Duration::from_secs(control.daemon.session_shutdown_seconds);
+        crate::sinks::stop_all(std::mem::take(&mut control.forwarders), grace);
         result?;
         Ok(ExitCode::SUCCESS)
     }
@@ -387,8 +414,11 @@ impl Control for Daemon {
     fn between(&mut self, pipeline: &mut Pipeline, inputs: &Inputs) -> anyhow::Result<bool> {
         pipeline.tick()?;
         publish_stats(pipeline, &self.metrics);
+        for (outcome, kind) in pipeline.outputs.sink_reports() {
+            pipeline.system(wall_ms(), outcome, kind)?;
+        }
         if self.reopen.swap(false, Ordering::Relaxed) {
-            pipeline.outputs.sink.reopen()?;
+            pipeline.outputs.reopen()?;
             tracing::info!(output = %self.output.display(), "output reopened");
         }
         // Nothing read and nothing written since the last one: nothing to save (a quiet

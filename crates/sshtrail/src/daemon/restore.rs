@@ -1,7 +1,8 @@
 //! The daemon's restart state: what a checkpoint saves, and taking it back.
 //!
-//! A checkpoint is saved only once the sink and every open session log have made
-//! everything before it durable ([`save`]); the positions in it are where each source
+//! A checkpoint is saved only once the sinks and every open session log have made
+//! everything before it durable ([`save`]), and only once it is saved may the remote
+//! sinks send on what it covers; the positions in it are where each source
 //! resumes so that nothing after them is missed, and the tracker's table and the session
 //! logs' states are what the events after them were derived from.
 
@@ -34,6 +35,7 @@ pub fn restore(
     pipeline.positions.audit_restored = previous.audit;
     pipeline.positions.journald_cursor = previous.journald_cursor;
     pipeline.positions.sshd_file = previous.sshd_file;
+    pipeline.outputs.restore_id_window(&previous.event_ids);
     if let Err(e) = pipeline.sftp.restore(previous.sftp) {
         tracing::warn!("sftp-server state in the checkpoint unreadable: {e}");
     }
@@ -89,11 +91,17 @@ pub fn save(pipeline: &mut Pipeline, state_dir: &Path) -> anyhow::Result<Checkpo
     if let Some(recorder) = pipeline.outputs.recorder.as_mut() {
         checkpoint.sessions = recorder.snapshot();
     }
-    checkpoint.output = pipeline
-        .outputs
-        .sink
-        .mark()
-        .map(|(inode, length)| OutputMark { inode, length });
+    for (name, (inode, length)) in pipeline.outputs.marks() {
+        let mark = OutputMark { inode, length };
+        if name == "output" {
+            checkpoint.output = Some(mark);
+        } else {
+            checkpoint.sinks.push((name, mark));
+        }
+    }
+    checkpoint.event_ids = pipeline.outputs.id_window();
     checkpoint::save(state_dir, &checkpoint)?;
+    // Nothing before the marks can be taken back now: remote sinks may send it.
+    pipeline.outputs.commit();
     Ok(checkpoint)
 }

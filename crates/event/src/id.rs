@@ -294,7 +294,10 @@ mod tests {
         let mut ids = EventIds::new();
         ids.assign(&failed(1000, 22), &host());
         for n in 0..300u16 {
-            ids.assign(&failed(1000 + WINDOW_MS + 1 + u64::from(n), 1000 + n), &host());
+            ids.assign(
+                &failed(1000 + WINDOW_MS + 1 + u64::from(n), 1000 + n),
+                &host(),
+            );
         }
         assert!(ids.window().0.iter().all(|(_, _, t)| *t > 1000));
     }
@@ -304,7 +307,9 @@ mod tests {
         let id = EventIds::new().assign(&failed(5, 1), &host());
         let text = id.to_string();
         assert_eq!(text.len(), 32);
-        assert!(text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(EventId::parse(&text), Some(id));
         assert_eq!(EventId::parse("zz"), None);
         assert_eq!(EventId::parse(&"g".repeat(32)), None);

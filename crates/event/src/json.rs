@@ -7,11 +7,11 @@
 //! escaped as `serde_json` escapes them, floats in `serde_json`'s shortest form. Nothing
 //! is built as a map first: each kind writes its own fields.
 
+use crate::id::EventId;
 use crate::model::{
     Action, Actor, Event, Geo, Host, Login, LoginFailed, Logout, Lost, Origin, Outcome, Peer,
     SystemAction, SystemKind,
 };
-use crate::id::EventId;
 use sshtrail_fmt::decimal::unsigned;
 use sshtrail_fmt::json::string;
 use sshtrail_fmt::time::rfc3339_millis;

@@ -161,7 +161,10 @@ type SharedState = Arc<(Mutex<Shared>, Condvar)>;
 
 fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
     // A panic in the other thread leaves the data as consistent as before it.
-    shared.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn segment_path(dir: &Path, segment: u64) -> PathBuf {
@@ -430,7 +433,9 @@ impl Sink for Spool {
     fn sync(&mut self) -> Result<(), SinkError> {
         self.write_gathered().map_err(sink_error)?;
         let path = segment_path(&self.dir, self.segment);
-        self.file.sync_data().map_err(|e| sink_error(at(&path)(e)))?;
+        self.file
+            .sync_data()
+            .map_err(|e| sink_error(at(&path)(e)))?;
         if self.dir_changed {
             sync_dir(&self.dir).map_err(sink_error)?;
             self.dir_changed = false;
@@ -631,7 +636,9 @@ fn forward_loop(name: &str, dir: &Path, shared: &SharedState, mut deliver: Box<d
             if !left.is_zero() {
                 let state = lock(shared);
                 if !state.stop {
-                    let _ = shared.1.wait_timeout(state, left.min(Duration::from_millis(500)));
+                    let _ = shared
+                        .1
+                        .wait_timeout(state, left.min(Duration::from_millis(500)));
                     continue;
                 }
             }

@@ -1,10 +1,13 @@
 use super::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Each batch delivered: where it began, and its lines.
+type Delivered = Arc<Mutex<Vec<(Position, Vec<Vec<u8>>)>>>;
+
 /// A destination that keeps what it was given, and fails while told to.
 #[derive(Clone, Default)]
 struct Collect {
-    got: Arc<Mutex<Vec<(Position, Vec<Vec<u8>>)>>>,
+    got: Delivered,
     failing: Arc<AtomicBool>,
     gather: Option<Gather>,
 }
@@ -50,9 +53,7 @@ fn line(n: u32) -> Vec<u8> {
 }
 
 fn expected(range: std::ops::Range<u32>) -> Vec<String> {
-    range
-        .map(|n| String::from_utf8(line(n)).unwrap())
-        .collect()
+    range.map(|n| String::from_utf8(line(n)).unwrap()).collect()
 }
 
 fn wait_for(what: impl Fn() -> bool) {

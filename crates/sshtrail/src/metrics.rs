@@ -272,11 +272,36 @@ impl Metrics {
         if let Ok(sinks) = self.sinks.lock() {
             type Get = fn(&sshtrail_spool::Status) -> u64;
             let rows: [(&str, &str, &str, Get); 5] = [
-                ("sshtrail_sink_delivered_total", "counter", "Events a remote sink acknowledged.", |s| s.delivered),
-                ("sshtrail_sink_failures_total", "counter", "Deliveries to a remote sink that failed (retried).", |s| s.failures),
-                ("sshtrail_sink_dropped_total", "counter", "Events not spooled for a remote sink: its spool was full.", |s| s.dropped),
-                ("sshtrail_sink_backlog_bytes", "gauge", "Bytes spooled for a remote sink and not yet delivered.", |s| s.backlog_bytes),
-                ("sshtrail_sink_up", "gauge", "1 while a remote sink takes events, 0 while it fails.", |s| u64::from(s.failing.is_none())),
+                (
+                    "sshtrail_sink_delivered_total",
+                    "counter",
+                    "Events a remote sink acknowledged.",
+                    |s| s.delivered,
+                ),
+                (
+                    "sshtrail_sink_failures_total",
+                    "counter",
+                    "Deliveries to a remote sink that failed (retried).",
+                    |s| s.failures,
+                ),
+                (
+                    "sshtrail_sink_dropped_total",
+                    "counter",
+                    "Events not spooled for a remote sink: its spool was full.",
+                    |s| s.dropped,
+                ),
+                (
+                    "sshtrail_sink_backlog_bytes",
+                    "gauge",
+                    "Bytes spooled for a remote sink and not yet delivered.",
+                    |s| s.backlog_bytes,
+                ),
+                (
+                    "sshtrail_sink_up",
+                    "gauge",
+                    "1 while a remote sink takes events, 0 while it fails.",
+                    |s| u64::from(s.failing.is_none()),
+                ),
             ];
             if !sinks.is_empty() {
                 for (name, kind, help, get) in rows {

@@ -13,6 +13,10 @@
 //! Each batch is a copy of the capture with its serials and time stamps renumbered
 //! (copy `n`: serials + n·1000, times + n·100 s) so that every event of every copy is
 //! distinct; a UserAction names its audit serial in `metadata.extra.sequence`.
+//!
+//! A second sink (`--sink file://…/copy.json`, not rotated) is cut back to its own mark
+//! in the same checkpoint: after the restart it holds the very same lines as the rotated
+//! output, and every event's `metadata.eventId` is in each exactly once.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,6 +115,8 @@ impl Setup {
             .arg("--state-dir")
             .arg(&self.state)
             .args(["--metrics-listen", "off", "--join-deadline-ms", "200"])
+            .arg("--sink")
+            .arg(format!("file://{}", self.copy().display()))
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
@@ -124,6 +130,11 @@ impl Setup {
             .open(&self.audit_log)
             .expect("audit.log");
         log.write_all(text.as_bytes()).expect("append");
+    }
+
+    /// The second sink's file.
+    fn copy(&self) -> PathBuf {
+        self.dir.join("copy.json")
     }
 
     /// `events.json.<n>` (0: `events.json` itself).
@@ -353,6 +364,30 @@ fn scenario(attempt: usize) -> bool {
     }
     assert_eq!(logouts.len(), 6, "{logouts:?}");
     assert!(logouts.values().all(|n| *n == 1), "{logouts:?}");
+
+    // Every event has its id, once; the second sink has the same lines in the same order.
+    let mut ids = BTreeMap::new();
+    for event in lines.iter().flatten() {
+        let id = event["metadata"]["eventId"].as_str().unwrap_or_default();
+        assert_eq!(id.len(), 32, "an eventId: {event}");
+        *ids.entry(id.to_string()).or_insert(0) += 1;
+    }
+    let repeated: Vec<_> = ids.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(repeated.is_empty(), "eventIds not once: {repeated:?}");
+    let copy = std::fs::read_to_string(setup.copy()).expect("the second sink's file");
+    let main: String = lines
+        .iter()
+        .flatten()
+        .map(|event| format!("{event}\n"))
+        .collect();
+    let copied: String = copy
+        .lines()
+        .map(|line| {
+            let event: Value = serde_json::from_str(line).expect("a whole JSON line");
+            format!("{event}\n")
+        })
+        .collect();
+    assert_eq!(copied, main, "the second sink holds what the output holds");
 
     let _ = std::fs::remove_dir_all(&setup.dir);
     rotated_after_checkpoint

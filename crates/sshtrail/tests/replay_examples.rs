@@ -239,3 +239,35 @@ fn a_replay_writes_the_same_events_in_the_same_order_every_time() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `metadata.eventId`: every event has one, no two share one, and a second replay of the
+/// same logs gives every event the same id (what lets a consumer drop repeats).
+#[test]
+fn every_event_has_a_stable_id_of_its_own() {
+    let ids = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| {
+                let id = e["metadata"]["eventId"].as_str().expect("an eventId");
+                assert!(
+                    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{id}"
+                );
+                id.to_string()
+            })
+            .collect()
+    };
+    let first = replay();
+    let first_ids = ids(&first);
+    let unique: std::collections::BTreeSet<&String> = first_ids.iter().collect();
+    assert_eq!(unique.len(), first_ids.len(), "two events share an id");
+    assert_eq!(ids(&replay()), first_ids, "a second replay gives other ids");
+    // The generated auditIds (failed logins, the trail's own reports) are stable too.
+    let audit_ids = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["metadata"]["auditId"].to_string())
+            .collect()
+    };
+    assert_eq!(audit_ids(&replay()), audit_ids(&first));
+}

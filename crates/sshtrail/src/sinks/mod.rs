@@ -113,7 +113,9 @@ pub fn redacted(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let mut out = format!("{scheme}://{authority}");
     if !path.is_empty() {
         out.push('/');
@@ -176,7 +178,9 @@ pub fn names(specs: &[SinkSpec]) -> Result<Vec<String>, String> {
     for spec in specs {
         let base = match &spec.name {
             Some(name) => name.clone(),
-            None => spec.scheme().replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            None => spec
+                .scheme()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
         };
         let valid = !base.is_empty()
             && base.len() <= 64
@@ -346,8 +350,14 @@ mod tests {
     fn secrets_never_show() {
         let url = "nats://alice:hunter2@h:4222/p?token=s3cr3t&stream=S";
         let shown = format!("{:?} {}", spec(url), redacted(url));
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cr3t"), "{shown}");
-        assert!(shown.contains("nats://h:4222/p?token=…&stream=…"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("nats://h:4222/p?token=…&stream=…"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -356,15 +366,11 @@ mod tests {
         struct Doc {
             sink: Vec<SinkSpec>,
         }
-        let doc: Doc = toml::from_str(
-            "sink = [\"file:///a\"]\n",
-        )
-        .unwrap();
+        let doc: Doc = toml::from_str("sink = [\"file:///a\"]\n").unwrap();
         assert_eq!(doc.sink[0].url, "file:///a");
-        let doc: Doc = toml::from_str(
-            "[[sink]]\nurl = \"nats://h/p\"\nname = \"bus\"\nbatch_events = 5\n",
-        )
-        .unwrap();
+        let doc: Doc =
+            toml::from_str("[[sink]]\nurl = \"nats://h/p\"\nname = \"bus\"\nbatch_events = 5\n")
+                .unwrap();
         assert_eq!(doc.sink[0].name.as_deref(), Some("bus"));
         assert_eq!(doc.sink[0].batch_events, Some(5));
     }

@@ -2,8 +2,8 @@
 
 use super::facts::Login;
 use sshtrail_event::{
-    derived_uuid, Actor, Correlation, Event, Login as LoginEvent, LoginFailed, Outcome, Peer, SystemAction,
-    SystemKind,
+    derived_uuid, Actor, Correlation, Event, Login as LoginEvent, LoginFailed, Outcome, Peer,
+    SystemAction, SystemKind,
 };
 use std::sync::Arc;
 

@@ -84,11 +84,7 @@ impl Plugin {
     }
 
     fn events(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.output)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
-            .collect()
+        support::complete_events(&self.output)
     }
 
     fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {

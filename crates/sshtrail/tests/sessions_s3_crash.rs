@@ -153,11 +153,7 @@ impl Drop for Daemon {
 }
 
 fn events(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("events.json"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect()
+    support::complete_events(&dir.join("events.json"))
 }
 
 fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {

@@ -4,10 +4,11 @@
 //! | URL | sink |
 //! |---|---|
 //! | `file:///var/log/sshtrail/copy.json` | another file, appended and marked like `--output` |
+//! | `nats://host:4222/<prefix>?stream=SSHTRAIL&create=true` | NATS JetStream ([`nats`], [`sshtrail_nats`]) |
 //!
 //! A file sink is local and takes each line at once; the daemon's checkpoint carries each
 //! sink's mark, and after a crash each is cut back to it, so every sink holds every event
-//! exactly once. A remote sink (NATS JetStream and the S3 lake are being built: issue 14)
+//! exactly once. A remote sink (NATS JetStream; the S3 lake is being built: issue 14)
 //! is a spool under `<state-dir>/sinks/<name>/` with a forwarder thread
 //! ([`sshtrail_spool`], [`open_spooled`]): the forwarder sends on what a checkpoint
 //! committed, so a slow or unreachable destination never holds up the others.
@@ -22,6 +23,8 @@
 //! batch_events = 1000       # at most this many events per delivery
 //! batch_seconds = 0         # how long a delivery waits to fill (the lake: 60)
 //! ```
+
+pub mod nats;
 
 use sshtrail_event::sink::{FileSink, Sink};
 use sshtrail_spool::{Forwarder, Gather, Limits, Spool, Watch};
@@ -216,9 +219,13 @@ pub fn check(specs: &[SinkSpec]) -> Result<(), String> {
             "file" => {
                 file_path(&spec.url)?;
             }
+            "nats" | "tls" => {
+                sshtrail_nats::NatsTarget::parse(&spec.url)
+                    .map_err(|e| format!("sink {}: {e}", redacted(&spec.url)))?;
+            }
             other => {
                 return Err(format!(
-                    "sink {}: unknown kind {other:?} (file)",
+                    "sink {}: unknown kind {other:?} (file, nats)",
                     redacted(&spec.url)
                 ))
             }
@@ -250,12 +257,23 @@ pub fn open_all(specs: &[SinkSpec], context: &Context<'_>) -> anyhow::Result<Vec
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, mark)| *mark);
-        opened.push(open(spec, name, mark)?);
+        opened.push(open(spec, name, mark, context)?);
     }
     Ok(opened)
 }
 
-fn open(spec: &SinkSpec, name: String, mark: Option<(u64, u64)>) -> anyhow::Result<Opened> {
+fn open(
+    spec: &SinkSpec,
+    name: String,
+    mark: Option<(u64, u64)>,
+    context: &Context<'_>,
+) -> anyhow::Result<Opened> {
+    if matches!(spec.scheme(), "nats" | "tls") {
+        let target = sshtrail_nats::NatsTarget::parse(&spec.url)?;
+        // A stream wants each event at once: no wait to fill a batch.
+        let deliver = nats::NatsDeliver::new(target, gather(spec, 1000, 0), context.host);
+        return open_spooled(spec, name, mark, context, Box::new(deliver));
+    }
     if spec.scheme() == "file" {
         let path = file_path(&spec.url).map_err(anyhow::Error::msg)?;
         if let Some((inode, length)) = mark {
@@ -381,5 +399,7 @@ mod tests {
         assert!(check(&[spec("file://relative")]).is_err());
         assert!("no-scheme".parse::<SinkSpec>().is_err());
         assert!(check(&[spec("file:///tmp/x")]).is_ok());
+        assert!(check(&[spec("nats://127.0.0.1/p?stream=S&create=true")]).is_ok());
+        assert!(check(&[spec("nats://127.0.0.1/p?stream=a.b")]).is_err());
     }
 }

@@ -98,11 +98,7 @@ impl Daemon {
     }
 
     pub fn events(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.output)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("every line is one JSON event"))
-            .collect()
+        super::complete_events(&self.output)
     }
 
     pub fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {

@@ -218,3 +218,19 @@ pub fn as_next_boot(log: &str, later_secs: u64) -> String {
     }
     out
 }
+
+/// The events a running daemon has written so far to `path`: every complete line, each
+/// one JSON event. A daemon writes a batch with one `write`, and a reader may catch it
+/// half copied, so a last line without its newline is not yet an event; any complete
+/// line that is not JSON still fails the test.
+pub fn complete_events(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => "",
+    };
+    complete
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON event ({e}): {l}")))
+        .collect()
+}

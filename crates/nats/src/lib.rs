@@ -23,6 +23,8 @@
 //! crypto library is linked.
 
 mod target;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use target::{subject_for, Auth, NatsTarget};
 
@@ -129,6 +131,64 @@ impl JetStream {
                 reason: e.to_string(),
             })?;
             Ok(info.state.messages)
+        })
+    }
+}
+
+/// A message as the stream stored it ([`JetStream::stored_messages`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub sequence: u64,
+    pub subject: String,
+    /// Its `Nats-Msg-Id` header, if it had one.
+    pub id: Option<String>,
+    pub payload: Bytes,
+}
+
+impl JetStream {
+    /// Every message the stream holds, oldest first: what a consumer would see, for tests
+    /// and for checking a stream by hand. Reads one message per request; meant for
+    /// streams of thousands, not millions.
+    pub fn stored_messages(&self) -> Result<Vec<Stored>, NatsError> {
+        let name = self.target.stream.clone();
+        let stream_error = |reason: String| NatsError::Stream {
+            stream: name.clone(),
+            reason,
+        };
+        self.runtime.block_on(async {
+            let mut stream = self
+                .context
+                .get_stream(&name)
+                .await
+                .map_err(|e| stream_error(e.to_string()))?;
+            let state = stream
+                .info()
+                .await
+                .map_err(|e| stream_error(e.to_string()))?
+                .state
+                .clone();
+            let mut stored = Vec::new();
+            if state.messages == 0 {
+                return Ok(stored);
+            }
+            for sequence in state.first_sequence..=state.last_sequence {
+                match stream.get_raw_message(sequence).await {
+                    Ok(message) => stored.push(Stored {
+                        sequence,
+                        subject: message.subject.to_string(),
+                        id: message
+                            .headers
+                            .get("Nats-Msg-Id")
+                            .map(|v| v.as_str().to_string()),
+                        payload: message.payload,
+                    }),
+                    // A gap (a deleted message) is not an error.
+                    Err(e)
+                        if e.kind() == jetstream::stream::RawMessageErrorKind::NoMessageFound => {}
+                    Err(e) => return Err(stream_error(e.to_string())),
+                }
+            }
+            Ok(stored)
         })
     }
 }

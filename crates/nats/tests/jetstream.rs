@@ -2,98 +2,9 @@
 //! installed by scripts/install-deps). Skips, saying why, when it is not installed.
 
 use bytes::Bytes;
+use sshtrail_nats::testing::{installed, Server};
 use sshtrail_nats::{subject_for, JetStream, Message, NatsError, NatsTarget};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-    extra: Vec<String>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn installed() -> bool {
-    let found = Command::new("nats-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        eprintln!("skipped: nats-server is not installed (scripts/install-deps installs it)");
-    }
-    found
-}
-
-impl Server {
-    fn start(name: &str, extra: &[&str]) -> Server {
-        let dir = std::env::temp_dir().join(format!("sshtrail-nats-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut server = Server {
-            child: None,
-            port: free_port(),
-            dir,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        server.run();
-        server
-    }
-
-    fn run(&mut self) {
-        let log = std::fs::File::create(self.dir.join("server.log")).unwrap();
-        let child = Command::new("nats-server")
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(self.dir.join("store"))
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self, query: &str) -> String {
-        format!("nats://127.0.0.1:{}/sshtrail?{query}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn events(host: &str, n: usize) -> Vec<Message> {
     (0..n)
@@ -111,7 +22,7 @@ fn connect(url: &str) -> JetStream {
 
 #[test]
 fn every_message_is_stored_once_and_a_resent_batch_is_all_duplicates() {
-    if !installed() {
+    if !installed("every_message_is_stored_once_and_a_resent_batch_is_all_duplicates") {
         return;
     }
     let server = Server::start("once", &[]);
@@ -126,7 +37,7 @@ fn every_message_is_stored_once_and_a_resent_batch_is_all_duplicates() {
 
 #[test]
 fn a_server_killed_mid_stream_and_restarted_holds_every_message_once() {
-    if !installed() {
+    if !installed("a_server_killed_mid_stream_and_restarted_holds_every_message_once") {
         return;
     }
     let mut server = Server::start("sigkill", &[]);
@@ -153,11 +64,20 @@ fn a_server_killed_mid_stream_and_restarted_holds_every_message_once() {
     assert_eq!(report.published, 2000);
     assert!(report.duplicates >= 1000, "{report:?}");
     assert_eq!(js.stream_messages().unwrap(), 2000);
+    // What a consumer reads: each id once, in the order sent, with its own payload.
+    let stored = js.stored_messages().unwrap();
+    let ids: Vec<String> = stored.iter().filter_map(|m| m.id.clone()).collect();
+    let sent: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(ids, sent);
+    assert!(stored
+        .iter()
+        .zip(&batch)
+        .all(|(s, m)| s.payload == m.payload && s.subject == m.subject));
 }
 
 #[test]
 fn the_stream_must_exist_unless_the_url_says_create() {
-    if !installed() {
+    if !installed("the_stream_must_exist_unless_the_url_says_create") {
         return;
     }
     let server = Server::start("exists", &[]);
@@ -173,7 +93,7 @@ fn the_stream_must_exist_unless_the_url_says_create() {
 
 #[test]
 fn a_token_server_takes_the_right_token_only() {
-    if !installed() {
+    if !installed("a_token_server_takes_the_right_token_only") {
         return;
     }
     let server = Server::start("token", &["--auth", "s3cr3t"]);
@@ -191,7 +111,7 @@ fn a_token_server_takes_the_right_token_only() {
 
 #[test]
 fn a_message_over_the_servers_max_payload_is_refused_as_that_message() {
-    if !installed() {
+    if !installed("a_message_over_the_servers_max_payload_is_refused_as_that_message") {
         return;
     }
     let server = Server::start("payload", &[]);

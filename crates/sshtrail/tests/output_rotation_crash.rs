@@ -18,6 +18,8 @@
 //! in the same checkpoint: after the restart it holds the very same lines as the rotated
 //! output, and every event's `metadata.eventId` is in each exactly once.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -25,55 +27,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::renumbered_capture as batch;
 
 const MAX_BYTES: u64 = 4000;
 const KEEP: u32 = 20;
 const ATTEMPTS: usize = 5;
 /// Kill once second-batch events are in `events.json.<KILL_AT>`.
 const KILL_AT: u32 = 3;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `(time in ms, serial)` of a record line: `msg=audit(1795433572.486:44626)`.
-fn stamp(line: &str) -> Option<(u64, u64, u64)> {
-    let rest = line.split_once("msg=audit(")?.1;
-    let (inside, _) = rest.split_once(')')?;
-    let (time, serial) = inside.split_once(':')?;
-    let (secs, millis) = time.split_once('.')?;
-    Some((
-        secs.parse().ok()?,
-        millis.parse().ok()?,
-        serial.parse().ok()?,
-    ))
-}
-
-/// Copy `n` of the capture, renumbered (serials + n·1000, times + n·100 s), and the serials
-/// of its events that carry a session id: each becomes one UserAction.
-fn batch(n: u64) -> (String, BTreeSet<u64>) {
-    let text = std::fs::read_to_string(repo().join("examples/sshd-session.audit.log"))
-        .expect("examples/sshd-session.audit.log");
-    let mut out = String::new();
-    let mut with_session = BTreeSet::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let (secs, millis, serial) = stamp(line).expect("an audit record line");
-        let old = format!("msg=audit({secs}.{millis:03}:{serial})");
-        let new_serial = serial + n * 1000;
-        let new = format!("msg=audit({}.{millis:03}:{new_serial})", secs + n * 100);
-        assert!(line.contains(&old), "time stamp format: {line}");
-        out.push_str(&line.replacen(&old, &new, 1));
-        out.push('\n');
-        let session = line
-            .split(' ')
-            .find_map(|field| field.strip_prefix("ses="))
-            .is_some_and(|ses| ses != "4294967295");
-        if session {
-            with_session.insert(new_serial);
-        }
-    }
-    (out, with_session)
-}
 
 struct Setup {
     dir: PathBuf,

@@ -234,3 +234,45 @@ pub fn complete_events(path: &std::path::Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON event ({e}): {l}")))
         .collect()
 }
+
+/// `(seconds, milliseconds, serial)` of a record line: `msg=audit(1795433572.486:44626)`.
+pub fn stamp(line: &str) -> Option<(u64, u64, u64)> {
+    let rest = line.split_once("msg=audit(")?.1;
+    let (inside, _) = rest.split_once(')')?;
+    let (time, serial) = inside.split_once(':')?;
+    let (secs, millis) = time.split_once('.')?;
+    Some((
+        secs.parse().ok()?,
+        millis.parse().ok()?,
+        serial.parse().ok()?,
+    ))
+}
+
+/// Copy `n` of the capture, renumbered (serials + n·1000, times + n·100 s), and the serials
+/// of its events that carry a session id: each becomes one UserAction.
+pub fn renumbered_capture(n: u64) -> (String, std::collections::BTreeSet<u64>) {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/sshd-session.audit.log"),
+    )
+    .expect("examples/sshd-session.audit.log");
+    let mut out = String::new();
+    let mut with_session = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let (secs, millis, serial) = stamp(line).expect("an audit record line");
+        let old = format!("msg=audit({secs}.{millis:03}:{serial})");
+        let new_serial = serial + n * 1000;
+        let new = format!("msg=audit({}.{millis:03}:{new_serial})", secs + n * 100);
+        assert!(line.contains(&old), "time stamp format: {line}");
+        out.push_str(&line.replacen(&old, &new, 1));
+        out.push('\n');
+        let session = line
+            .split(' ')
+            .find_map(|field| field.strip_prefix("ses="))
+            .is_some_and(|ses| ses != "4294967295");
+        if session {
+            with_session.insert(new_serial);
+        }
+    }
+    (out, with_session)
+}

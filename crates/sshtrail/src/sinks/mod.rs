@@ -5,10 +5,11 @@
 //! |---|---|
 //! | `file:///var/log/sshtrail/copy.json` | another file, appended and marked like `--output` |
 //! | `nats://host:4222/<prefix>?stream=SSHTRAIL&create=true` | NATS JetStream ([`nats`], [`sshtrail_nats`]) |
+//! | `s3-lake://bucket/<prefix>?endpoint=…&region=…` | Parquet objects on S3 ([`lake`], [`sshtrail_lake`]) |
 //!
 //! A file sink is local and takes each line at once; the daemon's checkpoint carries each
 //! sink's mark, and after a crash each is cut back to it, so every sink holds every event
-//! exactly once. A remote sink (NATS JetStream; the S3 lake is being built: issue 14)
+//! exactly once. A remote sink (NATS JetStream, the S3 lake)
 //! is a spool under `<state-dir>/sinks/<name>/` with a forwarder thread
 //! ([`sshtrail_spool`], [`open_spooled`]): the forwarder sends on what a checkpoint
 //! committed, so a slow or unreachable destination never holds up the others.
@@ -24,6 +25,7 @@
 //! batch_seconds = 0         # how long a delivery waits to fill (the lake: 60)
 //! ```
 
+pub mod lake;
 pub mod nats;
 
 use sshtrail_event::sink::{FileSink, Sink};
@@ -223,9 +225,12 @@ pub fn check(specs: &[SinkSpec]) -> Result<(), String> {
                 sshtrail_nats::NatsTarget::parse(&spec.url)
                     .map_err(|e| format!("sink {}: {e}", redacted(&spec.url)))?;
             }
+            "s3-lake" => {
+                lake::check(&spec.url).map_err(|e| format!("sink {}: {e}", redacted(&spec.url)))?;
+            }
             other => {
                 return Err(format!(
-                    "sink {}: unknown kind {other:?} (file, nats)",
+                    "sink {}: unknown kind {other:?} (file, nats, s3-lake)",
                     redacted(&spec.url)
                 ))
             }
@@ -272,6 +277,12 @@ fn open(
         let target = sshtrail_nats::NatsTarget::parse(&spec.url)?;
         // A stream wants each event at once: no wait to fill a batch.
         let deliver = nats::NatsDeliver::new(target, gather(spec, 1000, 0), context.host);
+        return open_spooled(spec, name, mark, context, Box::new(deliver));
+    }
+    if spec.scheme() == "s3-lake" {
+        // An object store wants few large objects: a batch waits up to a minute to fill.
+        let deliver = lake::LakeDeliver::new(&spec.url, gather(spec, 100_000, 60))
+            .map_err(|e| anyhow::anyhow!("sink {}: {e}", redacted(&spec.url)))?;
         return open_spooled(spec, name, mark, context, Box::new(deliver));
     }
     if spec.scheme() == "file" {

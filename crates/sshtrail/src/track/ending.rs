@@ -24,7 +24,7 @@ impl Tracker {
 
     pub(super) fn on_session_closed(&mut self, pid: u32, signal: EndSignal) {
         let pid = self.state.monitor_of.remove(&pid).unwrap_or(pid);
-        if let Some(ses) = self.state.ses_by_pid.get(&pid).copied() {
+        if let Some(ses) = self.session_closed_by(pid, &signal) {
             if let Some(session) = self.state.sessions.get_mut(&ses) {
                 if session.logged_out_ms.is_none() && session.sshd_end.is_none() {
                     session.sshd_end = Some(signal);
@@ -45,6 +45,33 @@ impl Tracker {
         if let Some(only) = self.state.sshd_only.remove(&pid) {
             self.sshd_only_logout(only, signal);
         }
+    }
+
+    /// The session a close of `pid` ends: the latest of that process's sessions that began
+    /// before the close. The process's latest `LOGIN` is nearly always it; but when the
+    /// audit side was read ahead and the pid came round again, a later session of the same
+    /// pid may already be open, and the close is not its.
+    fn session_closed_by(&self, pid: u32, signal: &EndSignal) -> Option<u32> {
+        let slack = signal
+            .resolution_ms
+            .saturating_add(self.config.join_deadline_ms);
+        let began_before = |start_ms: u64| start_ms <= signal.time_ms.saturating_add(slack);
+        if let Some(ses) = self.state.ses_by_pid.get(&pid) {
+            if self
+                .state
+                .sessions
+                .get(ses)
+                .is_some_and(|s| began_before(s.start_ms))
+            {
+                return Some(*ses);
+            }
+        }
+        self.state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.pid == pid && s.logged_out_ms.is_none() && began_before(s.start_ms))
+            .max_by_key(|(ses, s)| (s.start_ms, **ses))
+            .map(|(ses, _)| *ses)
     }
 
     pub(super) fn on_audit_end(&mut self, ses: u32, time_ms: u64) {

@@ -501,19 +501,43 @@ impl Tracker {
         self.give_up_pending_log_actions();
     }
 
+    /// Whether an sshd login at `login_ms` and a `LOGIN` record at `record_ms` of the same
+    /// process can be one login: the kernel's record comes within moments of sshd's line,
+    /// and a process id seen again minutes later (a busy host wraps its pids) is another
+    /// login, whatever order the two sides were read in.
+    fn same_moment(&self, login_ms: u64, resolution_ms: u64, record_ms: u64) -> bool {
+        let slack = self.config.join_deadline_ms.saturating_add(resolution_ms);
+        login_ms.abs_diff(record_ms) <= slack
+    }
+
+    /// The session still awaiting its login whose `LOGIN` record came from `pid` nearest
+    /// in time to `time_ms`, if one is near enough.
+    fn awaiting_session(&self, pid: u32, time_ms: u64, resolution_ms: u64) -> Option<u32> {
+        let awaiting = |ses: &u32| {
+            self.state.sessions.get(ses).is_some_and(|s| {
+                s.pid == pid
+                    && s.attribution.is_none()
+                    && self.same_moment(time_ms, resolution_ms, s.start_ms)
+            })
+        };
+        // The latest LOGIN of the process is nearly always the one: look there first.
+        if let Some(ses) = self.state.ses_by_pid.get(&pid).filter(|ses| awaiting(ses)) {
+            return Some(*ses);
+        }
+        self.state
+            .sessions
+            .iter()
+            .filter(|(ses, _)| awaiting(ses))
+            .min_by_key(|(ses, s)| (s.start_ms.abs_diff(time_ms), **ses))
+            .map(|(ses, _)| *ses)
+    }
+
     fn on_accepted(&mut self, time_ms: u64, resolution_ms: u64, pid: u32, login: Login) {
         self.state.connections.remove(&pid);
         self.stats.logins += 1;
-        if let Some(ses) = self.state.ses_by_pid.get(&pid).copied() {
-            let awaiting = self
-                .state
-                .sessions
-                .get(&ses)
-                .is_some_and(|s| s.attribution.is_none());
-            if awaiting {
-                self.join(ses, pid, time_ms, &login);
-                return;
-            }
+        if let Some(ses) = self.awaiting_session(pid, time_ms, resolution_ms) {
+            self.join(ses, pid, time_ms, &login);
+            return;
         }
         // A second login of the same process before the first got its session: the
         // first is given up, never overwritten.
@@ -546,7 +570,18 @@ impl Tracker {
             self.settle(ses, fact.time_ms, "session id reused");
         }
         self.make_room();
-        let waiting = self.state.waiting_logins.remove(&pid);
+        // A login of the same process long before this record is another login's (its
+        // own record may yet come, or its wait gives it up): never this session's.
+        let near = self
+            .state
+            .waiting_logins
+            .get(&pid)
+            .is_some_and(|w| self.same_moment(w.time_ms, w.resolution_ms, fact.time_ms));
+        let waiting = if near {
+            self.state.waiting_logins.remove(&pid)
+        } else {
+            None
+        };
         self.state.ses_by_pid.insert(pid, ses);
         let due = self.due(fact.time_ms, 1);
         let login_wait = self.wait(WaitKey::Login(ses), Side::Sshd, due);

@@ -171,6 +171,29 @@ impl S3Server {
         )
     }
 
+    /// Stops the server (TERM, then KILL); its objects stay on disk for [`Self::restart`].
+    pub fn stop(&self) {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let status = Command::new(script).arg("stop").arg(&self.dir).status();
+        assert!(status.is_ok_and(|s| s.success()), "s3-server stop");
+    }
+
+    /// Starts it again on the same port, serving the same objects.
+    pub fn restart(&self) {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-server");
+        let status = Command::new(script)
+            .arg("start")
+            .arg(&self.dir)
+            .arg(self.port.to_string())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "s3-server start (restart)"
+        );
+    }
+
     /// Environment that gives sshtrail the server's credentials.
     pub fn env(&self) -> [(&'static str, &'static str); 2] {
         [
@@ -248,7 +271,8 @@ pub fn stamp(line: &str) -> Option<(u64, u64, u64)> {
     ))
 }
 
-/// Copy `n` of the capture, renumbered (serials + n·1000, times + n·100 s), and the serials
+/// Copy `n` of the capture, renumbered (serials + n·1000, times + n·100 s, audit session
+/// ids + n·100), and the serials
 /// of its events that carry a session id: each becomes one UserAction.
 pub fn renumbered_capture(n: u64) -> (String, std::collections::BTreeSet<u64>) {
     let text = std::fs::read_to_string(
@@ -264,7 +288,19 @@ pub fn renumbered_capture(n: u64) -> (String, std::collections::BTreeSet<u64>) {
         let new_serial = serial + n * 1000;
         let new = format!("msg=audit({}.{millis:03}:{new_serial})", secs + n * 100);
         assert!(line.contains(&old), "time stamp format: {line}");
-        out.push_str(&line.replacen(&old, &new, 1));
+        let line = line.replacen(&old, &new, 1);
+        // Each copy's sessions get ids of their own, as the kernel gives every login a new
+        // one within a boot.
+        let fields: Vec<String> = line
+            .split(' ')
+            .map(
+                |field| match field.strip_prefix("ses=").map(str::parse::<u64>) {
+                    Some(Ok(ses)) if ses != 4_294_967_295 => format!("ses={}", ses + n * 100),
+                    _ => field.to_string(),
+                },
+            )
+            .collect();
+        out.push_str(&fields.join(" "));
         out.push('\n');
         let session = line
             .split(' ')
@@ -275,4 +311,32 @@ pub fn renumbered_capture(n: u64) -> (String, std::collections::BTreeSet<u64>) {
         }
     }
     (out, with_session)
+}
+
+/// The real sshd lines of the capture's sessions (`examples/sshd-session.journal.json`) as
+/// rsyslog writes them with its ISO 8601 template, moved like [`renumbered_capture`]`(n)`
+/// (times + n·100 s), so that copy `n`'s logins and logouts join copy `n`'s audit events.
+pub fn renumbered_sshd(n: u64) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/sshd-session.journal.json"),
+    )
+    .expect("examples/sshd-session.journal.json");
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("a journal entry");
+        let field = |name: &str| entry[name].as_str().unwrap_or("").to_string();
+        let micros: u64 = field("__REALTIME_TIMESTAMP").parse().expect("a time stamp");
+        let micros = micros + n * 100_000_000;
+        let (y, mo, d, h, mi, s) = sshtrail_fmt::time::civil_from_unix(micros / 1_000_000);
+        out.push_str(&format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}+00:00 {} {}[{}]: {}\n",
+            micros % 1_000_000,
+            field("_HOSTNAME"),
+            field("SYSLOG_IDENTIFIER"),
+            field("_PID"),
+            field("MESSAGE"),
+        ));
+    }
+    out
 }

@@ -46,7 +46,10 @@ fn query(lake: &Path, sql: &str, params: &[&str]) -> Vec<Value> {
 fn write_lake(dir: &Path, lines: &[&[u8]]) {
     // Two batches, as the forwarder would hand them over.
     let (a, b) = lines.split_at(lines.len() / 2);
-    for (start, batch) in [("00000001-0000000000000000", a), ("00000001-0000000000001000", b)] {
+    for (start, batch) in [
+        ("00000001-0000000000000000", a),
+        ("00000001-0000000000001000", b),
+    ] {
         for object in sshtrail_lake::objects("", start, batch).unwrap() {
             let path = dir.join(&object.key);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -62,7 +65,10 @@ fn the_shipped_queries_find_the_fixture_events() {
         return;
     }
     let lines: Vec<&[u8]> = FIXTURE.split_inclusive('\n').map(str::as_bytes).collect();
-    let events: Vec<Value> = lines.iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     write_lake(dir.path(), &lines);
     let week = ["since=2026-11-20T00:00:00Z", "until=2026-11-27T00:00:00Z"];
@@ -77,19 +83,31 @@ fn the_shipped_queries_find_the_fixture_events() {
         .filter(|e| e["subjects"]["loggedAs"] == account)
         .map(|e| e["metadata"]["eventId"].as_str().unwrap())
         .collect();
-    let mut got: Vec<&str> = rows.iter().map(|r| r["event_id"].as_str().unwrap()).collect();
+    let mut got: Vec<&str> = rows
+        .iter()
+        .map(|r| r["event_id"].as_str().unwrap())
+        .collect();
     let mut sorted_want = want.clone();
     got.sort();
     sorted_want.sort();
-    assert_eq!(got, sorted_want, "by-account: every event of the account, once");
-    assert!(rows.iter().all(|r| r["host"] == "vm"), "host from the partition");
+    assert_eq!(
+        got, sorted_want,
+        "by-account: every event of the account, once"
+    );
+    assert!(
+        rows.iter().all(|r| r["host"] == "vm"),
+        "host from the partition"
+    );
     let exec = rows
         .iter()
         .find(|r| r["action"] == "executed")
         .expect("an exec");
     assert!(exec["argv"].is_array(), "argv is a list: {exec}");
     assert!(
-        exec["time"].as_str().unwrap().starts_with("2026-11-23T11:32:55.722"),
+        exec["time"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-23T11:32:55.722"),
         "time is a UTC timestamp: {exec}"
     );
 
@@ -108,7 +126,10 @@ fn the_shipped_queries_find_the_fixture_events() {
         .filter(|e| sessions.contains(&&e["metadata"]["auditId"]))
         .map(|e| e["metadata"]["eventId"].as_str().unwrap())
         .collect();
-    let mut got: Vec<&str> = rows.iter().map(|r| r["event_id"].as_str().unwrap()).collect();
+    let mut got: Vec<&str> = rows
+        .iter()
+        .map(|r| r["event_id"].as_str().unwrap())
+        .collect();
     want.sort();
     got.sort();
     assert!(!want.is_empty());
@@ -118,9 +139,23 @@ fn the_shipped_queries_find_the_fixture_events() {
     let rows = query(
         dir.path(),
         "by-source.sql",
-        &["source_ip=127.0.0.1", "since=2026-11-24T00:00:00Z", "until=2026-11-25T00:00:00Z"],
+        &[
+            "source_ip=127.0.0.1",
+            "since=2026-11-24T00:00:00Z",
+            "until=2026-11-25T00:00:00Z",
+        ],
     );
     assert!(rows.is_empty(), "{rows:?}");
-    let rows = query(dir.path(), "by-source.sql", &["source_ip=127.0.0.1", week[0], week[1]]);
-    assert_eq!(rows.len(), events.iter().filter(|e| e["source"]["value"] == "127.0.0.1").count());
+    let rows = query(
+        dir.path(),
+        "by-source.sql",
+        &["source_ip=127.0.0.1", week[0], week[1]],
+    );
+    assert_eq!(
+        rows.len(),
+        events
+            .iter()
+            .filter(|e| e["source"]["value"] == "127.0.0.1")
+            .count()
+    );
 }

@@ -22,7 +22,8 @@ pub struct LakeDeliver {
 
 /// `s3-lake://…` → `s3://…`; `None` when the URL is not a lake URL.
 pub fn s3_url(url: &str) -> Option<String> {
-    url.strip_prefix("s3-lake://").map(|rest| format!("s3://{rest}"))
+    url.strip_prefix("s3-lake://")
+        .map(|rest| format!("s3://{rest}"))
 }
 
 /// Checks a lake URL as the session store would (every key known, values valid).
@@ -59,8 +60,9 @@ impl Deliver for LakeDeliver {
         let Some(client) = &self.client else {
             return Err("no S3 client".into());
         };
-        let objects = sshtrail_lake::objects(&client.config().prefix, &batch.start.name(), batch.lines)
-            .map_err(|e| e.to_string())?;
+        let objects =
+            sshtrail_lake::objects(&client.config().prefix, &batch.start.name(), batch.lines)
+                .map_err(|e| e.to_string())?;
         let headers = [("content-type".to_string(), CONTENT_TYPE.to_string())];
         for object in &objects {
             client

@@ -51,7 +51,7 @@ fn build_client(url: &str, options: &Options) -> Result<Client, Error> {
         cfg.max_bandwidth = options.max_bandwidth;
     }
     url::check_tuning(&cfg)?;
-    let creds = creds::chain(&cfg, options.credentials.as_ref(), &creds::Env::process())?;
+    let creds = creds::chain(&cfg, options.credentials.as_ref(), &options.env)?;
     if creds.kind() != "static" {
         tracing::info!(
             source = creds.kind(),

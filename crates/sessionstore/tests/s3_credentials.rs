@@ -124,7 +124,9 @@ impl Mock {
     }
 
     fn serve(&mut self, listener: TcpListener) {
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let state = Arc::clone(&self.state);
         let stop = Arc::clone(&self.stop);
         self.thread = Some(std::thread::spawn(move || {
@@ -466,7 +468,11 @@ fn web_identity_upload_reaches_the_bucket() {
     let data = synthetic(11, 200_000);
     let m = record_session(store.as_ref(), "wi-1-1", &data);
     let stats = done(store.as_ref());
-    assert_eq!((stats.uploads_done, stats.upload_retries), (1, 0), "{stats:?}");
+    assert_eq!(
+        (stats.uploads_done, stats.upload_retries),
+        (1, 0),
+        "{stats:?}"
+    );
     assert_stored(&server, &m, &data);
 
     let calls = sts_calls(&sts);
@@ -496,8 +502,7 @@ fn web_identity_upload_reaches_the_bucket() {
 /// and the renewal reads the token file again: STS gets the rotated token.
 #[test]
 fn web_identity_renewal_sends_the_rotated_token() {
-    let Some(server) = Server::start_or_skip("web_identity_renewal_sends_the_rotated_token")
-    else {
+    let Some(server) = Server::start_or_skip("web_identity_renewal_sends_the_rotated_token") else {
         return;
     };
     server.bucket("logs");
@@ -522,7 +527,10 @@ fn web_identity_renewal_sends_the_rotated_token() {
     assert_stored(&server, &m, &data);
 
     let calls = sts_calls(&sts);
-    let tokens: Vec<&str> = calls.iter().map(|c| c["WebIdentityToken"].as_str()).collect();
+    let tokens: Vec<&str> = calls
+        .iter()
+        .map(|c| c["WebIdentityToken"].as_str())
+        .collect();
     assert_eq!(
         tokens,
         [jwt(1), jwt(2)],
@@ -549,7 +557,11 @@ fn imds_v2_upload_reaches_the_bucket() {
     let data = synthetic(13, 150_000);
     let m = record_session(store.as_ref(), "imds-1-1", &data);
     let stats = done(store.as_ref());
-    assert_eq!((stats.uploads_done, stats.upload_retries), (1, 0), "{stats:?}");
+    assert_eq!(
+        (stats.uploads_done, stats.upload_retries),
+        (1, 0),
+        "{stats:?}"
+    );
     assert_stored(&server, &m, &data);
 
     let base = "/latest/meta-data/iam/security-credentials/";
@@ -644,7 +656,13 @@ fn sts_down_after_expiry_is_transient_and_the_upload_recovers() {
         .head("host1/anything.sshlog")
         .expect_err("expired keys and no STS");
     assert!(
-        matches!(err, Error::Credentials { transient: true, .. }) && err.is_transient(),
+        matches!(
+            err,
+            Error::Credentials {
+                transient: true,
+                ..
+            }
+        ) && err.is_transient(),
         "{err:?}"
     );
     assert!(err.to_string().contains("expired"), "{err}");

@@ -40,9 +40,11 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// No usable credentials were found (S3).
-    #[error("S3 credentials: {0}")]
-    Credentials(String),
+    /// No usable credentials were found (S3), or temporary ones expired and could not be
+    /// renewed. `transient` when trying again later can help (the metadata service or STS was
+    /// unreachable); `false` for a configuration that cannot work as it is.
+    #[error("S3 credentials: {reason}")]
+    Credentials { reason: String, transient: bool },
     /// The S3 server answered with an error.
     #[error("S3 {op} {target}: HTTP {status} {code}: {message}")]
     S3 {
@@ -95,6 +97,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Protocol { .. } => true,
+            Error::Credentials { transient, .. } => *transient,
             Error::S3 { status, code, .. } => {
                 *status >= 500
                     || *status == 408

@@ -191,6 +191,10 @@ pub struct Options {
     pub spool_read_only: bool,
     /// S3 credentials; take precedence over the URL, environment and file.
     pub credentials: Option<Credentials>,
+    /// The environment variables the S3 credential chain reads (`AWS_*`, `HOME`). The
+    /// default is the process environment; [`s3::Env::from_vars`] gives one store its own
+    /// set (the tests in `tests/s3_credentials.rs` do, since they run in parallel).
+    pub env: s3::Env,
     /// Overrides the URL's `part_size`.
     pub part_size: Option<u64>,
     /// Overrides the URL's `concurrency`.

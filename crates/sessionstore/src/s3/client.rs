@@ -2,7 +2,7 @@
 //! connection pool shared by the upload threads). Each call is one request: retrying is the
 //! caller's business, because only the caller knows whether it is safe and worth it.
 
-use super::creds::Credentials;
+use super::creds::{Credentials, CredentialsSource};
 use super::sigv4::{self, SignRequest};
 use super::time;
 use super::url::{uri_encode, S3Config};
@@ -11,6 +11,7 @@ use crate::Error;
 use base64::Engine;
 use md5::{Digest, Md5};
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Headers of a response, lower-case names.
@@ -20,7 +21,8 @@ pub type Headers = Vec<(String, String)>;
 pub struct Client {
     agent: ureq::Agent,
     cfg: S3Config,
-    creds: Credentials,
+    /// Asked before each request (temporary keys are renewed there).
+    creds: Arc<CredentialsSource>,
     /// Limit for one request (see `deadline`).
     timeout: Duration,
 }
@@ -52,7 +54,17 @@ pub struct ListedPart {
 }
 
 impl Client {
+    /// A client that signs with fixed keys.
     pub fn new(cfg: S3Config, creds: Credentials, timeout: Duration) -> Result<Self, Error> {
+        Self::with_source(cfg, Arc::new(CredentialsSource::fixed(creds)), timeout)
+    }
+
+    /// A client that asks `creds` for keys before each request (see [`super::creds::chain`]).
+    pub fn with_source(
+        cfg: S3Config,
+        creds: Arc<CredentialsSource>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(path) = &cfg.ca_file {
             let pem = std::fs::read(path).map_err(|e| Error::io("read ca_file", path, e))?;
@@ -95,6 +107,11 @@ impl Client {
 
     pub fn config(&self) -> &S3Config {
         &self.cfg
+    }
+
+    /// Where the client's keys come from.
+    pub fn credentials_source(&self) -> &Arc<CredentialsSource> {
+        &self.creds
     }
 
     /// `s3://bucket/key` for messages.
@@ -158,6 +175,7 @@ impl Client {
         body: Body<'_>,
         streaming: bool,
     ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        let creds = self.creds.get()?;
         let (host, path) = self.host_and_path(key);
         let target = self.target(key);
         let now = time::now_unix();
@@ -168,7 +186,7 @@ impl Client {
             ("x-amz-date".into(), amz_date.clone()),
             ("x-amz-content-sha256".into(), payload_hash.clone()),
         ];
-        if let Some(token) = &self.creds.session_token {
+        if let Some(token) = &creds.session_token {
             headers.push(("x-amz-security-token".into(), token.clone()));
         }
         if !matches!(body, Body::Empty) {
@@ -180,7 +198,7 @@ impl Client {
         }
         headers.extend(extra.iter().cloned());
         let auth = sigv4::authorization(
-            &self.creds,
+            &creds,
             &self.cfg.region,
             "s3",
             &amz_date,

@@ -2,7 +2,7 @@
 //! SigV4 client (see the crate documentation for the URL keys and the durability story).
 
 pub mod client;
-mod creds;
+pub mod creds;
 mod job;
 pub mod sigv4;
 mod spool;
@@ -13,7 +13,7 @@ pub mod url;
 mod worker;
 mod xml;
 
-pub use creds::Credentials;
+pub use creds::{Credentials, CredentialsSource, Env};
 pub use job::UploadRecord;
 pub use spool::RECORD_SUFFIX;
 pub use url::S3Config;
@@ -51,10 +51,16 @@ fn build_client(url: &str, options: &Options) -> Result<Client, Error> {
         cfg.max_bandwidth = options.max_bandwidth;
     }
     url::check_tuning(&cfg)?;
-    let creds = creds::resolve(&cfg, options.credentials.as_ref())?;
-    Client::new(
+    let creds = creds::chain(&cfg, options.credentials.as_ref(), &options.env)?;
+    if creds.kind() != "static" {
+        tracing::info!(
+            source = creds.kind(),
+            "S3 credentials are temporary; renewed before they expire"
+        );
+    }
+    Client::with_source(
         cfg,
-        creds,
+        Arc::new(creds),
         options.request_timeout.unwrap_or(Duration::from_secs(300)),
     )
 }

@@ -13,7 +13,7 @@ const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY: usize = 4;
 
 pub(crate) const KNOWN_KEYS: &str = "endpoint, region, path_style, ca_file, access_key_id, \
-secret_access_key, session_token, profile, credentials_file, sse, sse_kms_key_id, \
+secret_access_key, session_token, profile, credentials_file, sts_endpoint, sse, sse_kms_key_id, \
 object_lock_mode, object_lock_retain_days, part_size, concurrency, max_bandwidth";
 
 /// Server-side encryption requested on object creation.
@@ -47,6 +47,9 @@ pub struct S3Config {
     pub url_credentials: Option<Credentials>,
     pub profile: Option<String>,
     pub credentials_file: Option<String>,
+    /// STS endpoint (`http[s]://host[:port]`) for web-identity credentials; `None`:
+    /// `AWS_ENDPOINT_URL_STS` or `https://sts.<region>.amazonaws.com`.
+    pub sts_endpoint: Option<String>,
     pub sse: Option<Sse>,
     pub object_lock: Option<ObjectLock>,
     pub part_size: u64,
@@ -122,6 +125,7 @@ pub fn parse(url: &str) -> Result<S3Config, Error> {
         url_credentials: None,
         profile: None,
         credentials_file: None,
+        sts_endpoint: None,
         sse: None,
         object_lock: None,
         part_size: DEFAULT_PART_SIZE,
@@ -142,6 +146,15 @@ pub fn parse(url: &str) -> Result<S3Config, Error> {
             "session_token" => token = Some(value),
             "profile" => cfg.profile = Some(value),
             "credentials_file" => cfg.credentials_file = Some(value),
+            "sts_endpoint" => {
+                if !(value.starts_with("http://") || value.starts_with("https://")) {
+                    return Err(bad(
+                        "sts_endpoint",
+                        "expected http://host[:port] or https://…",
+                    ));
+                }
+                cfg.sts_endpoint = Some(value.trim_end_matches('/').to_owned())
+            }
             "sse" => sse = Some(value),
             "sse_kms_key_id" => kms_key = Some(value),
             "object_lock_mode" => lock_mode = Some(value),

@@ -22,7 +22,8 @@ fn corpus() -> Vec<Vec<u8>> {
     (0..BATCH)
         .map(|i| {
             let mut e = events[i % events.len()].clone();
-            e["metadata"]["eventId"] = Value::from(format!("{:032x}", i as u128 * 0x9e37_79b9_7f4a_7c15));
+            e["metadata"]["eventId"] =
+                Value::from(format!("{:032x}", i as u128 * 0x9e37_79b9_7f4a_7c15));
             let ms = 1_795_433_575_000u64 + i as u64 * 37;
             e["loggedAt"] = Value::from(format!(
                 "2026-11-23T{:02}:{:02}:{:02}.{:03}Z",

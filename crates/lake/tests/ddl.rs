@@ -5,7 +5,9 @@ use sshtrail_lake::columns::COLUMNS;
 use std::path::Path;
 
 fn ddl(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/sql").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/sql")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -13,7 +15,10 @@ fn ddl(name: &str) -> String {
 fn declared(text: &str) -> Vec<String> {
     let start = text.find("CREATE ").expect("a CREATE statement");
     let open = start + text[start..].find('(').expect("a column list");
-    let close = open + text[open..].find("\n)").expect("the end of the column list");
+    let close = open
+        + text[open..]
+            .find("\n)")
+            .expect("the end of the column list");
     text[open + 1..close]
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -34,8 +39,9 @@ fn athena_and_trino_tables_have_every_column_in_order() {
 
 #[test]
 fn the_message_type_parses_and_has_one_leaf_per_column() {
-    let schema = parquet::schema::parser::parse_message_type(&sshtrail_lake::columns::message_type())
-        .expect("the message type parses");
+    let schema =
+        parquet::schema::parser::parse_message_type(&sshtrail_lake::columns::message_type())
+            .expect("the message type parses");
     let descriptor = parquet::schema::types::SchemaDescriptor::new(std::sync::Arc::new(schema));
     assert_eq!(descriptor.num_columns(), COLUMNS.len());
     for (leaf, column) in descriptor.columns().iter().zip(COLUMNS) {

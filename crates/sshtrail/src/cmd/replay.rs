@@ -12,7 +12,7 @@ use clap::Args;
 use sshtrail::daemon::{check_pipeline, open_store, tracker};
 use sshtrail::metrics::Metrics;
 use sshtrail::pipeline::inputs::{BatchWait, Inputs};
-use sshtrail::pipeline::outputs::Outputs;
+use sshtrail::pipeline::outputs::{Output, Outputs};
 use sshtrail::pipeline::{self, drive, Identity, Parts, Pipeline, Timing, Unattended};
 use sshtrail::sessions::Recorder;
 use sshtrail::settings::{read_config, PipelineLayer};
@@ -52,6 +52,18 @@ pub struct ReplayArgs {
     /// join waits, redaction, session storage, GeoIP) apply, the rest is ignored.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Also send every event to this sink, as the daemon does (`file:///…`, `nats://…`,
+    /// `s3-lake://…`; repeat the flag): backfilling a host's old logs into the stream or
+    /// the lake. Replay ends once every sink holds every event (exit 1 if one could not
+    /// take them within --sink-wait-seconds; what is left stays in --state-dir's spool).
+    #[arg(long = "sink")]
+    sinks: Vec<sshtrail::sinks::SinkSpec>,
+    /// Where remote sinks spool (default: a temporary directory, removed when all went).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// How long replay waits for its sinks at the end.
+    #[arg(long, default_value_t = 600)]
+    sink_wait_seconds: u64,
     #[command(flatten)]
     pipeline: PipelineLayer,
 }
@@ -137,7 +149,41 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let metrics = Arc::new(Metrics::default());
     let sink = StdoutSink::new();
-    let mut outputs = Outputs::new(Box::new(sink), Arc::clone(&metrics));
+    let mut all = vec![Output::new("output", Box::new(sink), None)];
+    // Nothing more will come: a remote sink sends each batch at once rather than wait
+    // for it to fill.
+    let specs: Vec<sshtrail::sinks::SinkSpec> = args
+        .sinks
+        .iter()
+        .cloned()
+        .map(|mut spec| {
+            spec.batch_seconds.get_or_insert(0);
+            spec
+        })
+        .collect();
+    let temporary_state = args.state_dir.is_none();
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("sshtrail-replay-sinks-{}", std::process::id()))
+    });
+    let mut forwarders = Vec::new();
+    if !specs.is_empty() {
+        if let Err(message) = sshtrail::sinks::check(&specs) {
+            eprintln!("sshtrail: {message}");
+            return Ok(ExitCode::from(2));
+        }
+        let context = sshtrail::sinks::Context {
+            state_dir: &state_dir,
+            marks: &[],
+            host: &scan.host.name,
+        };
+        for opened in sshtrail::sinks::open_all(&specs, &context)? {
+            if let Some(forwarder) = opened.forwarder {
+                forwarders.push((opened.name.clone(), forwarder));
+            }
+            all.push(Output::new(opened.name, opened.sink, opened.watch));
+        }
+    }
+    let mut outputs = Outputs::with_sinks(all, Arc::clone(&metrics));
     outputs.geo = checked.geo;
     outputs.recorder = store.map(|store| {
         let mut recorder = Recorder::new(store, &scan.boot_id);
@@ -166,6 +212,23 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     )?;
     drive(&mut pipeline, &mut inputs, &mut Unattended)?;
     pipeline.finish()?;
+    if !forwarders.is_empty() {
+        // What the spools hold is all there is: durable, then free to go.
+        pipeline.outputs.sync()?;
+        pipeline.outputs.commit();
+        let wait = Duration::from_secs(args.sink_wait_seconds);
+        if !sshtrail::sinks::stop_all(forwarders, wait) {
+            eprintln!(
+                "sshtrail: a sink did not take every event within {}s; the rest waits in {}",
+                args.sink_wait_seconds,
+                state_dir.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        if temporary_state {
+            let _ = std::fs::remove_dir_all(&state_dir);
+        }
+    }
     if let Some(recorder) = &pipeline.outputs.recorder {
         let stats = recorder.stats();
         tracing::info!(?stats, open = recorder.open_logs(), "session logs written");

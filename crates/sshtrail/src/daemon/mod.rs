@@ -385,7 +385,7 @@ impl Daemon {
         pipeline.system(wall_ms(), Outcome::Succeeded, kind)?;
         control.checkpoint(&mut pipeline, &inputs)?;
         let grace = Duration::from_secs(control.daemon.session_shutdown_seconds);
-        crate::sinks::stop_all(std::mem::take(&mut control.forwarders), grace);
+        let _delivered = crate::sinks::stop_all(std::mem::take(&mut control.forwarders), grace);
         result?;
         Ok(ExitCode::SUCCESS)
     }

@@ -346,13 +346,17 @@ pub fn gather(spec: &SinkSpec, events: usize, seconds: u64) -> Gather {
     }
 }
 
-/// Stops every forwarder, each given up to `wait` to deliver what is committed.
-pub fn stop_all(forwarders: Vec<(String, Forwarder)>, wait: Duration) {
+/// Stops every forwarder, each given up to `wait` to deliver what is committed; whether
+/// every one delivered everything.
+pub fn stop_all(forwarders: Vec<(String, Forwarder)>, wait: Duration) -> bool {
+    let mut all = true;
     for (name, forwarder) in forwarders {
         if !forwarder.stop(wait) {
             tracing::warn!(sink = %name, "undelivered events stay in the spool for the next start");
+            all = false;
         }
     }
+    all
 }
 
 #[cfg(test)]

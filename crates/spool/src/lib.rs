@@ -155,6 +155,8 @@ struct Shared {
     delivered_total: u64,
     status: Status,
     stop: bool,
+    /// Stopping: deliver what is committed now, without waiting for batches to fill.
+    draining: bool,
 }
 
 type SharedState = Arc<(Mutex<Shared>, Condvar)>;
@@ -283,6 +285,7 @@ impl Spool {
                     ..Status::default()
                 },
                 stop: false,
+                draining: false,
             }),
             Condvar::new(),
         ));
@@ -486,7 +489,9 @@ impl Forwarder {
         let deadline = Instant::now() + wait;
         {
             let mut shared = lock(&self.shared);
-            // Let it deliver what is committed first, within the wait.
+            // Let it deliver what is committed first, within the wait, and at once.
+            shared.draining = true;
+            self.shared.1.notify_all();
             while shared.delivered < shared.committed && shared.status.failing.is_none() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -635,7 +640,7 @@ fn forward_loop(name: &str, dir: &Path, shared: &SharedState, mut deliver: Box<d
             let left = gather.max_wait.saturating_sub(since.elapsed());
             if !left.is_zero() {
                 let state = lock(shared);
-                if !state.stop {
+                if !state.stop && !state.draining {
                     let _ = shared
                         .1
                         .wait_timeout(state, left.min(Duration::from_millis(500)));

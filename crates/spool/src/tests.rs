@@ -252,3 +252,33 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     dir
 }
+
+#[test]
+fn stopping_delivers_a_partial_batch_at_once_rather_than_wait_for_it_to_fill() {
+    let dir = tempdir("drain");
+    let mut spool = Spool::open(&dir, Limits::default()).unwrap();
+    let collect = Collect {
+        gather: Some(Gather {
+            max_lines: 1000,
+            max_bytes: 1 << 20,
+            // A lake's minute: a shutdown must not sit it out.
+            max_wait: Duration::from_secs(60),
+        }),
+        ..Collect::default()
+    };
+    let forwarder = spool.forward("t", Box::new(collect.clone())).unwrap();
+    write(&mut spool, 0..7);
+    spool.sync().unwrap();
+    spool.commit();
+    let started = std::time::Instant::now();
+    assert!(
+        forwarder.stop(Duration::from_secs(30)),
+        "everything delivered"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stop waited {:?} for a batch to fill",
+        started.elapsed()
+    );
+    assert_eq!(collect.lines(), expected(0..7));
+}

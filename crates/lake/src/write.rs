@@ -50,7 +50,12 @@ fn optional_text(rows: &[Row], get: impl Fn(&Row) -> Option<&str>) -> Leaf {
     }
 }
 
-fn optional_i64(rows: &[Row], get: impl Fn(&Row) -> Option<i64>) -> Leaf {
+/// An optional number column: its values, and 1 or 0 for present or null.
+fn optional<T>(
+    rows: &[Row],
+    get: impl Fn(&Row) -> Option<T>,
+    column: fn(Vec<T>) -> Values,
+) -> Leaf {
     let mut values = Vec::new();
     let def = rows
         .iter()
@@ -62,25 +67,7 @@ fn optional_i64(rows: &[Row], get: impl Fn(&Row) -> Option<i64>) -> Leaf {
         })
         .collect();
     Leaf {
-        values: Values::Int64(values),
-        def: Some(def),
-        rep: None,
-    }
-}
-
-fn optional_i32(rows: &[Row], get: impl Fn(&Row) -> Option<i32>) -> Leaf {
-    let mut values = Vec::new();
-    let def = rows
-        .iter()
-        .map(|r| {
-            get(r).map_or(0, |v| {
-                values.push(v);
-                1
-            })
-        })
-        .collect();
-    Leaf {
-        values: Values::Int32(values),
+        values: column(values),
         def: Some(def),
         rep: None,
     }
@@ -119,7 +106,7 @@ fn list(rows: &[Row], get: impl Fn(&Row) -> Option<&[String]>) -> Leaf {
 fn leaves(rows: &[Row]) -> Vec<Leaf> {
     vec![
         required(rows, |r| &r.event_id),
-        optional_i64(rows, |r| r.time),
+        optional(rows, |r| r.time, Values::Int64),
         required(rows, |r| &r.kind),
         required(rows, |r| &r.host),
         optional_text(rows, |r| r.machine_id.as_deref()),
@@ -129,13 +116,13 @@ fn leaves(rows: &[Row]) -> Vec<Leaf> {
         optional_text(rows, |r| r.user.as_deref()),
         optional_text(rows, |r| r.user_id.as_deref()),
         optional_text(rows, |r| r.source_ip.as_deref()),
-        optional_i32(rows, |r| r.source_port),
+        optional(rows, |r| r.source_port, Values::Int32),
         optional_text(rows, |r| r.action.as_deref()),
         optional_text(rows, |r| r.object.as_deref()),
         optional_text(rows, |r| r.object_type.as_deref()),
         list(rows, |r| r.argv.as_deref()),
         optional_text(rows, |r| r.exe.as_deref()),
-        optional_i64(rows, |r| r.pid),
+        optional(rows, |r| r.pid, Values::Int64),
         optional_text(rows, |r| r.auth_method.as_deref()),
         optional_text(rows, |r| r.fingerprint.as_deref()),
         optional_text(rows, |r| r.cert_id.as_deref()),

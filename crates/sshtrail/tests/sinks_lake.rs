@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{
-    complete_events, renumbered_capture, renumbered_sshd, S3Server, S3_ACCESS_KEY, S3_SECRET_KEY,
+    action_serials, complete_events, event_id, renumbered_capture, renumbered_sshd, system_actions,
+    S3Server, S3_ACCESS_KEY, S3_SECRET_KEY,
 };
 
 const PREFIX: &str = "lake/events";
@@ -157,28 +158,6 @@ fn lake(client: &Client) -> Option<Vec<LakeRow>> {
         }
     }
     Some(rows)
-}
-
-fn action_serials(events: &[Value]) -> BTreeSet<u64> {
-    events
-        .iter()
-        .filter(|e| e["type"] == "UserAction")
-        .filter_map(|e| e["metadata"]["extra"]["sequence"].as_u64())
-        .collect()
-}
-
-fn system_actions(events: &[Value], action: &str) -> usize {
-    events
-        .iter()
-        .filter(|e| e["type"] == "SystemAction" && e["data"]["action"] == action)
-        .count()
-}
-
-fn event_id(e: &Value) -> String {
-    e["metadata"]["eventId"]
-        .as_str()
-        .expect("every event has metadata.eventId")
-        .to_string()
 }
 
 fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {

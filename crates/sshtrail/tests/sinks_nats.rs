@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{complete_events, renumbered_capture};
+use support::{action_serials, complete_events, event_id, renumbered_capture, system_actions};
 
 struct Setup {
     dir: PathBuf,
@@ -84,28 +84,6 @@ impl Drop for Setup {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-fn action_serials(events: &[Value]) -> BTreeSet<u64> {
-    events
-        .iter()
-        .filter(|e| e["type"] == "UserAction")
-        .filter_map(|e| e["metadata"]["extra"]["sequence"].as_u64())
-        .collect()
-}
-
-fn system_actions(events: &[Value], action: &str) -> usize {
-    events
-        .iter()
-        .filter(|e| e["type"] == "SystemAction" && e["data"]["action"] == action)
-        .count()
-}
-
-fn event_id(e: &Value) -> String {
-    e["metadata"]["eventId"]
-        .as_str()
-        .expect("every event has metadata.eventId")
-        .to_string()
 }
 
 /// What the stream holds now (empty while the server is unreachable).

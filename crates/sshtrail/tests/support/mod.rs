@@ -340,3 +340,28 @@ pub fn renumbered_sshd(n: u64) -> String {
     }
     out
 }
+
+/// The audit serials of the UserActions among `events` (the sink tests' copies name theirs).
+pub fn action_serials(events: &[serde_json::Value]) -> std::collections::BTreeSet<u64> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "UserAction")
+        .filter_map(|e| e["metadata"]["extra"]["sequence"].as_u64())
+        .collect()
+}
+
+/// How many `SystemAction`s of kind `action` are among `events`.
+pub fn system_actions(events: &[serde_json::Value], action: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| e["type"] == "SystemAction" && e["data"]["action"] == action)
+        .count()
+}
+
+/// An event's `metadata.eventId`.
+pub fn event_id(e: &serde_json::Value) -> String {
+    e["metadata"]["eventId"]
+        .as_str()
+        .expect("every event has metadata.eventId")
+        .to_string()
+}

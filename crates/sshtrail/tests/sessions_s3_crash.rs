@@ -11,11 +11,13 @@
 
 mod support;
 
+use support::wait_until;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
 use support::S3Server;
 
 const EXTRA_EXECS: usize = 10_000;
@@ -154,17 +156,6 @@ impl Drop for Daemon {
 
 fn events(dir: &Path) -> Vec<Value> {
     support::complete_events(&dir.join("events.json"))
-}
-
-fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

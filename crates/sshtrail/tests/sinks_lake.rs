@@ -13,6 +13,8 @@
 
 mod support;
 
+use support::wait_until;
+
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
@@ -158,17 +160,6 @@ fn lake(client: &Client) -> Option<Vec<LakeRow>> {
         }
     }
     Some(rows)
-}
-
-fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn wait_delivered(setup: &Setup, client: &Client, what: &str) -> usize {

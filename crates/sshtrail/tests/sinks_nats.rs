@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::wait_until;
+
 use serde_json::Value;
 use sshtrail_nats::testing::{installed, Server};
 use sshtrail_nats::{subject_for, JetStream, NatsTarget, Stored};
@@ -94,17 +96,6 @@ fn stored(url: &str) -> Vec<Stored> {
     JetStream::connect(&target)
         .and_then(|js| js.stored_messages())
         .unwrap_or_default()
-}
-
-fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Waits until the stream holds as many messages as the output has events.

@@ -365,3 +365,15 @@ pub fn event_id(e: &serde_json::Value) -> String {
         .expect("every event has metadata.eventId")
         .to_string()
 }
+
+/// Polls `check` every 100 ms until it gives something; panics naming `what` after `secs`.
+pub fn wait_until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

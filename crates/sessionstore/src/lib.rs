@@ -121,7 +121,7 @@ pub use error::Error;
 pub use file::FileStore;
 pub use id::{validate_id, MAX_ID_LEN};
 pub use none::NoneStore;
-pub use s3::{connect, create_bucket, Credentials, S3Store};
+pub use s3::{connect, create_bucket, Credentials, ReindexReport, S3Store};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -153,6 +153,55 @@ pub struct SessionMeta {
     pub geo: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
+}
+
+/// Which sessions a listing wants: each given field must match (days are the UTC day the
+/// session started, `YYYY-MM-DD`, both ends included).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl Filter {
+    /// Whether a session passes.
+    pub fn matches(&self, meta: &SessionMeta) -> bool {
+        if self.user.as_ref().is_some_and(|u| *u != meta.user)
+            || self.host.as_ref().is_some_and(|h| *h != meta.host)
+        {
+            return false;
+        }
+        self.matches_start(&meta.start)
+    }
+
+    /// Whether a session that started at `start` (RFC 3339) is within the days.
+    pub fn matches_start(&self, start: &str) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Some(day) = s3::index::day(start) else {
+            return false;
+        };
+        self.since.as_ref().is_none_or(|s| day >= *s)
+            && self.until.as_ref().is_none_or(|u| day <= *u)
+    }
+
+    /// Checks that the days are days.
+    pub fn check(&self) -> Result<(), Error> {
+        for (key, value) in [("since", &self.since), ("until", &self.until)] {
+            if let Some(v) = value {
+                if v.len() != 10 || s3::index::day(&format!("{v}T00:00:00Z")).as_ref() != Some(v) {
+                    return Err(Error::BadValue {
+                        key: key.into(),
+                        reason: format!("{v:?} is not a day (YYYY-MM-DD)"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How long to wait between retries of a failed request.
@@ -248,6 +297,10 @@ pub struct StoreStats {
     pub uploads_restarted: u64,
     /// Failed reads (`list`, `meta`, `open`) that were tried again.
     pub read_retries: u64,
+    /// S3 requests sent (all kinds), GetObject requests, ListObjectsV2 pages: what reads cost.
+    pub requests: u64,
+    pub get_requests: u64,
+    pub list_requests: u64,
     /// The most recent error, for logs and health output.
     pub last_error: Option<String>,
 }
@@ -266,6 +319,17 @@ pub trait Store: Send + Sync {
     fn finish(&self, meta: &SessionMeta) -> Result<(), Error>;
     /// Every stored session (s3: what is uploaded), oldest first.
     fn list(&self) -> Result<Vec<SessionMeta>, Error>;
+    /// The stored sessions a filter passes, oldest first. The s3 store reads its session
+    /// index (key listings only; see [`s3::index`]); the others filter [`Store::list`].
+    fn list_matching(&self, filter: &Filter) -> Result<Vec<SessionMeta>, Error> {
+        let mut all = self.list()?;
+        all.retain(|m| filter.matches(m));
+        Ok(all)
+    }
+    /// Brings the store's session index up to date (s3; the others keep none: `None`).
+    fn reindex(&self) -> Result<Option<ReindexReport>, Error> {
+        Ok(None)
+    }
     /// One session's metadata.
     fn meta(&self, id: &str) -> Result<SessionMeta, Error>;
     /// One session's log bytes.

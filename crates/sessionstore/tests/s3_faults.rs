@@ -322,6 +322,7 @@ fn killed_after_completing_is_not_sent_again() {
         parts: [(1, "\"e1\"".to_string()), (2, "\"e2\"".to_string())].into(),
         log_uploaded: false,
         meta_uploaded: false,
+        index_uploaded: false,
     };
     std::fs::write(
         spool.path().join(format!("{}{}", m.id, s3::RECORD_SUFFIX)),

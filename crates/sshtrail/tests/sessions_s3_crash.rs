@@ -233,8 +233,31 @@ fn a_crash_in_the_middle_of_an_upload_resumes_and_the_object_verifies() {
     );
     assert!(second.metric("sshtrail_session_upload_parts_reused_total") >= Some(1));
 
-    let listed = String::from_utf8_lossy(&cli(&["list"]).stdout).to_string();
-    assert!(listed.contains(&id), "{listed}");
+    let listed = cli(&["list"]);
+    let text = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(text.contains(&id), "{text}");
+    // The daemon found the prefix empty at its first start and marked the session index
+    // complete, so the listing read index entries, not sidecars.
+    assert!(
+        !String::from_utf8_lossy(&listed.stderr).contains("no session index"),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let session: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["id"] == id.as_str())
+        .expect("the session's line");
+    let (user, host) = (
+        session["user"].as_str().unwrap(),
+        session["host"].as_str().unwrap(),
+    );
+    let day = &session["start"].as_str().unwrap()[..10];
+    let filtered = cli(&["list", "--user", user, "--host", host, "--day", day]);
+    let filtered = String::from_utf8_lossy(&filtered.stdout).to_string();
+    assert!(filtered.contains(&id), "{filtered}");
+    let other = cli(&["list", "--user", "nobody-of-this-test"]);
+    assert!(other.status.success() && other.stdout.is_empty());
     let verify = cli(&["verify", &id, "--digest", &digest]);
     assert!(
         verify.status.success(),

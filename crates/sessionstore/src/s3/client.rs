@@ -11,6 +11,7 @@ use crate::Error;
 use base64::Engine;
 use md5::{Digest, Md5};
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,19 @@ pub struct Client {
     creds: Arc<CredentialsSource>,
     /// Limit for one request (see `deadline`).
     timeout: Duration,
+    /// Requests sent, by kind (for [`crate::StoreStats`]: what a listing cost).
+    counts: RequestCounts,
+}
+
+/// Requests a client sent.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    /// GetObject.
+    pub gets: AtomicU64,
+    /// ListObjectsV2 pages.
+    pub lists: AtomicU64,
+    /// Every request.
+    pub all: AtomicU64,
 }
 
 /// A request body: bytes in memory, optionally read through a throttle.
@@ -102,11 +116,17 @@ impl Client {
             cfg,
             creds,
             timeout,
+            counts: RequestCounts::default(),
         })
     }
 
     pub fn config(&self) -> &S3Config {
         &self.cfg
+    }
+
+    /// How many requests this client has sent.
+    pub fn counts(&self) -> &RequestCounts {
+        &self.counts
     }
 
     /// Where the client's keys come from.
@@ -175,6 +195,12 @@ impl Client {
         body: Body<'_>,
         streaming: bool,
     ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        self.counts.all.fetch_add(1, Ordering::Relaxed);
+        match op {
+            "GetObject" => self.counts.gets.fetch_add(1, Ordering::Relaxed),
+            "ListObjectsV2" => self.counts.lists.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
         let creds = self.creds.get()?;
         let (host, path) = self.host_and_path(key);
         let target = self.target(key);
@@ -499,6 +525,17 @@ impl Client {
 
     /// ListObjectsV2 of every key under `prefix`, all pages.
     pub fn list_keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        self.list_keys_after(prefix, None, None)
+    }
+
+    /// ListObjectsV2 of the keys under `prefix` that sort after `start_after`, all pages, or
+    /// only the first `max_keys` of them.
+    pub fn list_keys_after(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        max_keys: Option<usize>,
+    ) -> Result<Vec<String>, Error> {
         let op = "ListObjectsV2";
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -507,6 +544,12 @@ impl Client {
                 ("list-type".to_string(), "2".to_string()),
                 ("prefix".to_string(), prefix.to_string()),
             ];
+            if let Some(after) = start_after {
+                q.push(("start-after".to_string(), after.to_string()));
+            }
+            if let Some(max) = max_keys {
+                q.push(("max-keys".to_string(), max.min(1000).to_string()));
+            }
             if let Some(t) = &token {
                 q.push(("continuation-token".to_string(), t.clone()));
             }
@@ -516,6 +559,9 @@ impl Client {
                 if let Some(k) = xml::text(c, "Key") {
                     out.push(k);
                 }
+            }
+            if max_keys.is_some_and(|m| out.len() >= m) {
+                return Ok(out);
             }
             let truncated = xml::text(&text, "IsTruncated").as_deref() == Some("true");
             match xml::text(&text, "NextContinuationToken") {

@@ -25,6 +25,10 @@ pub struct UploadRecord {
     pub log_uploaded: bool,
     #[serde(default)]
     pub meta_uploaded: bool,
+    /// The session's index entries are stored (absent in records from before the index:
+    /// such a session gets its entries when its upload resumes).
+    #[serde(default)]
+    pub index_uploaded: bool,
 }
 
 impl UploadRecord {

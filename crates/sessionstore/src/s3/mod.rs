@@ -3,7 +3,9 @@
 
 pub mod client;
 pub mod creds;
+pub mod index;
 mod job;
+mod listing;
 pub mod sigv4;
 mod spool;
 mod throttle;
@@ -15,11 +17,14 @@ mod xml;
 
 pub use creds::{Credentials, CredentialsSource, Env};
 pub use job::UploadRecord;
+pub use listing::ReindexReport;
 pub use spool::RECORD_SUFFIX;
 pub use url::S3Config;
 
 use crate::file::{meta_json, parse_meta, sort_listing};
-use crate::{fsutil, validate_id, Error, Options, SessionMeta, ShutdownReport, Store, StoreStats};
+use crate::{
+    fsutil, validate_id, Error, Filter, Options, SessionMeta, ShutdownReport, Store, StoreStats,
+};
 pub use client::{Client, ListedPart};
 use spool::Spool;
 use std::sync::{Arc, Mutex};
@@ -188,6 +193,36 @@ impl S3Store {
         job::save(&spool.record(id), &rec)
     }
 
+    /// Every uploaded session, from its sidecar (one GET each): complete metadata.
+    fn list_sidecars(&self) -> Result<Vec<SessionMeta>, Error> {
+        let cfg = self.shared.client.config();
+        let keys = self.read_retrying(|| self.shared.client.list_keys(&cfg.list_prefix()))?;
+        let prefix = cfg.list_prefix();
+        let mut out = Vec::new();
+        for key in keys {
+            let Some(id) = key
+                .strip_prefix(&prefix)
+                .and_then(|k| k.strip_suffix(META_SUFFIX))
+            else {
+                continue;
+            };
+            if validate_id(id).is_err() {
+                continue; // deeper prefixes, strangers
+            }
+            let bytes = match self.read_retrying(|| self.shared.client.get_bytes(&key)) {
+                Ok(b) => b,
+                Err(Error::S3 { status: 404, .. }) => continue, // deleted meanwhile
+                Err(e) => return Err(e),
+            };
+            match parse_meta(&bytes, &format!("s3://{}/{key}", cfg.bucket)) {
+                Ok(m) => out.push(m),
+                Err(e) => tracing::warn!(key, error = %e, "skipping unreadable sidecar"),
+            }
+        }
+        sort_listing(&mut out);
+        Ok(out)
+    }
+
     fn queue(&self, id: &str) {
         let mut q = lock_queue(&self.shared.queue);
         let id = id.to_owned();
@@ -234,32 +269,15 @@ impl Store for S3Store {
     }
 
     fn list(&self) -> Result<Vec<SessionMeta>, Error> {
-        let cfg = self.shared.client.config();
-        let keys = self.read_retrying(|| self.shared.client.list_keys(&cfg.list_prefix()))?;
-        let prefix = cfg.list_prefix();
-        let mut out = Vec::new();
-        for key in keys {
-            let Some(id) = key
-                .strip_prefix(&prefix)
-                .and_then(|k| k.strip_suffix(META_SUFFIX))
-            else {
-                continue;
-            };
-            if validate_id(id).is_err() {
-                continue; // deeper prefixes, strangers
-            }
-            let bytes = match self.read_retrying(|| self.shared.client.get_bytes(&key)) {
-                Ok(b) => b,
-                Err(Error::S3 { status: 404, .. }) => continue, // deleted meanwhile
-                Err(e) => return Err(e),
-            };
-            match parse_meta(&bytes, &format!("s3://{}/{key}", cfg.bucket)) {
-                Ok(m) => out.push(m),
-                Err(e) => tracing::warn!(key, error = %e, "skipping unreadable sidecar"),
-            }
-        }
-        sort_listing(&mut out);
-        Ok(out)
+        self.list_sidecars()
+    }
+
+    fn list_matching(&self, filter: &Filter) -> Result<Vec<SessionMeta>, Error> {
+        self.list_indexed(filter)
+    }
+
+    fn reindex(&self) -> Result<Option<ReindexReport>, Error> {
+        S3Store::reindex(self).map(Some)
     }
 
     fn meta(&self, id: &str) -> Result<SessionMeta, Error> {
@@ -343,6 +361,10 @@ impl Store for S3Store {
 
     fn stats(&self) -> StoreStats {
         let mut s = worker::lock_stats(&self.shared.stats).clone();
+        let counts = self.shared.client.counts();
+        s.get_requests = counts.gets.load(std::sync::atomic::Ordering::Relaxed);
+        s.list_requests = counts.lists.load(std::sync::atomic::Ordering::Relaxed);
+        s.requests = counts.all.load(std::sync::atomic::Ordering::Relaxed);
         let q = lock_queue(&self.shared.queue);
         s.uploads_pending = (q.pending.len() + usize::from(q.active.is_some())) as u64;
         s

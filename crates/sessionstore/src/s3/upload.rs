@@ -1,6 +1,6 @@
 //! One session's way from the spool to S3: log object (single PUT, or multipart with parts
 //! numbered from 1, several in flight, resumed under a recorded upload id), then the sidecar,
-//! then the spool files are removed. Progress is written to the upload record after each step.
+//! then its index entries, then the spool files are removed. Progress is written to the upload record after each step.
 
 use super::client::Body;
 use super::job::{self, UploadRecord};
@@ -29,7 +29,7 @@ pub fn meta_value(v: &str) -> String {
 
 /// Headers set when an object is created (PutObject, CreateMultipartUpload): encryption and
 /// retention. Never on UploadPart: S3 refuses them there.
-fn creation_headers(cfg: &S3Config) -> Vec<(String, String)> {
+pub(super) fn creation_headers(cfg: &S3Config) -> Vec<(String, String)> {
     let mut h = Vec::new();
     match &cfg.sse {
         Some(Sse::Aes256) => h.push(("x-amz-server-side-encryption".into(), "AES256".into())),
@@ -141,6 +141,13 @@ impl Shared {
             })?;
             lock(&self.stats).bytes_uploaded += meta_bytes.len() as u64;
             rec.meta_uploaded = true;
+            job::save(&rec_path, &rec)?;
+        }
+        if !rec.index_uploaded {
+            let meta: SessionMeta =
+                crate::file::parse_meta(&meta_bytes, &meta_path.display().to_string())?;
+            self.put_index(&meta)?;
+            rec.index_uploaded = true;
             job::save(&rec_path, &rec)?;
         }
         // Both objects are stored: the spool copy may go. The record goes last, so a crash in

@@ -145,6 +145,9 @@ impl Shared {
 
     /// The upload thread's loop.
     pub fn run_worker(&self) {
+        // Checked before this process's first upload (not at start: an idle store sends
+        // nothing), so that its own sessions do not make a new prefix look old.
+        let mut marker_checked = false;
         loop {
             let id = {
                 let mut q = lock(&self.queue);
@@ -159,6 +162,10 @@ impl Shared {
                     q = self.wake.wait(q).unwrap_or_else(|p| p.into_inner());
                 }
             };
+            if !marker_checked {
+                self.mark_index_if_new();
+                marker_checked = true;
+            }
             let result = self.upload(&id);
             let mut q = lock(&self.queue);
             q.active = None;

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sshtrail_sessionlog::{export, verify, Reader};
-use sshtrail_sessionstore::{Options, SessionMeta, Store};
+use sshtrail_sessionstore::{Filter, Options, SessionMeta, Store};
 use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,8 +24,12 @@ pub struct StorageArg {
 
 #[derive(Subcommand)]
 pub enum SessionsCommand {
-    /// One JSON object per session: id, user, source, host, start, end (and digest).
-    List,
+    /// One JSON object per session: id, user, source, host, start, end (and digest), oldest
+    /// first. From S3 it reads the store's session index: key listings only.
+    List(ListArgs),
+    /// Adds the session index entries a store written before the index lacks (S3), then
+    /// marks the index complete; safe beside running daemons, and to run again.
+    Reindex,
     /// A session's metadata and its timeline, for reading.
     Show { id: String },
     /// A session's log as JSON lines, a text timeline, or an asciinema v2 recording.
@@ -47,6 +51,37 @@ pub enum SessionsCommand {
         #[arg(long)]
         digest: Option<String>,
     },
+}
+
+/// Which sessions `list` prints (each given one must match).
+#[derive(Args)]
+pub struct ListArgs {
+    /// Sessions of this account.
+    #[arg(long)]
+    user: Option<String>,
+    /// Sessions on this host (its name as the session records it).
+    #[arg(long)]
+    host: Option<String>,
+    /// Sessions that started on this UTC day (YYYY-MM-DD): --since DAY --until DAY.
+    #[arg(long, conflicts_with_all = ["since", "until"])]
+    day: Option<String>,
+    /// Sessions that started on this UTC day or later.
+    #[arg(long)]
+    since: Option<String>,
+    /// Sessions that started on this UTC day or earlier.
+    #[arg(long)]
+    until: Option<String>,
+}
+
+impl ListArgs {
+    fn filter(self) -> Filter {
+        Filter {
+            user: self.user,
+            host: self.host,
+            since: self.day.clone().or(self.since),
+            until: self.day.or(self.until),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -73,7 +108,8 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let code = match args.command {
-        SessionsCommand::List => list(store.as_ref(), &mut out)?,
+        SessionsCommand::List(args) => list(store.as_ref(), &args.filter(), &mut out)?,
+        SessionsCommand::Reindex => reindex(store.as_ref(), &url, &mut out)?,
         SessionsCommand::Show { id } => show(store.as_ref(), &id, &mut out)?,
         SessionsCommand::Export { id, format, output } => match output {
             Some(path) => {
@@ -94,8 +130,12 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-fn list(store: &dyn Store, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let mut sessions = store.list().context("listing sessions")?;
+fn list(store: &dyn Store, filter: &Filter, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if let Err(e) = filter.check() {
+        eprintln!("sshtrail: sessions list: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    let mut sessions = store.list_matching(filter).context("listing sessions")?;
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
     for meta in sessions {
         let line = serde_json::json!({
@@ -110,6 +150,19 @@ fn list(store: &dyn Store, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         writeln!(out, "{line}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn reindex(store: &dyn Store, url: &str, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match store.reindex().context("indexing sessions")? {
+        Some(report) => {
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("sshtrail: --storage {url}: this kind of store keeps no index");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn open_log(

@@ -10,13 +10,7 @@ use std::time::Duration;
 use support::{meta, Server};
 
 fn options(spool: &std::path::Path) -> Options {
-    let mut o = Options {
-        spool_dir: Some(spool.to_path_buf()),
-        ..Default::default()
-    };
-    o.retry.initial = Duration::from_millis(50);
-    o.retry.max = Duration::from_millis(500);
-    o
+    support::spooled_options(spool)
 }
 
 /// Sessions of several users on several hosts and days; one user name is hostile (key

@@ -9,13 +9,7 @@ use std::time::Duration;
 use support::{meta, read_all, synthetic, wait_for, Server};
 
 fn options(spool: &std::path::Path) -> Options {
-    let mut o = Options {
-        spool_dir: Some(spool.to_path_buf()),
-        ..Default::default()
-    };
-    o.retry.initial = Duration::from_millis(50);
-    o.retry.max = Duration::from_millis(500);
-    o
+    support::spooled_options(spool)
 }
 
 fn write_session(store: &dyn Store, id: &str, data: &[u8]) {

@@ -45,17 +45,12 @@ const UNKNOWN_DAY: &str = "unknown";
 /// Longest day range listed day by day; a longer one lists the whole partition instead.
 const MAX_DAYS_LISTED: i64 = 62;
 
+/// Bytes besides ASCII letters and digits that [`escape`] keeps.
+const KEPT: &[u8] = b".:_+-";
+
 /// Escapes one field for a key: `[A-Za-z0-9._:+-]` stay, every other byte is `%XX`.
 pub fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b".:_+-".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::url::percent_encode(value, KEPT)
 }
 
 /// The inverse of [`escape`]; `None` for anything [`escape`] cannot have written.
@@ -70,7 +65,7 @@ pub fn unescape(field: &str) -> Option<String> {
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 3;
             }
-            b if b.is_ascii_alphanumeric() || b".:_+-".contains(&b) => {
+            b if b.is_ascii_alphanumeric() || KEPT.contains(&b) => {
                 out.push(b);
                 i += 1;
             }

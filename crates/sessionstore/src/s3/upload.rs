@@ -16,15 +16,7 @@ use std::sync::Mutex;
 /// Object metadata values are HTTP header values: printable ASCII only. Anything else (a
 /// hostile user name, say) is %-encoded, so it survives and cannot inject a header.
 pub fn meta_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@+=,/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::url::percent_encode(v, b"-._~:@+=,/")
 }
 
 /// Headers set when an object is created (PutObject, CreateMultipartUpload): encryption and

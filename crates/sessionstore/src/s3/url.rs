@@ -317,6 +317,19 @@ pub fn query_pairs(query: &str, url: &str) -> Result<Vec<(String, String)>, Erro
 }
 
 /// Decodes `%XX` escapes (and `+` as space in nothing: URLs here are paths and plain values).
+/// `%XX` for every byte that is not ASCII alphanumeric or in `keep`.
+pub fn percent_encode(value: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 pub fn percent_decode(s: &str, url: &str) -> Result<String, Error> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

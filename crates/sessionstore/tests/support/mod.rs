@@ -148,3 +148,15 @@ pub fn read_all(mut r: Box<dyn std::io::Read + Send>) -> Vec<u8> {
     r.read_to_end(&mut v).expect("read stored log");
     v
 }
+
+/// A writable store's options with a spool and quick retries (the tests' servers fail fast).
+#[allow(dead_code)] // not every test binary writes
+pub fn spooled_options(spool: &std::path::Path) -> sshtrail_sessionstore::Options {
+    let mut o = sshtrail_sessionstore::Options {
+        spool_dir: Some(spool.to_path_buf()),
+        ..Default::default()
+    };
+    o.retry.initial = std::time::Duration::from_millis(50);
+    o.retry.max = std::time::Duration::from_millis(500);
+    o
+}

@@ -109,6 +109,14 @@
 //! checked against AWS's published example signatures in [`s3::sigv4`]'s tests. The build
 //! stays light: no async runtime, no SDK; `ring` (through rustls) is the only C code.
 //! [`s3::connect`] hands out the same client for tools and tests (HEAD, ListParts).
+//!
+//! `rusty-s3` (sans-IO, would pair with `ureq`) was weighed as the signer and has every
+//! operation used here, ListParts included. It signs only presigned URLs, whose payload is
+//! `UNSIGNED-PAYLOAD`: the signature then covers no byte of the body. This client signs
+//! each request's SHA-256 in `x-amz-content-sha256`, so S3 refuses a log part or sidecar that
+//! changed on the way; for a tamper-evident log that is worth the ~270 lines of
+//! [`s3::sigv4`], which are checked against AWS's examples and against a server (s3s-fs)
+//! that verifies every signature.
 
 mod error;
 mod file;

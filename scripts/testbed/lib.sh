@@ -8,6 +8,7 @@ TESTBED_DIR=${TESTBED_DIR:-/run/sshtrail-testbed}
 SSHD_PORT=${SSHD_PORT:-22830}          # main listener, 127.0.0.1 and ::1
 SSHD_PORT_ALLOW=${SSHD_PORT_ALLOW:-22831} # second listener with AllowUsers/AllowGroups
 SSHD_PORT_TTY=${SSHD_PORT_TTY:-22841}   # a second sshd whose sessions have pam_tty_audit on
+SSHD_PORT_REC=${SSHD_PORT_REC:-22842}   # a third whose sessions run the terminal recorder
 SSHD_LOGIN_GRACE=${SSHD_LOGIN_GRACE:-20}
 TESTBED_USER_PREFIX=${TESTBED_USER_PREFIX:-sshtrail-}
 TESTBED_PASSWORD=${TESTBED_PASSWORD:-Trail-pass-1}

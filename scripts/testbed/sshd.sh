@@ -102,6 +102,7 @@ start() {
         tb_log "sshd started (pid $(<"$PIDFILE")) on 127.0.0.1 and [::1] ports $SSHD_PORT, $SSHD_PORT_ALLOW"
     fi
     start_tty
+    start_rec
 }
 
 # The keystroke-audited sshd: the same configuration on $SSHD_PORT_TTY, run under the name
@@ -133,12 +134,46 @@ start_tty() {
     fi
 }
 
+# The recording sshd: the same configuration on $SSHD_PORT_REC with the terminal recorder as
+# its ForceCommand, as deploy/sshd_config.d/ has it, at the place the recording tests
+# install the binary under test (setgid sshtrail-record) and their daemon's socket. Until a
+# test installs one, logins on this port fail. The group is made here, as the packages make
+# it.
+REC_DIR=$TESTBED_DIR/record
+REC_CONF=$TESTBED_DIR/sshd-rec_config
+REC_PIDFILE=$TESTBED_DIR/sshd-rec.pid
+
+start_rec() {
+    getent group sshtrail-record >/dev/null || groupadd --system sshtrail-record
+    mkdir -p "$REC_DIR"
+    chmod 0755 "$REC_DIR"
+    sed -e '/^Port /d' -e '/^PidFile /d' -e '/^Match /,$d' "$CONF" >"$REC_CONF.new"
+    printf 'Port %s\nPidFile %s\nExposeAuthInfo yes\nForceCommand %s --socket %s\n' \
+        "$SSHD_PORT_REC" "$REC_PIDFILE" "$REC_DIR/sshtrail-record" "$REC_DIR/record.sock" >>"$REC_CONF.new"
+    mv "$REC_CONF.new" "$REC_CONF"
+    if tb_pid_alive "$REC_PIDFILE" sshd; then
+        kill -HUP "$(<"$REC_PIDFILE")"
+        sleep 0.5
+    else
+        rm -f "$REC_PIDFILE"
+        /usr/sbin/sshd -f "$REC_CONF"
+        tb_wait_port 127.0.0.1 "$SSHD_PORT_REC" || tb_die "the recording sshd is not listening on $SSHD_PORT_REC"
+        tb_log "recording sshd started (pid $(<"$REC_PIDFILE")) on port $SSHD_PORT_REC"
+    fi
+}
+
+stop_rec() {
+    tb_pid_alive "$REC_PIDFILE" sshd && tb_stop_pidfile "$REC_PIDFILE" sshd
+    rm -f "$REC_PIDFILE"
+}
+
 stop_tty() {
     tb_pid_alive "$TTY_PIDFILE" sshd && tb_stop_pidfile "$TTY_PIDFILE" sshd
     rm -f "$TTY_PIDFILE" "$TTY_PAM" "$TESTBED_DIR/sshd-ttyaudit"
 }
 
 stop() {
+    stop_rec
     stop_tty
     if tb_pid_alive "$PIDFILE" sshd; then
         tb_stop_pidfile "$PIDFILE" sshd

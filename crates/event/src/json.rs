@@ -400,6 +400,21 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
             fields.push(("dropped", Field::U64(*dropped)));
             fields.push(("dropped_total", Field::U64(*dropped_total)));
         }
+        SystemKind::RecordingRefused {
+            pid,
+            uid,
+            gid,
+            session,
+            reason,
+        } => {
+            fields.push(("pid", Field::U64(u64::from(*pid))));
+            fields.push(("uid", Field::U64(u64::from(*uid))));
+            fields.push(("gid", Field::U64(u64::from(*gid))));
+            if let Some(session) = session {
+                fields.push(("session", Field::U64(u64::from(*session))));
+            }
+            fields.push(("reason", Field::Str(reason)));
+        }
         SystemKind::AuditRulesLoaded {
             file,
             applied,

@@ -430,6 +430,15 @@ pub enum SystemKind {
         dropped: u64,
         dropped_total: u64,
     },
+    /// A process that may not record (not the recorder, or in no audit session) spoke to
+    /// the recording socket: nothing it sent was kept. Who it was, from the kernel.
+    RecordingRefused {
+        pid: u32,
+        uid: u32,
+        gid: u32,
+        session: Option<u32>,
+        reason: String,
+    },
     /// A record of the kernel's audit configuration or auditd's life: the record's own
     /// fields (of a fixed set) and its serial.
     AuditConfig {
@@ -460,6 +469,7 @@ impl SystemKind {
             SystemKind::SinkFailed { .. } => "sink-failed",
             SystemKind::SinkRecovered { .. } => "sink-recovered",
             SystemKind::SinkOverflowed { .. } => "sink-overflowed",
+            SystemKind::RecordingRefused { .. } => "recording-refused",
             SystemKind::AuditConfig { change, .. } => change.as_str(),
         }
     }

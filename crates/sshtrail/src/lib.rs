@@ -23,6 +23,7 @@ pub mod enrich;
 pub mod geoip;
 pub mod metrics;
 pub mod pipeline;
+pub mod recording;
 pub mod rules_file;
 pub mod sessions;
 pub mod settings;

@@ -267,6 +267,15 @@ settings! {
             sink: Vec<crate::sinks::SinkSpec> = Vec::new(), "sink";
             /// Address for /metrics, /healthz and /readyz (`off`: none).
             metrics_listen: String = "127.0.0.1:9834".to_string(), "metrics-listen";
+            /// The group `sshtrail-record` is installed setgid to: only its processes
+            /// (and root's) may send recordings.
+            record_group: String = "sshtrail-record".to_string(), "record-group";
+            /// Let recorders send keyboard input (never what is typed while the
+            /// terminal's echo is off, such as passwords).
+            record_input: bool = false, "record-input" [action = clap::ArgAction::Set];
+            /// Bytes per stream a session without a pty records as content; beyond, only
+            /// counts and SHA-256 (file transfers: never any content).
+            record_max_bytes: u64 = 1 << 20, "record-max-bytes";
         }
         optional {
             /// A rules file (`/etc/audit/audit.rules` format) loaded into the kernel at
@@ -280,6 +289,10 @@ settings! {
             output: PathBuf, "output";
             /// Directory for sshtrail's state (checkpoint, upload spool). Required.
             state_dir: PathBuf, "state-dir";
+            /// The recording socket `sshtrail-record` (sshd's ForceCommand) sends terminal
+            /// sessions to, filed into the session logs (the packages set
+            /// /run/sshtrail/record.sock). Unset: no recordings.
+            record_socket: PathBuf, "record-socket";
             /// How long (ms) a source gathers records once a batch has begun, before
             /// they are decoded and written together. Unset: each source's own (plugin
             /// 20, file tails 50, netlink and fifo 20, journald none). Longer

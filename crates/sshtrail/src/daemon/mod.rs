@@ -355,6 +355,38 @@ impl Daemon {
             let mut stop = || shutdown.load(Ordering::Relaxed) || inputs.a_stream_ended();
             backfill::backfill(&mut pipeline, &daemon.audit_log_dir, since, &mut stop)?;
         }
+        pipeline.outputs.recordings = match &daemon.record_socket {
+            None => None,
+            Some(path) => {
+                let policy = crate::recording::socket::Policy {
+                    gid: crate::recording::socket::group_id(&daemon.record_group),
+                    record_input: daemon.record_input,
+                    max_bytes: daemon.record_max_bytes,
+                };
+                if policy.gid.is_none() {
+                    tracing::warn!(group = %daemon.record_group, "no such group: only root's recorders are heard");
+                }
+                if pipeline.outputs.recorder.is_none() {
+                    tracing::warn!("--record-socket without --session-storage: recordings have nowhere to go and are dropped");
+                }
+                match crate::recording::socket::listen(path, policy) {
+                    Ok(rx) => {
+                        tracing::info!(socket = %path.display(), "recording socket open");
+                        Some(crate::recording::Recordings::new(rx))
+                    }
+                    Err(e) => {
+                        let error = format!("recording socket {}: {e}", path.display());
+                        tracing::error!("{error}");
+                        pipeline.system(
+                            wall_ms(),
+                            Outcome::Failed,
+                            SystemKind::SourceFailed { error },
+                        )?;
+                        None
+                    }
+                }
+            }
+        };
         let mut control = Daemon {
             daemon,
             state_dir,
@@ -413,6 +445,9 @@ impl Daemon {
 impl Control for Daemon {
     fn between(&mut self, pipeline: &mut Pipeline, inputs: &Inputs) -> anyhow::Result<bool> {
         pipeline.tick()?;
+        for kind in pipeline.file_recordings() {
+            pipeline.system(wall_ms(), Outcome::Failed, kind)?;
+        }
         publish_stats(pipeline, &self.metrics);
         for (outcome, kind) in pipeline.outputs.sink_reports() {
             pipeline.system(wall_ms(), outcome, kind)?;

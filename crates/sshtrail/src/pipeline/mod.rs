@@ -564,6 +564,19 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Files what terminal recorders sent into the open session logs (dropped when the
+    /// daemon keeps none); returns what to report.
+    pub fn file_recordings(&mut self) -> Vec<SystemKind> {
+        let Some(recordings) = self.outputs.recordings.as_mut() else {
+            return Vec::new();
+        };
+        match self.outputs.recorder.as_mut() {
+            Some(recorder) => recordings.take(recorder, wall_ms()),
+            None => recordings.discard(),
+        }
+        recordings.take_reports()
+    }
+
     /// A `SystemAction`, written now.
     pub fn system(
         &mut self,

@@ -52,6 +52,8 @@ impl Output {
 pub struct Outputs {
     pub sinks: Vec<Output>,
     pub recorder: Option<Recorder>,
+    /// Terminal recordings, filed into the recorder's logs.
+    pub recordings: Option<crate::recording::Recordings>,
     pub geo: Option<GeoIp>,
     ids: EventIds,
     metrics: Arc<Metrics>,
@@ -70,6 +72,7 @@ impl Outputs {
         Outputs {
             sinks,
             recorder: None,
+            recordings: None,
             geo: None,
             ids: EventIds::new(),
             metrics,
@@ -86,6 +89,10 @@ impl Outputs {
         }
         let mut failure = None;
         if let Some(recorder) = self.recorder.as_mut() {
+            if let (Event::Logout(_), Some(recordings)) = (&event, self.recordings.as_mut()) {
+                // The session's recording is in: it goes into the log before the seal.
+                recordings.take(recorder, crate::source::wall_ms());
+            }
             if let Err(e) = recorder.record(&mut event, host) {
                 tracing::error!("{e}");
                 failure = Some(e.to_string());

@@ -59,6 +59,16 @@ pub enum RecorderError {
     Snapshot(#[from] serde_json::Error),
 }
 
+/// What became of a record given to [`Recorder::file_recorded`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filed {
+    Written,
+    /// The session has no open log (yet).
+    NotOpen,
+    /// The session's log is sealed.
+    Sealed,
+}
+
 /// What the recorder did, for metrics and the trail's own health events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RecorderStats {
@@ -140,6 +150,32 @@ impl Recorder {
 
     pub fn open_logs(&self) -> usize {
         self.open.len()
+    }
+
+    /// Files one record that did not come from an event (a terminal recording's) into the
+    /// open log of session `audit_id`.
+    pub fn file_recorded(
+        &mut self,
+        audit_id: &str,
+        time_ms: u64,
+        message: &Message,
+    ) -> Result<Filed, RecorderError> {
+        if self.closed.contains(audit_id) || self.sealed_before_restart.contains_key(audit_id) {
+            return Ok(Filed::Sealed);
+        }
+        let Some(log) = self.open.get_mut(audit_id) else {
+            return Ok(Filed::NotOpen);
+        };
+        let result = log.writer.append(time_ms, message);
+        if let Err(source) = result {
+            self.stats.write_failures += 1;
+            return Err(RecorderError::Log {
+                id: log.meta.id.clone(),
+                source,
+            });
+        }
+        self.stats.records_written += 1;
+        Ok(Filed::Written)
     }
 
     /// Files one event into its session's log; a `UserLogout` gets the log's digest.

@@ -1,0 +1,336 @@
+//! Terminal recordings: what `sshtrail-record` (sshd's `ForceCommand`) sends through the
+//! recording socket ([`socket`]), filed into the session log of the audit session the
+//! kernel says the recorder is in.
+//!
+//! A recording lands only in the log of its peer's own session (`/proc/<pid>/sessionid`),
+//! and only while that log is open: bytes that arrive before the session's `UserLogin`
+//! opened it wait (bounded, for [`PENDING_FOR_MS`]); bytes for a session whose log is
+//! sealed, or that never opens, are counted and dropped. What is filed:
+//!
+//! | recorder sends | session log record (channel 0) |
+//! |---|---|
+//! | hello, pty | `pty` (terminal type, size), then `shell` or `exec` |
+//! | hello, pipes | `exec` (the command) or `subsystem` (sftp) |
+//! | output, input | `io` (stdout, stderr, stdin) |
+//! | window change | `window_change` |
+//! | exit | `exit_status` or `exit_signal` |
+
+pub mod socket;
+
+use crate::sessions::{Filed, Recorder};
+use socket::{Peer, Received};
+use sshtrail_event::SystemKind;
+use sshtrail_record::protocol::{Frame, Hello, Mode, Stream as WireStream};
+use sshtrail_sessionlog::{Message, Stream};
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+/// How long a recording may wait for its session's log to open.
+pub const PENDING_FOR_MS: u64 = 60_000;
+
+/// Bytes a recording may hold while it waits.
+const PENDING_BYTES: usize = 4 << 20;
+
+/// What the recordings did, for metrics and the daemon's health.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordingStats {
+    pub opened: u64,
+    pub refused: u64,
+    pub records_filed: u64,
+    /// Records dropped: no open log for the session in time, or the log sealed.
+    pub records_dropped: u64,
+}
+
+struct Recording {
+    peer: Peer,
+    ses: u32,
+    /// Records waiting for the session's log, with their times.
+    pending: Vec<(u64, Message)>,
+    pending_bytes: usize,
+    opened_ms: u64,
+    closed: bool,
+}
+
+/// The pipeline's side of the recording socket.
+pub struct Recordings {
+    rx: Receiver<Received>,
+    open: HashMap<u64, Recording>,
+    stats: RecordingStats,
+    /// What to report as `SystemAction`s, until [`Recordings::take_reports`].
+    reports: Vec<SystemKind>,
+}
+
+fn stream(s: WireStream) -> Stream {
+    match s {
+        WireStream::Stdin => Stream::Stdin,
+        WireStream::Stdout => Stream::Stdout,
+        WireStream::Stderr => Stream::Stderr,
+    }
+}
+
+/// The records a recorder's hello stands for.
+fn opening(hello: &Hello) -> Vec<Message> {
+    let mut out = Vec::new();
+    if hello.mode == Mode::Pty {
+        out.push(Message::Pty {
+            channel: 0,
+            term: hello.term.clone().unwrap_or_default(),
+            columns: u32::from(hello.cols),
+            rows: u32::from(hello.rows),
+            width_px: 0,
+            height_px: 0,
+            modes: Vec::new(),
+        });
+    }
+    match hello.command.as_deref() {
+        None => out.push(Message::Shell { channel: 0 }),
+        Some(c)
+            if matches!(
+                sshtrail_record::cli::program_name(c),
+                "internal-sftp" | "sftp-server"
+            ) =>
+        {
+            out.push(Message::Subsystem {
+                channel: 0,
+                subsystem: "sftp".into(),
+            })
+        }
+        Some(c) => out.push(Message::Exec {
+            channel: 0,
+            program: c.to_string(),
+        }),
+    }
+    out
+}
+
+/// The record a frame stands for, if any.
+fn record(frame: Frame) -> Option<(u64, Message)> {
+    match frame {
+        Frame::Data {
+            stream: s,
+            time_us,
+            bytes,
+            ..
+        } => Some((
+            time_us / 1000,
+            Message::Io {
+                channel: 0,
+                stream: stream(s),
+                data: bytes,
+            },
+        )),
+        Frame::Resize {
+            time_us,
+            cols,
+            rows,
+        } => Some((
+            time_us / 1000,
+            Message::WindowChange {
+                channel: 0,
+                columns: u32::from(cols),
+                rows: u32::from(rows),
+                width_px: 0,
+                height_px: 0,
+            },
+        )),
+        Frame::Exit {
+            time_us, status, ..
+        } => {
+            let message = if status >= 0 {
+                Message::ExitStatus {
+                    channel: 0,
+                    status: status as u32,
+                }
+            } else {
+                Message::ExitSignal {
+                    channel: 0,
+                    signal: signal_name(-status),
+                    core_dumped: false,
+                    message: String::new(),
+                }
+            };
+            Some((time_us / 1000, message))
+        }
+        Frame::Hello(_) | Frame::Ack(_) => None,
+    }
+}
+
+/// A signal's name without `SIG`, as SSH's `exit-signal` names it.
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "HUP",
+        libc::SIGINT => "INT",
+        libc::SIGQUIT => "QUIT",
+        libc::SIGILL => "ILL",
+        libc::SIGABRT => "ABRT",
+        libc::SIGFPE => "FPE",
+        libc::SIGKILL => "KILL",
+        libc::SIGSEGV => "SEGV",
+        libc::SIGPIPE => "PIPE",
+        libc::SIGALRM => "ALRM",
+        libc::SIGTERM => "TERM",
+        libc::SIGUSR1 => "USR1",
+        libc::SIGUSR2 => "USR2",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+fn size_of(message: &Message) -> usize {
+    match message {
+        Message::Io { data, .. } => data.len() + 16,
+        _ => 64,
+    }
+}
+
+impl Recordings {
+    pub fn new(rx: Receiver<Received>) -> Recordings {
+        Recordings {
+            rx,
+            open: HashMap::new(),
+            stats: RecordingStats::default(),
+            reports: Vec::new(),
+        }
+    }
+
+    pub fn stats(&self) -> RecordingStats {
+        self.stats
+    }
+
+    /// Files what the recorders sent since the last call. Called before a session's log
+    /// is sealed too: a recorder exits only once the daemon has its last frame, and sshd
+    /// ends the session after that, so all of a session's recording is in by then.
+    pub fn take(&mut self, recorder: &mut Recorder, now_ms: u64) {
+        self.receive(now_ms);
+        self.file_pending(recorder, now_ms);
+    }
+
+    /// The refusals and other things to report as `SystemAction`s since the last call.
+    pub fn take_reports(&mut self) -> Vec<SystemKind> {
+        std::mem::take(&mut self.reports)
+    }
+
+    fn receive(&mut self, now_ms: u64) {
+        loop {
+            match self.rx.try_recv() {
+                Ok(received) => self.received(received, now_ms),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn received(&mut self, received: Received, now_ms: u64) {
+        match received {
+            Received::Opened { conn, peer, hello } => {
+                let Some(ses) = peer.ses else { return };
+                self.stats.opened += 1;
+                let time_ms = hello.started_us / 1000;
+                let pending: Vec<(u64, Message)> =
+                    opening(&hello).into_iter().map(|m| (time_ms, m)).collect();
+                tracing::info!(pid = peer.pid, uid = peer.uid, ses, "recording started");
+                self.open.insert(
+                    conn,
+                    Recording {
+                        peer,
+                        ses,
+                        pending_bytes: pending.iter().map(|(_, m)| size_of(m)).sum(),
+                        pending,
+                        opened_ms: now_ms,
+                        closed: false,
+                    },
+                );
+            }
+            Received::Frame { conn, frame } => {
+                let (Some(recording), Some((time_ms, message))) =
+                    (self.open.get_mut(&conn), record(frame))
+                else {
+                    return;
+                };
+                let size = size_of(&message);
+                if recording.pending_bytes + size > PENDING_BYTES {
+                    self.stats.records_dropped += 1;
+                    return;
+                }
+                recording.pending_bytes += size;
+                recording.pending.push((time_ms, message));
+            }
+            Received::Closed { conn, error } => {
+                if let Some(recording) = self.open.get_mut(&conn) {
+                    recording.closed = true;
+                    if let Some(error) = error {
+                        tracing::warn!(pid = recording.peer.pid, ses = recording.ses, %error, "recording ended early");
+                    }
+                }
+            }
+            Received::Refused { peer, reason } => {
+                self.stats.refused += 1;
+                tracing::warn!(pid = peer.pid, uid = peer.uid, gid = peer.gid, %reason, "recording refused");
+                self.reports.push(SystemKind::RecordingRefused {
+                    pid: peer.pid,
+                    uid: peer.uid,
+                    gid: peer.gid,
+                    session: peer.ses,
+                    reason,
+                });
+            }
+        }
+    }
+
+    /// With no session logs kept: drops what came (the refusals are still reported).
+    pub fn discard(&mut self) {
+        self.receive(0);
+        for recording in self.open.values_mut() {
+            self.stats.records_dropped += recording.pending.len() as u64;
+            recording.pending.clear();
+        }
+        self.open.retain(|_, r| !r.closed);
+    }
+
+    /// Writes what waits into the open logs; gives up what waited too long.
+    fn file_pending(&mut self, recorder: &mut Recorder, now_ms: u64) {
+        let mut finished = Vec::new();
+        for (conn, recording) in &mut self.open {
+            let audit_id = recording.ses.to_string();
+            let mut filed = 0;
+            let mut lost = false;
+            for (time_ms, message) in &recording.pending {
+                match recorder.file_recorded(&audit_id, *time_ms, message) {
+                    Ok(Filed::Written) => filed += 1,
+                    Ok(Filed::NotOpen) => break,
+                    // The log is sealed (or failed): nothing after this can be filed.
+                    Ok(Filed::Sealed) | Err(_) => {
+                        lost = true;
+                        break;
+                    }
+                }
+            }
+            self.stats.records_filed += filed as u64;
+            recording.pending.drain(..filed);
+            if lost {
+                self.stats.records_dropped += recording.pending.len() as u64;
+                recording.pending.clear();
+                recording.closed = true;
+            }
+            recording.pending_bytes = recording.pending.iter().map(|(_, m)| size_of(m)).sum();
+            let expired = now_ms.saturating_sub(recording.opened_ms) > PENDING_FOR_MS
+                && !recording.pending.is_empty();
+            if expired {
+                self.stats.records_dropped += recording.pending.len() as u64;
+                tracing::warn!(
+                    ses = recording.ses,
+                    dropped = recording.pending.len(),
+                    "recording for a session without an open log: dropped"
+                );
+                recording.pending.clear();
+                recording.pending_bytes = 0;
+                recording.closed = true;
+            }
+            if recording.closed && recording.pending.is_empty() {
+                finished.push(*conn);
+            }
+        }
+        for conn in finished {
+            self.open.remove(&conn);
+        }
+    }
+}

@@ -21,6 +21,10 @@ use std::sync::Arc;
 /// with a checkpoint makes them (and then the recorders' own queues) wait, not grow.
 const QUEUE: usize = 1024;
 
+/// Connections served at once: beyond, new ones are closed at once (a flood of them
+/// costs the daemon a thread each otherwise).
+const MAX_CONNECTIONS: u64 = 1024;
+
 /// The kernel's "no audit session / no login uid" value.
 const UNSET: u32 = u32::MAX;
 
@@ -144,14 +148,14 @@ fn refusal(peer: &Peer, policy: &Policy) -> Option<String> {
     None
 }
 
-/// Binds `path` (replacing a stale socket), owned by root and the recorder's group, mode
-/// 0660, in a directory of mode 0750 of the same owners when the daemon creates it.
-fn bind(path: &Path, gid: Option<u32>) -> io::Result<UnixListener> {
+/// Binds `path` (replacing a stale socket), mode 0666 in a directory of mode 0755 when the
+/// daemon creates it: anyone may connect, so that an attempt by anyone but the recorder is
+/// seen, refused and reported rather than stopped unseen by the file's mode.
+fn bind(path: &Path) -> io::Result<UnixListener> {
     if let Some(dir) = path.parent() {
         if !dir.exists() {
             std::fs::create_dir_all(dir)?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
-            std::os::unix::fs::chown(dir, Some(0), gid)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
         }
     }
     match std::fs::symlink_metadata(path) {
@@ -167,28 +171,37 @@ fn bind(path: &Path, gid: Option<u32>) -> io::Result<UnixListener> {
         Err(_) => {}
     }
     let listener = UnixListener::bind(path)?;
-    std::os::unix::fs::chown(path, Some(0), gid)?;
-    let mode = if gid.is_some() { 0o660 } else { 0o600 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
     Ok(listener)
 }
 
 /// Starts listening on `path`; what recorders send arrives on the receiver.
 pub fn listen(path: &Path, policy: Policy) -> io::Result<Receiver<Received>> {
-    let listener = bind(path, policy.gid)?;
+    let listener = bind(path)?;
     let (tx, rx) = mpsc::sync_channel(QUEUE);
     let policy = Arc::new(policy);
     let next = Arc::new(AtomicU64::new(1));
+    let serving = Arc::new(AtomicU64::new(0));
     std::thread::Builder::new()
         .name("record-socket".into())
         .spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                if serving.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+                    tracing::warn!("too many recordings at once: one refused");
+                    continue;
+                }
                 let (tx, policy) = (tx.clone(), Arc::clone(&policy));
                 let conn = next.fetch_add(1, Ordering::Relaxed);
-                let spawned = std::thread::Builder::new()
-                    .name("recording".into())
-                    .spawn(move || serve(conn, stream, &policy, &tx));
+                let serving = Arc::clone(&serving);
+                serving.fetch_add(1, Ordering::Relaxed);
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("recording".into())
+                        .spawn(move || {
+                            serve(conn, stream, &policy, &tx);
+                            serving.fetch_sub(1, Ordering::Relaxed);
+                        });
                 if let Err(e) = spawned {
                     tracing::warn!(error = %e, "cannot serve a recorder");
                 }

@@ -67,15 +67,36 @@ pub fn set_window_size(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
     check(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws) }).map(|_| ())
 }
 
-/// Whether the terminal behind `fd` (a pty master reports its slave's settings) echoes
-/// what is typed: off while a program reads a password.
-pub fn echo_on(fd: RawFd) -> bool {
+/// Whether the terminal behind `fd` (the pty master reports the pty's settings) is
+/// reading a password: line by line (canonical) with echo off, as `getpass`, `sudo`,
+/// `passwd` and `read -s` read. A line editor (readline, an editor) turns echo off too, but
+/// reads key by key and echoes itself: that is typing to be seen.
+pub fn reading_secret(fd: RawFd) -> bool {
     // SAFETY: a zeroed termios is a valid out-parameter for tcgetattr.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
     // SAFETY: tcgetattr writes into the termios.
-    let ok = unsafe { libc::tcgetattr(fd, &mut t) } == 0;
-    // Unknown counts as off: input is then not recorded.
-    ok && t.c_lflag & libc::ECHO != 0
+    if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
+        return true; // unknown: treated as secret, so not recorded
+    }
+    t.c_lflag & libc::ECHO == 0 && t.c_lflag & libc::ICANON != 0
+}
+
+/// Whether the last line a program wrote asks for a secret (`Password:`, `Enter
+/// passphrase for key …:`, `Verification code:`): what is typed next, up to Enter, is not
+/// recorded even if the program reads it key by key with echo on.
+pub fn asks_for_secret(last_line: &[u8]) -> bool {
+    const WORDS: [&str; 7] = [
+        "password",
+        "passphrase",
+        "passcode",
+        "secret",
+        "token",
+        "one-time",
+        "verification code",
+    ];
+    let text = String::from_utf8_lossy(last_line).to_lowercase();
+    let trimmed = text.trim_end();
+    trimmed.ends_with(':') && WORDS.iter().any(|w| trimmed.contains(w))
 }
 
 /// sshd's terminal in raw mode while the program runs in the recorder's pty (which
@@ -104,5 +125,50 @@ impl Drop for RawMode {
     fn drop(&mut self) {
         // SAFETY: restores the settings read in `enter`; failure (sshd gone) is moot.
         unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_for_secrets_are_recognised() {
+        for prompt in [
+            "Password: ",
+            "[sudo] password for alice: ",
+            "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
+            "Verification code:",
+            "GitHub token:",
+        ] {
+            assert!(asks_for_secret(prompt.as_bytes()), "{prompt}");
+        }
+        for line in ["alice@host:~$ ", "password reset done.", "tokens: 5", ""] {
+            assert!(!asks_for_secret(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_new_pty_echoes_and_a_password_read_does_not() {
+        let (master, slave) = open_pty(None).expect("pty");
+        assert!(!reading_secret(master.as_raw_fd()), "a new pty echoes");
+        // SAFETY: a zeroed termios is a valid out-parameter; the slave is ours.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(slave.as_raw_fd(), &mut t) }, 0);
+        t.c_lflag &= !libc::ECHO;
+        assert_eq!(
+            unsafe { libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &t) },
+            0
+        );
+        assert!(reading_secret(master.as_raw_fd()), "getpass's settings");
+        t.c_lflag &= !libc::ICANON;
+        assert_eq!(
+            unsafe { libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &t) },
+            0
+        );
+        assert!(
+            !reading_secret(master.as_raw_fd()),
+            "a line editor's settings"
+        );
     }
 }

@@ -18,7 +18,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -228,14 +228,28 @@ pub fn run_in_pty(
             }
         });
     }
+    // The end of what the program last wrote: whether it asks for a password.
+    let last_line = Arc::new(Mutex::new(Vec::<u8>::new()));
     {
         let master = Arc::clone(&master);
         let recording = Arc::clone(&recording);
+        let last_line = Arc::clone(&last_line);
         thread::spawn(move || {
             let fd = master.as_raw_fd();
+            let mut secret = false;
             copy(outer, fd, |bytes| {
-                let send = record_input && pty::echo_on(fd);
-                recording.data(Stream::Stdin, bytes, send);
+                if !record_input {
+                    recording.data(Stream::Stdin, bytes, false);
+                    return;
+                }
+                // A secret lasts until Enter; the prompt is looked at afresh after it.
+                secret =
+                    secret || pty::reading_secret(fd) || pty::asks_for_secret(&lock(&last_line));
+                recording.data(Stream::Stdin, bytes, !secret);
+                if bytes.iter().any(|b| *b == b'\r' || *b == b'\n') {
+                    secret = false;
+                    lock(&last_line).clear();
+                }
             });
         });
     }
@@ -244,6 +258,7 @@ pub fn run_in_pty(
         let recording = Arc::clone(&recording);
         thread::spawn(move || {
             copy(master.as_raw_fd(), 1, |bytes| {
+                remember_last_line(&mut lock(&last_line), bytes);
                 recording.data(Stream::Stdout, bytes, true)
             })
         })
@@ -268,6 +283,26 @@ pub fn run_in_pty(
     drop(raw);
     recording.finish(status);
     Ok(status)
+}
+
+/// Longest tail of the output kept for [`pty::asks_for_secret`].
+const LAST_LINE: usize = 256;
+
+fn remember_last_line(line: &mut Vec<u8>, bytes: &[u8]) {
+    match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(at) => {
+            line.clear();
+            line.extend_from_slice(&bytes[at + 1..]);
+        }
+        None => line.extend_from_slice(bytes),
+    }
+    if line.len() > LAST_LINE {
+        line.drain(..line.len() - LAST_LINE);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn wait(child: &mut Child) -> io::Result<ExitStatus> {

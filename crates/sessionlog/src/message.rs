@@ -139,6 +139,24 @@ pub enum Message {
         data: Vec<u8>,
     },
 
+    /// Every byte one stream of a channel carried, counted and hashed (a terminal
+    /// recorder writes it at the end, also for bytes whose content it did not keep).
+    StreamTotal {
+        channel: u32,
+        stream: Stream,
+        bytes: u64,
+        #[serde(with = "b64")]
+        sha256: Vec<u8>,
+    },
+    /// Bytes `from..to` of one stream are missing from the `io` records: the recorder
+    /// could not deliver them (its daemon was away, or it fell behind).
+    RecordingGap {
+        channel: u32,
+        stream: Stream,
+        from: u64,
+        to: u64,
+    },
+
     // ── host side (written by the sshtrail daemon) ────────────────────────────────────
     /// A successful login, as sshd and the kernel report it.
     Login(Login),

@@ -5,7 +5,9 @@
 //! * A shell on a terminal (`ssh -tt` from a pty of the test's): what it showed — the
 //!   output of the builtins typed (`cd`, `echo`), a full-screen program (`less`), a window
 //!   resize the client sent — is in the session's log; its asciinema export holds it and
-//!   `asciinema cat` prints it; the log verifies; ssh's exit status is the shell's.
+//!   `asciinema cat` prints it; the log verifies; ssh's exit status is the shell's. With
+//!   `--record-input` the keystrokes are in it too, except a password typed at a prompt
+//!   with echo off.
 //! * Without a terminal the session's bytes pass unchanged: `ssh host 'cat F' | sha256sum`,
 //!   a 50 MB file both ways with scp and with sftp keep their checksums; exit statuses
 //!   pass through; a command's stdout and stderr are in its log, the file transfers' bytes
@@ -125,6 +127,8 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
             &socket,
             "--record-group",
             "sshtrail-record",
+            "--record-input",
+            "true",
         ],
     );
     let marker = format!("m{}", std::process::id());
@@ -171,9 +175,14 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
         .iter()
         .any(|r| r["kind"] == "window_change" && r["columns"] == 100 && r["rows"] == 30);
     assert!(resized, "the resize to 100x30 is recorded");
+    let typed = String::from_utf8_lossy(&stream_bytes(&recs, "stdin")).into_owned();
     assert!(
-        stream_bytes(&recs, "stdin").is_empty(),
-        "no keyboard input without --record-input"
+        typed.contains(&format!("echo builtin-{marker}")),
+        "keystrokes are recorded with --record-input: {typed:?}"
+    );
+    assert!(
+        !typed.contains("hunter2") && !shown.contains("hunter2"),
+        "what is typed with echo off is never recorded: {typed:?}"
     );
     let cast = export(&storage, &id, "asciinema");
     assert!(cast.contains(&format!("builtin-{marker}")));
@@ -383,6 +392,126 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
         &format!("/tmp/{marker}-sftp.bin"),
     ] {
         let _ = std::fs::remove_file(path);
+    }
+    daemon.stop();
+}
+
+/// Waits for a file the session driver makes.
+fn wait_file(path: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !Path::new(path).exists() {
+        assert!(std::time::Instant::now() < deadline, "{path} never came");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_recording_resumes_into_the_same_log_after_the_daemon_is_killed() {
+    let Some(case) = LiveCase::new(
+        "a_recording_resumes_into_the_same_log_after_the_daemon_is_killed",
+        "recrash",
+    ) else {
+        return;
+    };
+    install_recorder();
+    let logs = case.dir.join("logs");
+    std::fs::create_dir_all(&logs).expect("logs dir");
+    let storage = format!("file://{}", logs.display());
+    let socket = format!("{RECORD_DIR}/record.sock");
+    let flags = [
+        "--session-storage",
+        storage.as_str(),
+        "--record-socket",
+        socket.as_str(),
+        "--record-group",
+        "sshtrail-record",
+    ];
+    let daemon = Daemon::start_with(&case.dir, 1, &flags);
+    let m = format!("k{}", std::process::id());
+    let flag = |n: u32| format!("/tmp/{m}-{n}");
+    let steps = serde_json::json!([
+        ["expect", "$ "],
+        ["type", format!("echo before-{m}\r")],
+        ["expect", format!("\rbefore-{m}")],
+        ["touch", flag(1)],
+        ["wait", flag(2)],
+        ["type", format!("echo during-{m}\r")],
+        ["expect", format!("\rduring-{m}")],
+        ["touch", flag(3)],
+        ["wait", flag(4)],
+        ["type", format!("echo after-{m}\r")],
+        ["expect", format!("\rafter-{m}")],
+        ["type", "exit\r"],
+    ]);
+    let session = Command::new("python3")
+        .arg(repo().join("crates/sshtrail/tests/data/recording/pty_steps.py"))
+        .args([&PORT.to_string(), USER, "/run/sshtrail-testbed/keys/alice"])
+        .arg(steps.to_string())
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the pty session");
+    wait_file(&flag(1));
+    // Long enough for a checkpoint to cover the first output, then gone without a word.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    daemon.crash();
+    std::fs::write(flag(2), "").expect("flag");
+    wait_file(&flag(3));
+    let daemon = Daemon::start_with(&case.dir, 2, &flags);
+    // The recorder looks for the daemon once a second.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::fs::write(flag(4), "").expect("flag");
+    let out = session.wait_with_output().expect("the session ends");
+    assert!(
+        out.status.success(),
+        "the session went on through the daemon's crash: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let events = daemon.wait_for(|e| !logouts(e).is_empty());
+    let id = verified_log(&storage, logouts(&events)[0]);
+    let recs = records(&storage, &id);
+    let shown = String::from_utf8_lossy(&stream_bytes(&recs, "stdout")).into_owned();
+    assert!(
+        shown.contains(&format!("\rbefore-{m}")),
+        "before the crash: {shown:?}"
+    );
+    assert!(
+        shown.contains(&format!("\rafter-{m}")),
+        "after the restart: {shown:?}"
+    );
+    assert!(
+        stream_bytes(&recs, "stdin").is_empty(),
+        "no keyboard input without --record-input"
+    );
+    let gaps: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["kind"] == "recording_gap")
+        .collect();
+    assert!(!gaps.is_empty(), "the downtime is a gap in the recording");
+    // The offsets add up: every stdout byte is either in the log or in a gap, once.
+    let total = recs
+        .iter()
+        .find(|r| r["kind"] == "stream_total" && r["stream"] == "stdout")
+        .and_then(|r| r["bytes"].as_u64())
+        .expect("stdout's total");
+    let gap_bytes: u64 = gaps
+        .iter()
+        .map(|g| g["to"].as_u64().unwrap_or(0) - g["from"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        stream_bytes(&recs, "stdout").len() as u64 + gap_bytes,
+        total,
+        "recorded + missing = all the output"
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r["kind"] == "pty" || r["kind"] == "shell")
+            .count(),
+        2,
+        "one recording, resumed, not a second one"
+    );
+    for n in 1..=4 {
+        let _ = std::fs::remove_file(flag(n));
     }
     daemon.stop();
 }

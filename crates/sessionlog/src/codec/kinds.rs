@@ -41,6 +41,8 @@ pub const KINDS: &[(u64, &str)] = &[
     (24, "exit_signal"),
     (25, "channel_close"),
     (26, "io"),
+    (27, "stream_total"),
+    (28, "recording_gap"),
     (64, "login"),
     (65, "action"),
     (66, "tty_input"),
@@ -104,6 +106,8 @@ pub(crate) fn name_of(m: &Message) -> &'static str {
         Message::ExitSignal { .. } => "exit_signal",
         Message::ChannelClose { .. } => "channel_close",
         Message::Io { .. } => "io",
+        Message::StreamTotal { .. } => "stream_total",
+        Message::RecordingGap { .. } => "recording_gap",
         Message::Login(_) => "login",
         Message::Action(_) => "action",
         Message::TtyInput { .. } => "tty_input",
@@ -367,6 +371,28 @@ pub(crate) fn encode(b: &mut Vec<u8>, m: &Message) {
             n(b, stream_number(*stream));
             bytes(b, data);
         }
+        Message::StreamTotal {
+            channel,
+            stream,
+            bytes: total,
+            sha256,
+        } => {
+            n(b, u64::from(*channel));
+            n(b, stream_number(*stream));
+            n(b, *total);
+            bytes(b, sha256);
+        }
+        Message::RecordingGap {
+            channel,
+            stream,
+            from,
+            to,
+        } => {
+            n(b, u64::from(*channel));
+            n(b, stream_number(*stream));
+            n(b, *from);
+            n(b, *to);
+        }
         Message::Login(l) => encode_login(b, l),
         Message::Action(a) => encode_action(b, a),
         Message::TtyInput { pid, data } => {
@@ -539,6 +565,18 @@ pub(crate) fn decode(kind: u64, d: &mut Dec) -> Result<Option<Message>, WireErro
             channel: d.u32()?,
             stream: get_stream(d)?,
             data: d.bytes()?,
+        },
+        27 => Message::StreamTotal {
+            channel: d.u32()?,
+            stream: get_stream(d)?,
+            bytes: d.varint()?,
+            sha256: d.bytes()?,
+        },
+        28 => Message::RecordingGap {
+            channel: d.u32()?,
+            stream: get_stream(d)?,
+            from: d.varint()?,
+            to: d.varint()?,
         },
         64 => Message::Login(Login {
             user: d.str()?,

@@ -245,16 +245,33 @@ fn describe(m: &Message) -> (String, String) {
             if *core_dumped { " (core dumped)" } else { "" },
             esc(message)
         ),
+        Message::StreamTotal {
+            channel,
+            stream,
+            bytes,
+            sha256,
+        } => {
+            let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+            format!(
+                "ch {channel} {} {bytes} bytes sha256:{hex}",
+                stream_name(*stream)
+            )
+        }
+        Message::RecordingGap {
+            channel,
+            stream,
+            from,
+            to,
+        } => format!(
+            "ch {channel} {} bytes {from}..{to} not recorded",
+            stream_name(*stream)
+        ),
         Message::Io {
             channel,
             stream,
             data,
         } => {
-            let name = match stream {
-                crate::Stream::Stdin => "stdin",
-                crate::Stream::Stdout => "stdout",
-                crate::Stream::Stderr => "stderr",
-            };
+            let name = stream_name(*stream);
             return (
                 name.to_string(),
                 format!("ch {channel} \"{}\"", escape::bytes(data, DATA_SHOWN)),
@@ -276,4 +293,12 @@ fn describe(m: &Message) -> (String, String) {
         ),
     };
     (kind, summary)
+}
+
+fn stream_name(stream: crate::Stream) -> &'static str {
+    match stream {
+        crate::Stream::Stdin => "stdin",
+        crate::Stream::Stdout => "stdout",
+        crate::Stream::Stderr => "stderr",
+    }
 }

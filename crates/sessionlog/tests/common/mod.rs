@@ -134,6 +134,18 @@ pub fn one_of_each() -> Vec<Message> {
             stream: Stream::Stderr,
             data: b"ls: cannot access".to_vec(),
         },
+        Message::StreamTotal {
+            channel: 0,
+            stream: Stream::Stdout,
+            bytes: 52_428_800,
+            sha256: vec![0xab; 32],
+        },
+        Message::RecordingGap {
+            channel: 0,
+            stream: Stream::Stdout,
+            from: 4096,
+            to: 65_536,
+        },
         Message::Signal {
             channel: 0,
             signal: "INT".into(),

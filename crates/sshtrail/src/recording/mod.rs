@@ -13,14 +13,20 @@
 //! | hello, pipes | `exec` (the command) or `subsystem` (sftp) |
 //! | output, input | `io` (stdout, stderr, stdin) |
 //! | window change | `window_change` |
-//! | exit | `exit_status` or `exit_signal` |
+//! | exit | `stream_total` per stream that carried bytes, then `exit_status` or `exit_signal` |
+//!
+//! Each stream's bytes are placed by their offset against how far the log already has
+//! that stream ([`Recorder::recorded`], kept in the checkpoint with the log): bytes the log
+//! lacks (the recorder's queue overflowed, or the daemon was down or crashed after its
+//! last checkpoint) become a `recording_gap` record, bytes it already has are not written
+//! twice. A recorder that reconnects after a restart so resumes into the same log.
 
 pub mod socket;
 
-use crate::sessions::{Filed, Recorder};
+use crate::sessions::{Filed, Recorder, RecorderError};
 use socket::{Peer, Received};
 use sshtrail_event::SystemKind;
-use sshtrail_record::protocol::{Frame, Hello, Mode, Stream as WireStream};
+use sshtrail_record::protocol::{Frame, Hello, Mode, Stream as WireStream, Total};
 use sshtrail_sessionlog::{Message, Stream};
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -41,11 +47,42 @@ pub struct RecordingStats {
     pub records_dropped: u64,
 }
 
+/// What waits to be filed.
+enum Pending {
+    Record {
+        time_ms: u64,
+        message: Box<Message>,
+    },
+    Data {
+        time_ms: u64,
+        stream: Stream,
+        offset: u64,
+        bytes: Vec<u8>,
+    },
+    /// The program's end: its streams' totals, and whether a shortfall of stdout at the
+    /// end is a gap (in a pty all output is content; without one the policy may cap it).
+    Exit {
+        time_ms: u64,
+        status: i32,
+        totals: [Total; 3],
+        all_output_kept: bool,
+    },
+}
+
+impl Pending {
+    fn size(&self) -> usize {
+        match self {
+            Pending::Data { bytes, .. } => bytes.len() + 32,
+            _ => 64,
+        }
+    }
+}
+
 struct Recording {
     peer: Peer,
     ses: u32,
-    /// Records waiting for the session's log, with their times.
-    pending: Vec<(u64, Message)>,
+    mode: Mode,
+    pending: Vec<Pending>,
     pending_bytes: usize,
     opened_ms: u64,
     closed: bool,
@@ -58,6 +95,16 @@ pub struct Recordings {
     stats: RecordingStats,
     /// What to report as `SystemAction`s, until [`Recordings::take_reports`].
     reports: Vec<SystemKind>,
+}
+
+const STREAMS: [Stream; 3] = [Stream::Stdin, Stream::Stdout, Stream::Stderr];
+
+fn index(s: Stream) -> usize {
+    match s {
+        Stream::Stdin => 0,
+        Stream::Stdout => 1,
+        Stream::Stderr => 2,
+    }
 }
 
 fn stream(s: WireStream) -> Stream {
@@ -103,55 +150,61 @@ fn opening(hello: &Hello) -> Vec<Message> {
     out
 }
 
-/// The record a frame stands for, if any.
-fn record(frame: Frame) -> Option<(u64, Message)> {
+/// What a frame asks to file, if anything.
+fn pending_of(frame: Frame, mode: Mode) -> Option<Pending> {
     match frame {
         Frame::Data {
             stream: s,
+            offset,
             time_us,
             bytes,
-            ..
-        } => Some((
-            time_us / 1000,
-            Message::Io {
-                channel: 0,
-                stream: stream(s),
-                data: bytes,
-            },
-        )),
+        } => Some(Pending::Data {
+            time_ms: time_us / 1000,
+            stream: stream(s),
+            offset,
+            bytes,
+        }),
         Frame::Resize {
             time_us,
             cols,
             rows,
-        } => Some((
-            time_us / 1000,
-            Message::WindowChange {
+        } => Some(Pending::Record {
+            time_ms: time_us / 1000,
+            message: Box::new(Message::WindowChange {
                 channel: 0,
                 columns: u32::from(cols),
                 rows: u32::from(rows),
                 width_px: 0,
                 height_px: 0,
-            },
-        )),
+            }),
+        }),
         Frame::Exit {
-            time_us, status, ..
-        } => {
-            let message = if status >= 0 {
-                Message::ExitStatus {
-                    channel: 0,
-                    status: status as u32,
-                }
-            } else {
-                Message::ExitSignal {
-                    channel: 0,
-                    signal: signal_name(-status),
-                    core_dumped: false,
-                    message: String::new(),
-                }
-            };
-            Some((time_us / 1000, message))
-        }
+            time_us,
+            status,
+            totals,
+        } => Some(Pending::Exit {
+            time_ms: time_us / 1000,
+            status,
+            totals,
+            all_output_kept: mode == Mode::Pty,
+        }),
         Frame::Hello(_) | Frame::Ack(_) => None,
+    }
+}
+
+fn exit_message(status: i32) -> Message {
+    if status >= 0 {
+        Message::ExitStatus {
+            channel: 0,
+            status: status as u32,
+        }
+    } else {
+        Message::ExitSignal {
+            channel: 0,
+            signal: signal_name(-status),
+            core_dumped: false,
+            message: String::new(),
+        }
     }
 }
 
@@ -174,13 +227,6 @@ fn signal_name(signal: i32) -> String {
         other => return other.to_string(),
     };
     name.to_string()
-}
-
-fn size_of(message: &Message) -> usize {
-    match message {
-        Message::Io { data, .. } => data.len() + 16,
-        _ => 64,
-    }
 }
 
 impl Recordings {
@@ -225,15 +271,33 @@ impl Recordings {
                 let Some(ses) = peer.ses else { return };
                 self.stats.opened += 1;
                 let time_ms = hello.started_us / 1000;
-                let pending: Vec<(u64, Message)> =
-                    opening(&hello).into_iter().map(|m| (time_ms, m)).collect();
-                tracing::info!(pid = peer.pid, uid = peer.uid, ses, "recording started");
+                // A recorder that reconnects (after a restart) has said all this before.
+                let resumed = hello.offsets.iter().any(|o| *o > 0);
+                let pending: Vec<Pending> = if resumed {
+                    Vec::new()
+                } else {
+                    opening(&hello)
+                        .into_iter()
+                        .map(|message| Pending::Record {
+                            time_ms,
+                            message: Box::new(message),
+                        })
+                        .collect()
+                };
+                tracing::info!(
+                    pid = peer.pid,
+                    uid = peer.uid,
+                    ses,
+                    resumed,
+                    "recording started"
+                );
                 self.open.insert(
                     conn,
                     Recording {
                         peer,
                         ses,
-                        pending_bytes: pending.iter().map(|(_, m)| size_of(m)).sum(),
+                        mode: hello.mode,
+                        pending_bytes: pending.iter().map(Pending::size).sum(),
                         pending,
                         opened_ms: now_ms,
                         closed: false,
@@ -241,18 +305,20 @@ impl Recordings {
                 );
             }
             Received::Frame { conn, frame } => {
-                let (Some(recording), Some((time_ms, message))) =
-                    (self.open.get_mut(&conn), record(frame))
-                else {
+                let Some(recording) = self.open.get_mut(&conn) else {
                     return;
                 };
-                let size = size_of(&message);
+                let Some(pending) = pending_of(frame, recording.mode) else {
+                    return;
+                };
+                let size = pending.size();
+                // Dropped bytes show as a gap when the next ones are filed.
                 if recording.pending_bytes + size > PENDING_BYTES {
                     self.stats.records_dropped += 1;
                     return;
                 }
                 recording.pending_bytes += size;
-                recording.pending.push((time_ms, message));
+                recording.pending.push(pending);
             }
             Received::Closed { conn, error } => {
                 if let Some(recording) = self.open.get_mut(&conn) {
@@ -293,8 +359,8 @@ impl Recordings {
             let audit_id = recording.ses.to_string();
             let mut filed = 0;
             let mut lost = false;
-            for (time_ms, message) in &recording.pending {
-                match recorder.file_recorded(&audit_id, *time_ms, message) {
+            for pending in &recording.pending {
+                match file(recorder, &audit_id, pending) {
                     Ok(Filed::Written) => filed += 1,
                     Ok(Filed::NotOpen) => break,
                     // The log is sealed (or failed): nothing after this can be filed.
@@ -311,9 +377,9 @@ impl Recordings {
                 recording.pending.clear();
                 recording.closed = true;
             }
-            recording.pending_bytes = recording.pending.iter().map(|(_, m)| size_of(m)).sum();
             let expired = now_ms.saturating_sub(recording.opened_ms) > PENDING_FOR_MS
-                && !recording.pending.is_empty();
+                && !recording.pending.is_empty()
+                && recorder.recorded(&audit_id).is_none();
             if expired {
                 self.stats.records_dropped += recording.pending.len() as u64;
                 tracing::warn!(
@@ -322,15 +388,101 @@ impl Recordings {
                     "recording for a session without an open log: dropped"
                 );
                 recording.pending.clear();
-                recording.pending_bytes = 0;
                 recording.closed = true;
             }
+            recording.pending_bytes = recording.pending.iter().map(Pending::size).sum();
             if recording.closed && recording.pending.is_empty() {
                 finished.push(*conn);
             }
         }
         for conn in finished {
             self.open.remove(&conn);
+        }
+    }
+}
+
+/// Files one pending item: a `Data` by its offset against what the log has (a gap
+/// first if bytes are missing, the part the log already has left out).
+fn file(
+    recorder: &mut Recorder,
+    audit_id: &str,
+    pending: &Pending,
+) -> Result<Filed, RecorderError> {
+    let Some(had) = recorder.recorded(audit_id) else {
+        return Ok(if recorder.is_sealed(audit_id) {
+            Filed::Sealed
+        } else {
+            Filed::NotOpen
+        });
+    };
+    match pending {
+        Pending::Record { time_ms, message } => {
+            recorder.file_recorded(audit_id, *time_ms, message, None)
+        }
+        Pending::Data {
+            time_ms,
+            stream,
+            offset,
+            bytes,
+        } => {
+            let i = index(*stream);
+            let end = offset + bytes.len() as u64;
+            if end <= had[i] {
+                return Ok(Filed::Written); // the log has these already
+            }
+            // Keyboard input is left out by policy (echo off, input not recorded): a jump
+            // in its offsets is no gap, and its length is nobody's business.
+            if *offset > had[i] && *stream != Stream::Stdin {
+                let gap = Message::RecordingGap {
+                    channel: 0,
+                    stream: *stream,
+                    from: had[i],
+                    to: *offset,
+                };
+                recorder.file_recorded(audit_id, *time_ms, &gap, Some((i, *offset)))?;
+            }
+            let skip = had[i].saturating_sub(*offset) as usize;
+            let io = Message::Io {
+                channel: 0,
+                stream: *stream,
+                data: bytes[skip..].to_vec(),
+            };
+            recorder.file_recorded(audit_id, *time_ms, &io, Some((i, end)))
+        }
+        Pending::Exit {
+            time_ms,
+            status,
+            totals,
+            all_output_kept,
+        } => {
+            let stdout = index(Stream::Stdout);
+            if *all_output_kept && totals[stdout].bytes > had[stdout] {
+                let gap = Message::RecordingGap {
+                    channel: 0,
+                    stream: Stream::Stdout,
+                    from: had[stdout],
+                    to: totals[stdout].bytes,
+                };
+                recorder.file_recorded(
+                    audit_id,
+                    *time_ms,
+                    &gap,
+                    Some((stdout, totals[stdout].bytes)),
+                )?;
+            }
+            for (i, total) in totals.iter().enumerate() {
+                if total.bytes == 0 {
+                    continue;
+                }
+                let message = Message::StreamTotal {
+                    channel: 0,
+                    stream: STREAMS[i],
+                    bytes: total.bytes,
+                    sha256: total.sha256.to_vec(),
+                };
+                recorder.file_recorded(audit_id, *time_ms, &message, None)?;
+            }
+            recorder.file_recorded(audit_id, *time_ms, &exit_message(*status), None)
         }
     }
 }

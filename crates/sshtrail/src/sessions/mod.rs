@@ -85,6 +85,9 @@ struct OpenLog {
     writer: Writer<File>,
     meta: SessionMeta,
     start_ms: u64,
+    /// How far each stream (stdin, stdout, stderr) of the session's terminal recording
+    /// is in the log: what a recorder resuming after a restart is compared with.
+    recorded: [u64; 3],
 }
 
 /// One open log as the checkpoint keeps it.
@@ -94,6 +97,8 @@ struct SavedLog {
     meta: SessionMeta,
     start_ms: u64,
     state: ChainState,
+    #[serde(default)]
+    recorded: [u64; 3],
 }
 
 pub struct Recorder {
@@ -154,13 +159,15 @@ impl Recorder {
 
     /// Files one record that did not come from an event (a terminal recording's) into the
     /// open log of session `audit_id`.
+    /// `reaches` says which recorded stream the record brings how far (an `io` record).
     pub fn file_recorded(
         &mut self,
         audit_id: &str,
         time_ms: u64,
         message: &Message,
+        reaches: Option<(usize, u64)>,
     ) -> Result<Filed, RecorderError> {
-        if self.closed.contains(audit_id) || self.sealed_before_restart.contains_key(audit_id) {
+        if self.is_sealed(audit_id) {
             return Ok(Filed::Sealed);
         }
         let Some(log) = self.open.get_mut(audit_id) else {
@@ -174,8 +181,23 @@ impl Recorder {
                 source,
             });
         }
+        if let Some((stream, offset)) = reaches {
+            if let Some(slot) = log.recorded.get_mut(stream) {
+                *slot = offset;
+            }
+        }
         self.stats.records_written += 1;
         Ok(Filed::Written)
+    }
+
+    /// Whether session `audit_id`'s log is sealed (nothing more goes into it).
+    pub fn is_sealed(&self, audit_id: &str) -> bool {
+        self.closed.contains(audit_id) || self.sealed_before_restart.contains_key(audit_id)
+    }
+
+    /// How far each stream of session `audit_id`'s recording is in its open log.
+    pub fn recorded(&self, audit_id: &str) -> Option<[u64; 3]> {
+        self.open.get(audit_id).map(|log| log.recorded)
     }
 
     /// Files one event into its session's log; a `UserLogout` gets the log's digest.
@@ -264,6 +286,7 @@ impl Recorder {
             writer,
             meta,
             start_ms,
+            recorded: [0; 3],
         }))
     }
 
@@ -391,6 +414,7 @@ impl Recorder {
                     meta: log.meta.clone(),
                     start_ms: log.start_ms,
                     state: log.writer.state(),
+                    recorded: log.recorded,
                 }
             })
             .collect();
@@ -424,6 +448,7 @@ impl Recorder {
                             writer,
                             meta: saved.meta,
                             start_ms: saved.start_ms,
+                            recorded: saved.recorded,
                         },
                     );
                     reopened += 1;

@@ -5,7 +5,8 @@
 
 Starts ssh in a pty of 80x24, waits for the shell, types `cd /tmp` and
 `echo builtin-MARKER`, resizes the terminal to 100x30 (the kernel sends ssh SIGWINCH, ssh
-sends sshd a window-change), types `stty size`, waits for "30 100", runs a full-screen
+sends sshd a window-change), types `stty size`, waits for "30 100", answers a password
+prompt (`read -s`) with `hunter2-MARKER`, runs a full-screen
 program (`less` on a short file, quit with q), then `exit 3`. Prints everything ssh showed
 to stdout and exits with ssh's exit status.
 """
@@ -65,6 +66,12 @@ fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 time.sleep(0.5)
 typed("stty size\r")
 read_until(b"30 100")
+# A password prompt: what is typed while echo is off must never be recorded.
+typed("read -s -p 'secret: ' PW; echo got-${#PW}\r")
+read_until(b"secret: ")
+time.sleep(0.3)
+typed(f"hunter2-{marker}\r")
+read_until(b"got-")
 typed(f"printf 'page-%s\\n' {marker} > /tmp/{marker}.txt; less /tmp/{marker}.txt\r")
 read_until(f"page-{marker}".encode())
 typed("q")

@@ -400,6 +400,15 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
             fields.push(("dropped", Field::U64(*dropped)));
             fields.push(("dropped_total", Field::U64(*dropped_total)));
         }
+        SystemKind::SessionNotRecorded {
+            session,
+            user,
+            source,
+        } => {
+            fields.push(("session", Field::Str(session)));
+            fields.push(("user", Field::Str(user)));
+            fields.push(("source", Field::Str(source)));
+        }
         SystemKind::RecordingRefused {
             pid,
             uid,

@@ -439,6 +439,14 @@ pub enum SystemKind {
         session: Option<u32>,
         reason: String,
     },
+    /// A session of a user who must be recorded (`--require-recording`) sent no recording
+    /// within a few seconds of its login: sshd without the ForceCommand, a shell started
+    /// before it (`~/.bashrc`), `internal-sftp`, or a recorder that could not reach us.
+    SessionNotRecorded {
+        session: String,
+        user: String,
+        source: String,
+    },
     /// A record of the kernel's audit configuration or auditd's life: the record's own
     /// fields (of a fixed set) and its serial.
     AuditConfig {
@@ -470,6 +478,7 @@ impl SystemKind {
             SystemKind::SinkRecovered { .. } => "sink-recovered",
             SystemKind::SinkOverflowed { .. } => "sink-overflowed",
             SystemKind::RecordingRefused { .. } => "recording-refused",
+            SystemKind::SessionNotRecorded { .. } => "session-not-recorded",
             SystemKind::AuditConfig { change, .. } => change.as_str(),
         }
     }

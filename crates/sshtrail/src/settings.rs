@@ -276,6 +276,12 @@ settings! {
             /// Bytes per stream a session without a pty records as content; beyond, only
             /// counts and SHA-256 (file transfers: never any content).
             record_max_bytes: u64 = 1 << 20, "record-max-bytes";
+            /// Users whose sessions must be recorded, comma-separated: names, `@group`, or
+            /// `*`. Such a session that sends no recording within --record-wait-ms of its
+            /// login is reported (`session-not-recorded`).
+            require_recording: Vec<String> = Vec::new(), "require-recording" [value_delimiter = ','];
+            /// How long (ms) after a login its recording may take to begin.
+            record_wait_ms: u64 = 5_000, "record-wait-ms";
         }
         optional {
             /// A rules file (`/etc/audit/audit.rules` format) loaded into the kernel at

@@ -129,6 +129,10 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
             "sshtrail-record",
             "--record-input",
             "true",
+            "--require-recording",
+            USER,
+            "--record-wait-ms",
+            "2000",
         ],
     );
     let marker = format!("m{}", std::process::id());
@@ -383,6 +387,32 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
         .skip(refused_before)
     {
         assert_eq!(refused["data"]["uid"], uid, "{refused}");
+    }
+    // The three logins through the sshd without the recorder (the forger's, the copy's and
+    // this one) are reported as not recorded; no recorded session is.
+    let (ok, _) = ssh(&format!(
+        "tb_ssh_key 127.0.0.1 {PLAIN_PORT} {USER} alice true"
+    ));
+    assert!(ok);
+    let events = daemon.wait_for(|e| {
+        e.iter()
+            .filter(|e| e["data"]["action"] == "session-not-recorded")
+            .count()
+            >= 3
+    });
+    let recorded: Vec<&Value> = logouts(&events)[..seen_logouts].to_vec();
+    for missing in events
+        .iter()
+        .filter(|e| e["data"]["action"] == "session-not-recorded")
+    {
+        assert_eq!(missing["data"]["user"], USER);
+        assert_eq!(missing["data"]["source"], "127.0.0.1");
+        assert!(
+            recorded
+                .iter()
+                .all(|l| l["metadata"]["auditId"] != missing["data"]["session"]),
+            "a recorded session reported as not recorded: {missing}"
+        );
     }
     for path in [
         &up,

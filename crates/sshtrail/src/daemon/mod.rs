@@ -355,7 +355,17 @@ impl Daemon {
             let mut stop = || shutdown.load(Ordering::Relaxed) || inputs.a_stream_ended();
             backfill::backfill(&mut pipeline, &daemon.audit_log_dir, since, &mut stop)?;
         }
+        let required = crate::recording::policy::Required::parse(&daemon.require_recording);
+        let recordings =
+            |rx| crate::recording::Recordings::new(rx, required.clone(), daemon.record_wait_ms);
         pipeline.outputs.recordings = match &daemon.record_socket {
+            // Without a socket nothing is recorded: every session that must be is reported.
+            None if !required.is_empty() => {
+                tracing::warn!(
+                    "--require-recording without --record-socket: no session can be recorded"
+                );
+                Some(recordings(std::sync::mpsc::sync_channel(0).1))
+            }
             None => None,
             Some(path) => {
                 let policy = crate::recording::socket::Policy {
@@ -372,7 +382,7 @@ impl Daemon {
                 match crate::recording::socket::listen(path, policy) {
                     Ok(rx) => {
                         tracing::info!(socket = %path.display(), "recording socket open");
-                        Some(crate::recording::Recordings::new(rx))
+                        Some(recordings(rx))
                     }
                     Err(e) => {
                         let error = format!("recording socket {}: {e}", path.display());
@@ -382,7 +392,7 @@ impl Daemon {
                             Outcome::Failed,
                             SystemKind::SourceFailed { error },
                         )?;
-                        None
+                        Some(recordings(std::sync::mpsc::sync_channel(0).1))
                     }
                 }
             }

@@ -572,7 +572,7 @@ impl Pipeline {
         };
         match self.outputs.recorder.as_mut() {
             Some(recorder) => recordings.take(recorder, wall_ms()),
-            None => recordings.discard(),
+            None => recordings.discard(wall_ms()),
         }
         recordings.take_reports()
     }

@@ -88,6 +88,9 @@ impl Outputs {
             add_geo(geo, &mut event);
         }
         let mut failure = None;
+        if let (Event::Login(login), Some(recordings)) = (&event, self.recordings.as_mut()) {
+            recordings.login(login, crate::source::wall_ms());
+        }
         if let Some(recorder) = self.recorder.as_mut() {
             if let (Event::Logout(_), Some(recordings)) = (&event, self.recordings.as_mut()) {
                 // The session's recording is in: it goes into the log before the seal.

@@ -21,6 +21,7 @@
 //! last checkpoint) become a `recording_gap` record, bytes it already has are not written
 //! twice. A recorder that reconnects after a restart so resumes into the same log.
 
+pub mod policy;
 pub mod socket;
 
 use crate::sessions::{Filed, Recorder, RecorderError};
@@ -28,7 +29,7 @@ use socket::{Peer, Received};
 use sshtrail_event::SystemKind;
 use sshtrail_record::protocol::{Frame, Hello, Mode, Stream as WireStream, Total};
 use sshtrail_sessionlog::{Message, Stream};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 /// How long a recording may wait for its session's log to open.
@@ -89,8 +90,28 @@ struct Recording {
 }
 
 /// The pipeline's side of the recording socket.
+/// A login whose session must be recorded, until its recording begins.
+struct Expected {
+    ses: u32,
+    user: String,
+    source: String,
+    due_ms: u64,
+}
+
+/// Sessions remembered as recorded (for a login that is joined after its recording began).
+const RECORDED_REMEMBERED: usize = 10_000;
+
+/// Logins older than this (event time against the clock: a catch-up after downtime) are
+/// not held to the recording policy: whether they were recorded cannot be known now.
+const EXPECT_RECENT_MS: u64 = 60_000;
+
 pub struct Recordings {
     rx: Receiver<Received>,
+    required: policy::Required,
+    wait_ms: u64,
+    expected: Vec<Expected>,
+    recorded: HashSet<u32>,
+    recorded_order: VecDeque<u32>,
     open: HashMap<u64, Recording>,
     stats: RecordingStats,
     /// What to report as `SystemAction`s, until [`Recordings::take_reports`].
@@ -230,9 +251,14 @@ fn signal_name(signal: i32) -> String {
 }
 
 impl Recordings {
-    pub fn new(rx: Receiver<Received>) -> Recordings {
+    pub fn new(rx: Receiver<Received>, required: policy::Required, wait_ms: u64) -> Recordings {
         Recordings {
             rx,
+            required,
+            wait_ms,
+            expected: Vec::new(),
+            recorded: HashSet::new(),
+            recorded_order: VecDeque::new(),
             open: HashMap::new(),
             stats: RecordingStats::default(),
             reports: Vec::new(),
@@ -249,6 +275,50 @@ impl Recordings {
     pub fn take(&mut self, recorder: &mut Recorder, now_ms: u64) {
         self.receive(now_ms);
         self.file_pending(recorder, now_ms);
+        self.check_expected(now_ms);
+    }
+
+    /// A login was written: if its user must be recorded, its recording is awaited.
+    pub fn login(&mut self, login: &sshtrail_event::Login, now_ms: u64) {
+        let Ok(ses) = login.audit_id.parse::<u32>() else {
+            return; // no kernel session: nothing could be recorded into it
+        };
+        if self.required.is_empty()
+            || now_ms.saturating_sub(login.time_ms) > EXPECT_RECENT_MS
+            || self.recorded.contains(&ses)
+            || !self.required.applies(&login.actor.logged_as)
+        {
+            return;
+        }
+        self.expected.push(Expected {
+            ses,
+            user: login.actor.logged_as.clone(),
+            source: login.actor.source.address.clone(),
+            due_ms: now_ms + self.wait_ms,
+        });
+    }
+
+    fn check_expected(&mut self, now_ms: u64) {
+        let recorded = &self.recorded;
+        let mut late = Vec::new();
+        self.expected.retain(|e| {
+            if recorded.contains(&e.ses) {
+                return false;
+            }
+            if now_ms < e.due_ms {
+                return true;
+            }
+            late.push(SystemKind::SessionNotRecorded {
+                session: e.ses.to_string(),
+                user: e.user.clone(),
+                source: e.source.clone(),
+            });
+            false
+        });
+        for kind in late {
+            tracing::warn!(?kind, "a session that must be recorded is not");
+            self.reports.push(kind);
+        }
     }
 
     /// The refusals and other things to report as `SystemAction`s since the last call.
@@ -270,6 +340,14 @@ impl Recordings {
             Received::Opened { conn, peer, hello } => {
                 let Some(ses) = peer.ses else { return };
                 self.stats.opened += 1;
+                if self.recorded.insert(ses) {
+                    self.recorded_order.push_back(ses);
+                    while self.recorded_order.len() > RECORDED_REMEMBERED {
+                        if let Some(old) = self.recorded_order.pop_front() {
+                            self.recorded.remove(&old);
+                        }
+                    }
+                }
                 let time_ms = hello.started_us / 1000;
                 // A recorder that reconnects (after a restart) has said all this before.
                 let resumed = hello.offsets.iter().any(|o| *o > 0);
@@ -343,8 +421,9 @@ impl Recordings {
     }
 
     /// With no session logs kept: drops what came (the refusals are still reported).
-    pub fn discard(&mut self) {
-        self.receive(0);
+    pub fn discard(&mut self, now_ms: u64) {
+        self.receive(now_ms);
+        self.check_expected(now_ms);
         for recording in self.open.values_mut() {
             self.stats.records_dropped += recording.pending.len() as u64;
             recording.pending.clear();

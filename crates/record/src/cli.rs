@@ -1,6 +1,8 @@
-//! `sshtrail-record [--socket PATH] [--unavailable allow|deny]`: the recorder's command
-//! line (see the crate documentation). sshd runs it as the `ForceCommand`; it runs
-//! `SSH_ORIGINAL_COMMAND` through the user's shell, or the user's login shell.
+//! `sshtrail-record [--socket PATH] [--unavailable allow|deny] [--shell PATH] [-c CMD]`:
+//! the recorder's command line (see the crate documentation). sshd runs it as the
+//! `ForceCommand`; it runs `SSH_ORIGINAL_COMMAND` through the user's shell, or the user's
+//! login shell. As the login shell itself (`-c CMD` for a command), it runs `--shell`
+//! (default /bin/bash).
 
 use crate::link::{self, now_us, Recording};
 use crate::protocol::{Hello, Mode, VERSION};
@@ -26,12 +28,18 @@ const MAX_USER_AUTH: u64 = 64 * 1024;
 struct Args {
     socket: PathBuf,
     deny_unrecorded: bool,
+    /// `-c COMMAND`: run as a login shell, sshd passes the command so.
+    command: Option<String>,
+    /// The shell to run when the recorder is itself the login shell.
+    shell: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
     let mut out = Args {
         socket: PathBuf::from(DEFAULT_SOCKET),
         deny_unrecorded: false,
+        command: None,
+        shell: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -42,9 +50,12 @@ fn args() -> Result<Args, String> {
                 Some("deny") => out.deny_unrecorded = true,
                 _ => return Err("--unavailable takes allow or deny".into()),
             },
+            "-c" => out.command = Some(it.next().ok_or("-c needs a command")?),
+            "--shell" => out.shell = Some(it.next().ok_or("--shell needs a path")?),
             "--help" | "-h" => {
                 return Err(
-                    "usage: sshtrail-record [--socket PATH] [--unavailable allow|deny]".into(),
+                    "usage: sshtrail-record [--socket PATH] [--unavailable allow|deny] [--shell PATH] [-c COMMAND]"
+                        .into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -155,8 +166,24 @@ pub fn main() -> ! {
             std::process::exit(2);
         }
     };
-    let command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
-    let shell = login_shell();
+    // As the ForceCommand, what the client asked for is SSH_ORIGINAL_COMMAND; as the login
+    // shell, sshd passes it with -c.
+    let command = std::env::var("SSH_ORIGINAL_COMMAND")
+        .ok()
+        .or(args.command.clone());
+    let shell = args.shell.clone().unwrap_or_else(|| {
+        let shell = login_shell();
+        // The recorder as the login shell runs a real one, not itself again.
+        let me = std::env::current_exe().ok();
+        let same = std::fs::canonicalize(&shell)
+            .ok()
+            .is_some_and(|s| Some(s) == me);
+        if same {
+            "/bin/bash".to_string()
+        } else {
+            shell
+        }
+    });
     let program = program(&shell, command.as_deref());
     let mode = if pty::is_tty(0) {
         Mode::Pty

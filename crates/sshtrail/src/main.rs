@@ -44,8 +44,15 @@ enum Command {
     /// Join captured audit and sshd logs offline and print the events as JSON lines
     /// (with no log named: the bundled sample session).
     Replay(cmd::replay::ReplayArgs),
-    /// Session logs: list, show, export (JSON lines, text, asciinema) and verify them.
+    /// Session logs: list, show, play, export (JSON lines, text, asciinema) and verify them.
     Sessions(cmd::sessions::SessionsArgs),
+    /// The terminal recorder: runs `sshtrail-record` (installed setgid sshtrail-record in
+    /// /usr/lib/sshtrail, or beside this binary) with these arguments. sshd's ForceCommand
+    /// should name the recorder itself (deploy/sshd_config.d/30-sshtrail-record.conf).
+    Record {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// OpenSSH sshd log lines: parse captured logs.
     Sshd {
         #[command(subcommand)]
@@ -67,6 +74,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Plugin(args) => cmd::run::run(args.with_audit_source(AuditSource::Plugin)),
         Command::Sessions(args) => cmd::sessions::run(args),
+        Command::Record { args } => cmd::record(&args),
         Command::Sshd { command } => cmd::sshd::run(command),
     };
     match result {

@@ -188,6 +188,12 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
         !typed.contains("hunter2") && !shown.contains("hunter2"),
         "what is typed with echo off is never recorded: {typed:?}"
     );
+    let played = sessions_cli(&storage, &["play", &id, "--speed", "1000"]);
+    assert!(played.status.success(), "sessions play");
+    assert!(
+        String::from_utf8_lossy(&played.stdout).contains(&format!("\rbuiltin-{marker}")),
+        "sessions play shows what the user saw"
+    );
     let cast = export(&storage, &id, "asciinema");
     assert!(cast.contains(&format!("builtin-{marker}")));
     assert!(

@@ -276,6 +276,13 @@ fn stat(path: &str) -> (u32, String, String) {
 fn expected_files(bin: &Path) -> Vec<(String, u32, &'static str, &'static str)> {
     let mut files: Vec<(String, u32, &str, &str)> = [
         ("/usr/bin/sshtrail", 0o755, "root", "root"),
+        // setgid: the recording socket hears only this group (a statoverride).
+        (
+            "/usr/lib/sshtrail/sshtrail-record",
+            0o2755,
+            "root",
+            "sshtrail-record",
+        ),
         (
             "/usr/lib/systemd/system/sshtrail.service",
             0o644,
@@ -301,6 +308,12 @@ fn expected_files(bin: &Path) -> Vec<(String, u32, &'static str, &'static str)> 
         ),
         (
             "/usr/share/sshtrail/sshd_config.d/20-sshtrail-sftp.conf",
+            0o644,
+            "root",
+            "root",
+        ),
+        (
+            "/usr/share/sshtrail/sshd_config.d/30-sshtrail-record.conf",
             0o644,
             "root",
             "root",
@@ -402,6 +415,13 @@ fn check_installed(expected: &[(String, u32, &str, &str)], version: &str) {
         overrides.trim(),
         "root sshtrail 640 /etc/sshtrail/sshtrail.toml"
     );
+    let overrides = stdout(
+        Command::new("dpkg-statoverride").args(["--list", "/usr/lib/sshtrail/sshtrail-record"]),
+    );
+    assert_eq!(
+        overrides.trim(),
+        "root sshtrail-record 2755 /usr/lib/sshtrail/sshtrail-record"
+    );
     let conffiles = stdout(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", PACKAGE]));
     let conffiles: BTreeSet<&str> = conffiles
         .lines()
@@ -480,6 +500,10 @@ fn check_contents() {
         (
             "/usr/share/sshtrail/sshd_config.d/20-sshtrail-sftp.conf",
             "deploy/sshd_config.d/20-sshtrail-sftp.conf",
+        ),
+        (
+            "/usr/share/sshtrail/sshd_config.d/30-sshtrail-record.conf",
+            "deploy/sshd_config.d/30-sshtrail-record.conf",
         ),
     ] {
         let a = std::fs::read(installed).expect(installed);
@@ -574,6 +598,31 @@ fn check_sshd_dropins(dir: &Path) {
             .lines()
             .any(|l| l == "subsystem sftp /usr/lib/openssh/sftp-server -l INFO"),
         "{uncommented}"
+    );
+    // The recorder's drop-in: inactive, naming the installed setgid recorder.
+    let record =
+        std::fs::read_to_string(format!("{shipped}/30-sshtrail-record.conf")).expect("record");
+    assert!(
+        record
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')),
+        "{record}"
+    );
+    let forced = record
+        .lines()
+        .find_map(|l| {
+            l.trim_start_matches('#')
+                .trim()
+                .strip_prefix("ForceCommand ")
+        })
+        .expect("the commented ForceCommand");
+    assert_eq!(forced, "/usr/lib/sshtrail/sshtrail-record");
+    let with_it = effective(&format!("ExposeAuthInfo yes\nForceCommand {forced}\n"));
+    assert!(
+        with_it
+            .lines()
+            .any(|l| l == "forcecommand /usr/lib/sshtrail/sshtrail-record"),
+        "{with_it}"
     );
 }
 
@@ -828,6 +877,13 @@ fn the_debian_package_installs_runs_upgrades_and_purges_cleanly() {
         Command::new("dpkg-statoverride").args(["--list", "/etc/sshtrail/sshtrail.toml"]),
     );
     assert!(!overrides.status.success(), "the statoverride is left");
+    let overrides = run_status(
+        Command::new("dpkg-statoverride").args(["--list", "/usr/lib/sshtrail/sshtrail-record"]),
+    );
+    assert!(
+        !overrides.status.success(),
+        "the recorder's statoverride is left"
+    );
     assert!(
         user_exists(PACKAGE),
         "the system user stays (Debian practice)"

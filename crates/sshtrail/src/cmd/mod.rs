@@ -33,3 +33,22 @@ pub fn open_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, Box<dyn Buf
     }
     Ok(inputs)
 }
+
+/// `sshtrail record`: becomes the setgid recorder (exec), which does the work with a group
+/// this binary does not have.
+pub fn record(args: &[String]) -> anyhow::Result<std::process::ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|me| me.parent().map(|d| d.join("sshtrail-record")));
+    let installed = std::path::PathBuf::from("/usr/lib/sshtrail/sshtrail-record");
+    let recorder = [Some(installed), beside]
+        .into_iter()
+        .flatten()
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            anyhow::anyhow!("no sshtrail-record in /usr/lib/sshtrail or beside sshtrail")
+        })?;
+    let err = std::process::Command::new(&recorder).args(args).exec();
+    Err(anyhow::anyhow!("{}: {err}", recorder.display()))
+}

@@ -41,6 +41,17 @@ pub enum SessionsCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Plays a session's terminal output here, at the pace it was recorded: what the user
+    /// saw, as they saw it (the recorded bytes go to this terminal as they are).
+    Play {
+        id: String,
+        /// How much faster than recorded (2: twice as fast).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Pauses longer than this many seconds are cut to it.
+        #[arg(long, default_value_t = 2.0)]
+        idle_limit: f64,
+    },
     /// Checks the log's hash chain end to end, and that its final digest is the one
     /// recorded at logout (the sidecar's, and `--digest` when given: the
     /// `session_log_digest` of the session's UserLogout event). Exit 0 when it holds,
@@ -122,6 +133,11 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<ExitCode> {
             }
             None => export_to(store.as_ref(), &id, &format, &mut out)?,
         },
+        SessionsCommand::Play {
+            id,
+            speed,
+            idle_limit,
+        } => play(store.as_ref(), &id, speed, idle_limit, &mut out)?,
         SessionsCommand::Verify { id, digest } => {
             verify_log(store.as_ref(), &id, digest.as_deref(), &mut out)?
         }
@@ -275,6 +291,46 @@ fn verify_log(
             "sshtrail: session {id} FAILED verification: {}",
             problems.join("; ")
         );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `play`: the terminal's output records, each after the pause that preceded it.
+fn play(
+    store: &dyn Store,
+    id: &str,
+    speed: f64,
+    idle_limit: f64,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let usable = speed.is_finite() && speed > 0.0 && idle_limit.is_finite() && idle_limit >= 0.0;
+    if !usable {
+        eprintln!("sshtrail: sessions play: --speed must be above 0 and --idle-limit 0 or more");
+        return Ok(ExitCode::from(2));
+    }
+    let reader = open_log(store, id)?;
+    let mut last_ms: Option<u64> = None;
+    let mut played = false;
+    for entry in reader {
+        let entry = entry.with_context(|| format!("session {id}"))?;
+        let sshtrail_sessionlog::Message::Io { stream, data, .. } = entry.message else {
+            continue;
+        };
+        if stream == sshtrail_sessionlog::Stream::Stdin {
+            continue; // the terminal echoed what was shown of it
+        }
+        if let Some(last) = last_ms {
+            let pause = entry.time_ms.saturating_sub(last) as f64 / 1000.0 / speed;
+            out.flush()?;
+            std::thread::sleep(std::time::Duration::from_secs_f64(pause.min(idle_limit)));
+        }
+        last_ms = Some(entry.time_ms);
+        out.write_all(&data)?;
+        played = true;
+    }
+    if !played {
+        eprintln!("sshtrail: session {id} has no terminal data to play back");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

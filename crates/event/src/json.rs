@@ -400,6 +400,17 @@ fn system_fields<'a>(kind: &'a SystemKind, fields: &mut Vec<(&'a str, Field<'a>)
             fields.push(("dropped", Field::U64(*dropped)));
             fields.push(("dropped_total", Field::U64(*dropped_total)));
         }
+        SystemKind::RecordingGap {
+            session,
+            stream,
+            from,
+            to,
+        } => {
+            fields.push(("session", Field::Str(session)));
+            fields.push(("stream", Field::Str(stream)));
+            fields.push(("from", Field::U64(*from)));
+            fields.push(("to", Field::U64(*to)));
+        }
         SystemKind::SessionNotRecorded {
             session,
             user,

@@ -439,6 +439,14 @@ pub enum SystemKind {
         session: Option<u32>,
         reason: String,
     },
+    /// Bytes `from..to` of a stream of a session's terminal recording are not in its log:
+    /// the recorder could not send them (the daemon was down or crashed, or it fell behind).
+    RecordingGap {
+        session: String,
+        stream: &'static str,
+        from: u64,
+        to: u64,
+    },
     /// A session of a user who must be recorded (`--require-recording`) sent no recording
     /// within a few seconds of its login: sshd without the ForceCommand, a shell started
     /// before it (`~/.bashrc`), `internal-sftp`, or a recorder that could not reach us.
@@ -479,6 +487,7 @@ impl SystemKind {
             SystemKind::SinkOverflowed { .. } => "sink-overflowed",
             SystemKind::RecordingRefused { .. } => "recording-refused",
             SystemKind::SessionNotRecorded { .. } => "session-not-recorded",
+            SystemKind::RecordingGap { .. } => "recording-gap",
             SystemKind::AuditConfig { change, .. } => change.as_str(),
         }
     }

@@ -175,6 +175,16 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
     for kind in ["pty", "shell", "window_change", "exit_status"] {
         assert!(kinds.contains(&kind), "a {kind} record: {kinds:?}");
     }
+    let auth = recs
+        .iter()
+        .find(|r| r["kind"] == "env" && r["name"] == "SSH_USER_AUTH")
+        .expect("the key the session used (ExposeAuthInfo)");
+    assert!(
+        auth["value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("publickey ssh-ed25519 ")),
+        "{auth}"
+    );
     let resized = recs
         .iter()
         .any(|r| r["kind"] == "window_change" && r["columns"] == 100 && r["rows"] == 30);
@@ -524,6 +534,19 @@ fn a_recording_resumes_into_the_same_log_after_the_daemon_is_killed() {
         .filter(|r| r["kind"] == "recording_gap")
         .collect();
     assert!(!gaps.is_empty(), "the downtime is a gap in the recording");
+    let reported: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["action"] == "recording-gap")
+        .collect();
+    assert_eq!(reported.len(), gaps.len(), "each gap is also an event");
+    for (event, record) in reported.iter().zip(&gaps) {
+        assert_eq!(event["data"]["from"], record["from"]);
+        assert_eq!(event["data"]["to"], record["to"]);
+        assert_eq!(
+            event["data"]["session"],
+            logouts(&events)[0]["metadata"]["auditId"]
+        );
+    }
     // The offsets add up: every stdout byte is either in the log or in a gap, once.
     let total = recs
         .iter()

@@ -9,11 +9,12 @@
 //!
 //! | recorder sends | session log record (channel 0) |
 //! |---|---|
-//! | hello, pty | `pty` (terminal type, size), then `shell` or `exec` |
-//! | hello, pipes | `exec` (the command) or `subsystem` (sftp) |
+//! | hello, pty | `pty` (terminal type, size), `env` `SSH_USER_AUTH` and `SSH_CONNECTION`, then `shell` or `exec` |
+//! | hello, pipes | the same without `pty`; `exec` (the command) or `subsystem` (sftp) |
 //! | output, input | `io` (stdout, stderr, stdin) |
 //! | window change | `window_change` |
 //! | exit | `stream_total` per stream that carried bytes, then `exit_status` or `exit_signal` |
+//! | (bytes missing by their offsets) | `recording_gap`, and a `recording-gap` `SystemAction` |
 //!
 //! Each stream's bytes are placed by their offset against how far the log already has
 //! that stream ([`Recorder::recorded`], kept in the checkpoint with the log): bytes the log
@@ -149,6 +150,20 @@ fn opening(hello: &Hello) -> Vec<Message> {
             height_px: 0,
             modes: Vec::new(),
         });
+    }
+    // What the recorder learnt from sshd's environment: the key or certificate the session
+    // authenticated with (`ExposeAuthInfo yes`), and the connection's addresses.
+    for (name, value) in [
+        ("SSH_USER_AUTH", &hello.user_auth),
+        ("SSH_CONNECTION", &hello.connection),
+    ] {
+        if let Some(value) = value {
+            out.push(Message::Env {
+                channel: 0,
+                name: name.into(),
+                value: value.trim_end().to_string(),
+            });
+        }
     }
     match hello.command.as_deref() {
         None => out.push(Message::Shell { channel: 0 }),
@@ -439,7 +454,7 @@ impl Recordings {
             let mut filed = 0;
             let mut lost = false;
             for pending in &recording.pending {
-                match file(recorder, &audit_id, pending) {
+                match file(recorder, &audit_id, pending, &mut self.reports) {
                     Ok(Filed::Written) => filed += 1,
                     Ok(Filed::NotOpen) => break,
                     // The log is sealed (or failed): nothing after this can be filed.
@@ -486,6 +501,7 @@ fn file(
     recorder: &mut Recorder,
     audit_id: &str,
     pending: &Pending,
+    reports: &mut Vec<SystemKind>,
 ) -> Result<Filed, RecorderError> {
     let Some(had) = recorder.recorded(audit_id) else {
         return Ok(if recorder.is_sealed(audit_id) {
@@ -512,13 +528,9 @@ fn file(
             // Keyboard input is left out by policy (echo off, input not recorded): a jump
             // in its offsets is no gap, and its length is nobody's business.
             if *offset > had[i] && *stream != Stream::Stdin {
-                let gap = Message::RecordingGap {
-                    channel: 0,
-                    stream: *stream,
-                    from: had[i],
-                    to: *offset,
-                };
-                recorder.file_recorded(audit_id, *time_ms, &gap, Some((i, *offset)))?;
+                gap(
+                    recorder, audit_id, *time_ms, *stream, had[i], *offset, reports,
+                )?;
             }
             let skip = had[i].saturating_sub(*offset) as usize;
             let io = Message::Io {
@@ -564,4 +576,41 @@ fn file(
             recorder.file_recorded(audit_id, *time_ms, &exit_message(*status), None)
         }
     }
+}
+
+/// A `recording_gap` record, and the `recording-gap` event that says so.
+fn gap(
+    recorder: &mut Recorder,
+    audit_id: &str,
+    time_ms: u64,
+    stream: Stream,
+    from: u64,
+    to: u64,
+    reports: &mut Vec<SystemKind>,
+) -> Result<Filed, RecorderError> {
+    let message = Message::RecordingGap {
+        channel: 0,
+        stream,
+        from,
+        to,
+    };
+    let filed = recorder.file_recorded(audit_id, time_ms, &message, Some((index(stream), to)))?;
+    tracing::warn!(
+        session = audit_id,
+        ?stream,
+        from,
+        to,
+        "bytes missing from a recording"
+    );
+    reports.push(SystemKind::RecordingGap {
+        session: audit_id.to_string(),
+        stream: match stream {
+            Stream::Stdin => "stdin",
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        },
+        from,
+        to,
+    });
+    Ok(filed)
 }

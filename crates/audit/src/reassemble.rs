@@ -146,10 +146,15 @@ struct Pending {
     has_proctitle: bool,
 }
 
+/// Records an event is given room for when it begins.
+const EVENT_RECORDS: usize = 8;
+
 impl Pending {
     fn new(now_ms: u64) -> Self {
         Pending {
-            records: Vec::new(),
+            // Room for a typical syscall event (SYSCALL, EXECVE, CWD, two PATHs,
+            // PROCTITLE): one allocation per event instead of growing from 4 to 8.
+            records: Vec::with_capacity(EVENT_RECORDS),
             first_seen_ms: now_ms,
             completed: None,
             syscall_items: None,

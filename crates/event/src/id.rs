@@ -150,6 +150,10 @@ pub struct EventIds {
     newest_ms: u64,
     since_prune: usize,
     line: Vec<u8>,
+    /// The hash state after [`with_host`] for the host last asked about: the host
+    /// part (name and a 32-digit machine id) fills a whole SHA-256 block, which would
+    /// otherwise be compressed again for every event.
+    host_state: Option<(Host, Sha256)>,
 }
 
 impl EventIds {
@@ -163,7 +167,7 @@ impl EventIds {
         if let Event::Action(action) = event {
             if action.detail.origin == Origin::Audit {
                 // Unique per host already: no window needed.
-                let mut hash = with_host(host);
+                let mut hash = self.with_host(host);
                 hash.update(b"audit\0");
                 hash.update(action.time_ms.to_le_bytes());
                 hash.update(action.detail.sequence.to_le_bytes());
@@ -173,7 +177,7 @@ impl EventIds {
         }
         self.line.clear();
         crate::json::write_event(event, host, None, &mut self.line);
-        let mut hash = with_host(host);
+        let mut hash = self.with_host(host);
         hash.update(b"line\0");
         hash.update(&self.line);
         let first = EventId(first_128(hash));
@@ -190,6 +194,19 @@ impl EventIds {
             self.prune();
         }
         id
+    }
+
+    /// [`with_host`], from the state kept for `host` (made again when the host changes:
+    /// a replay learns it from the logs).
+    fn with_host(&mut self, host: &Host) -> Sha256 {
+        match &self.host_state {
+            Some((kept, state)) if kept == host => state.clone(),
+            _ => {
+                let state = with_host(host);
+                self.host_state = Some((host.clone(), state.clone()));
+                state
+            }
+        }
     }
 
     fn prune(&mut self) {
@@ -269,6 +286,19 @@ mod tests {
             machine_id: "m".into(),
         };
         assert_ne!(a, EventIds::new().assign(&failed(1000, 22), &other));
+    }
+
+    #[test]
+    fn the_kept_host_state_follows_a_change_of_host() {
+        let other = Host {
+            name: "web-2".into(),
+            machine_id: "m".into(),
+        };
+        let mut ids = EventIds::new();
+        let first = ids.assign(&failed(1000, 22), &host());
+        let second = ids.assign(&failed(2000, 22), &other);
+        assert_eq!(first, EventIds::new().assign(&failed(1000, 22), &host()));
+        assert_eq!(second, EventIds::new().assign(&failed(2000, 22), &other));
     }
 
     #[test]

@@ -70,7 +70,9 @@ pub struct Checkpoint {
     /// Where the syslog file sshd source (`--sshd-source syslog`) resumes.
     #[serde(default)]
     pub sshd_file: Option<FilePosition>,
-    pub tracker: serde_json::Value,
+    /// The session tracker's state ([`crate::track::Tracker::snapshot_json`]), kept as
+    /// the JSON text it is written as.
+    pub tracker: SavedJson,
     pub output: Option<OutputMark>,
     /// The other sinks' marks, by name (a spool's mark is its segment and length).
     #[serde(default)]
@@ -97,13 +99,31 @@ impl Checkpoint {
             boot_id: None,
             journald_cursor: None,
             sshd_file: None,
-            tracker: serde_json::Value::Null,
+            tracker: SavedJson::default(),
             sftp: serde_json::Value::Null,
             output: None,
             sinks: Vec::new(),
             event_ids: sshtrail_event::IdWindow::default(),
             sessions: serde_json::Value::Null,
         }
+    }
+}
+
+/// A part of the checkpoint held as JSON text: written as it is, read back by its owner.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SavedJson(pub Box<serde_json::value::RawValue>);
+
+impl Default for SavedJson {
+    /// `null`: nothing saved.
+    fn default() -> SavedJson {
+        SavedJson(serde_json::value::RawValue::NULL.to_owned())
+    }
+}
+
+impl PartialEq for SavedJson {
+    fn eq(&self, other: &SavedJson) -> bool {
+        self.0.get() == other.0.get()
     }
 }
 
@@ -199,8 +219,13 @@ mod tests {
             offset: 1,
             fingerprint: Some(Fingerprint { len: 1, hash: 0 }),
         });
+        let state = serde_json::json!({"sessions": {"29": {"pid": 7}}});
+        checkpoint.tracker = SavedJson(serde_json::value::to_raw_value(&state).unwrap());
         save(&dir, &checkpoint).unwrap();
-        assert_eq!(load(&dir).unwrap(), Some(checkpoint));
+        let loaded = load(&dir).unwrap();
+        assert_eq!(loaded, Some(checkpoint));
+        let tracker = loaded.map(|c| c.tracker.0.get().to_string());
+        assert_eq!(tracker.as_deref(), Some(r#"{"sessions":{"29":{"pid":7}}}"#));
         fs::write(dir.join(FILE_NAME), b"{\"version\":1,").unwrap();
         assert!(matches!(
             load(&dir),

@@ -6,7 +6,7 @@
 //! resumes so that nothing after them is missed, and the tracker's table and the session
 //! logs' states are what the events after them were derived from.
 
-use crate::checkpoint::{self, AuditPosition, Checkpoint, OutputMark};
+use crate::checkpoint::{self, AuditPosition, Checkpoint, OutputMark, SavedJson};
 use crate::pipeline::Pipeline;
 use crate::source::wall_ms;
 use sshtrail_event::Started;
@@ -39,7 +39,7 @@ pub fn restore(
     if let Err(e) = pipeline.sftp.restore(previous.sftp) {
         tracing::warn!("sftp-server state in the checkpoint unreadable: {e}");
     }
-    if let Err(e) = pipeline.tracker.restore(previous.tracker) {
+    if let Err(e) = pipeline.tracker.restore_json(&previous.tracker.0) {
         tracing::error!("session table in the checkpoint unreadable: {e}");
         started.sessions_unreadable = true;
     }
@@ -86,7 +86,7 @@ pub fn save(pipeline: &mut Pipeline, state_dir: &Path) -> anyhow::Result<Checkpo
     checkpoint.boot_id = Some(boot_id.clone());
     checkpoint.journald_cursor = positions.journald_cursor.clone();
     checkpoint.sshd_file = positions.sshd_file;
-    checkpoint.tracker = pipeline.tracker.snapshot();
+    checkpoint.tracker = SavedJson(pipeline.tracker.snapshot_json());
     checkpoint.sftp = pipeline.sftp.snapshot();
     if let Some(recorder) = pipeline.outputs.recorder.as_mut() {
         checkpoint.sessions = recorder.snapshot();

@@ -120,6 +120,10 @@ pub struct Pipeline {
     pub sftp: SftpLog,
     framers: [Framer; 3],
     timing: Timing,
+    /// The wall clock as read for the batch being handled (a live daemon): the records
+    /// of a batch were read together, so the clock is read once for them, not for each
+    /// record and fact.
+    batch_clock_ms: Option<u64>,
     /// The latest fact time each side gave the tracker.
     audit_watermark: u64,
     sshd_watermark: u64,
@@ -189,6 +193,7 @@ impl Pipeline {
                 framer(LineFormat::Fifo),
             ],
             timing: parts.timing,
+            batch_clock_ms: None,
             audit_watermark: 0,
             sshd_watermark: 0,
             audit_state: SideState::default(),
@@ -307,7 +312,7 @@ impl Pipeline {
         Progress {
             audit: side(self.audit_watermark, &self.audit_state),
             sshd: side(self.sshd_watermark, &self.sshd_state),
-            wall_ms: self.timing.wall_ms(),
+            wall_ms: self.batch_clock_ms.unwrap_or_else(|| self.timing.wall_ms()),
         }
     }
 
@@ -386,7 +391,10 @@ impl Pipeline {
                 previous.alive_ms = previous.alive_ms.max(time_ms);
             }
         }
-        let now = self.timing.tick();
+        let now = match self.timing {
+            Timing::Live => *self.batch_clock_ms.get_or_insert_with(wall_ms),
+            Timing::Replay { .. } => self.timing.tick(),
+        };
         let mut outputs = Vec::new();
         self.reassembler.push(record, now, &mut |o| outputs.push(o));
         for output in outputs {
@@ -556,6 +564,11 @@ impl Pipeline {
         Ok(())
     }
 
+    /// The batch is handled: the next reads the clock again.
+    pub fn batch_done(&mut self) {
+        self.batch_clock_ms = None;
+    }
+
     /// Writes what the tracker has decided.
     pub fn flush_tracker(&mut self) -> Result<(), SinkError> {
         for event in self.tracker.drain() {
@@ -671,6 +684,7 @@ pub fn drive(
             // The rest of the batch first; the clock is looked at between batches.
             continue;
         }
+        pipeline.batch_done();
         pipeline.outputs.flush()?;
         if last_between.elapsed() >= interval {
             last_between = Instant::now();

@@ -25,6 +25,10 @@ pub struct Positions {
     /// Start of the first record of each event still being assembled, in read order.
     in_flight: BTreeMap<u64, FilePosition>,
     in_flight_by_event: HashMap<(Option<String>, u64), u64>,
+    /// The event of the last record read while it is still in flight: the records of
+    /// an event come one after another, so all but its first are told from it without
+    /// hashing (or copying the node name into) a key.
+    last_in_flight: Option<(Option<String>, u64)>,
     next_order: u64,
     pub journald_cursor: Option<String>,
     /// End of the last line handled from the syslog file sshd source.
@@ -49,8 +53,15 @@ impl Positions {
         line_len: usize,
         end: FilePosition,
     ) {
+        let is_last = |(last_node, last_serial): &(Option<String>, u64)| {
+            *last_serial == serial && last_node.as_deref() == node
+        };
+        if self.last_in_flight.as_ref().is_some_and(is_last) {
+            return;
+        }
         let key = (node.map(str::to_string), serial);
         if self.in_flight_by_event.contains_key(&key) {
+            self.last_in_flight = Some(key);
             return;
         }
         let start = FilePosition {
@@ -60,7 +71,8 @@ impl Positions {
         let order = self.next_order;
         self.next_order += 1;
         self.in_flight.insert(order, start);
-        self.in_flight_by_event.insert(key, order);
+        self.in_flight_by_event.insert(key.clone(), order);
+        self.last_in_flight = Some(key);
     }
 
     /// Event (`node`, `serial`) left the reassembler: its records need not be read again.
@@ -68,11 +80,52 @@ impl Positions {
         if self.in_flight_by_event.is_empty() {
             return;
         }
-        if let Some(order) = self
-            .in_flight_by_event
-            .remove(&(node.map(str::to_string), serial))
-        {
+        let key = (node.map(str::to_string), serial);
+        if self.last_in_flight.as_ref() == Some(&key) {
+            self.last_in_flight = None;
+        }
+        if let Some(order) = self.in_flight_by_event.remove(&key) {
             self.in_flight.remove(&order);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(offset: u64) -> FilePosition {
+        FilePosition {
+            offset,
+            ..FilePosition::default()
+        }
+    }
+
+    #[test]
+    fn resume_is_the_first_record_of_the_oldest_event_in_flight() {
+        let mut positions = Positions::default();
+        // Event 1's records (lines of 9 bytes and a newline), then event 2's, then
+        // event 1's again after event 2 began.
+        positions.record_read(None, 1, 9, at(10));
+        positions.record_read(None, 1, 9, at(20));
+        positions.record_read(None, 2, 9, at(30));
+        positions.record_read(None, 1, 9, at(40));
+        positions.record_read(Some("web-1"), 2, 9, at(50));
+        assert_eq!(positions.audit_resume(), Some(at(0)));
+        positions.event_done(None, 1);
+        assert_eq!(positions.audit_resume(), Some(at(20)));
+        positions.event_done(None, 2);
+        assert_eq!(positions.audit_resume(), Some(at(40)));
+        positions.event_done(Some("web-1"), 2);
+        assert_eq!(positions.audit_resume(), None);
+    }
+
+    #[test]
+    fn a_record_of_an_event_already_done_is_in_flight_again() {
+        let mut positions = Positions::default();
+        positions.record_read(None, 7, 9, at(10));
+        positions.event_done(None, 7);
+        positions.record_read(None, 7, 9, at(20));
+        assert_eq!(positions.audit_resume(), Some(at(10)));
     }
 }

@@ -151,16 +151,40 @@ impl Tracker {
         serde_json::to_value(&self.state).unwrap_or(serde_json::Value::Null)
     }
 
+    /// [`Tracker::snapshot`] as JSON text, serialized straight from the state: what the
+    /// daemon saves every second, without building (and dropping) a `Value` tree as
+    /// large as the state first.
+    pub fn snapshot_json(&self) -> Box<serde_json::value::RawValue> {
+        serde_json::value::to_raw_value(&self.state)
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
+    }
+
     /// Takes back a [`Tracker::snapshot`]; a snapshot that does not fit (another version,
     /// damaged) is refused and the tracker starts empty.
     pub fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), serde_json::Error> {
         if snapshot.is_null() {
             return Ok(());
         }
-        self.state = serde_json::from_value(snapshot)?;
+        self.restored(serde_json::from_value(snapshot)?);
+        Ok(())
+    }
+
+    /// [`Tracker::restore`] from a [`Tracker::snapshot_json`].
+    pub fn restore_json(
+        &mut self,
+        snapshot: &serde_json::value::RawValue,
+    ) -> Result<(), serde_json::Error> {
+        if snapshot.get().trim() == "null" {
+            return Ok(());
+        }
+        self.restored(serde_json::from_str(snapshot.get())?);
+        Ok(())
+    }
+
+    fn restored(&mut self, state: State) {
+        self.state = state;
         self.restored = true;
         self.rebuild_timers();
-        Ok(())
     }
 
     /// Events ready to be written, in order.

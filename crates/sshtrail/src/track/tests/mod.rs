@@ -650,6 +650,37 @@ fn a_session_begun_before_a_restart_is_still_attributed_after_it() {
 }
 
 #[test]
+fn the_json_snapshot_the_daemon_saves_restores_as_the_value_one_does() {
+    let mut before = Feed::new();
+    before.sshd(login_at(1_000));
+    before.audit(session_start(1_000));
+    // Held for its login's join: buffered facts are in the snapshot too.
+    before.audit(audit(1_010, 101, AuditRole::Action));
+    let text = before.t.snapshot_json();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(text.get()).unwrap(),
+        before.t.snapshot()
+    );
+    let mut from_text = Feed::new();
+    from_text.t.restore_json(&text).unwrap();
+    let mut from_value = Feed::new();
+    from_value.t.restore(before.t.snapshot()).unwrap();
+    assert_eq!(from_text.t.snapshot(), from_value.t.snapshot());
+    for feed in [&mut from_text, &mut from_value] {
+        feed.audit(audit(5_000, 102, AuditRole::Action));
+        feed.audit(session_end(5_010, 103));
+        feed.sshd(closed(5_020, "disconnected"));
+    }
+    assert_eq!(from_text.events(), from_value.events());
+    let null = serde_json::value::RawValue::NULL;
+    assert!(Tracker::new(Config::default()).restore_json(null).is_ok());
+    let nonsense = serde_json::value::to_raw_value(&serde_json::json!({"nonsense": 1})).unwrap();
+    assert!(Tracker::new(Config::default())
+        .restore_json(&nonsense)
+        .is_err());
+}
+
+#[test]
 fn waits_restored_after_downtime_end_by_the_sources_not_by_the_hours_that_passed() {
     // The daemon was down for hours with a session's audit side read but not its login.
     let mut before = Feed::new();

@@ -532,7 +532,7 @@ fn check_contents() {
     // bash completes the command's own subcommands (and not the packaging ones).
     let complete = stdout(Command::new("bash").arg("-c").arg(
         "source /usr/share/bash-completion/completions/sshtrail && complete -p sshtrail && \
-         COMP_WORDS=(sshtrail re); COMP_CWORD=1; _sshtrail sshtrail re sshtrail && echo ${COMPREPLY[@]}",
+         COMP_WORDS=(sshtrail rep); COMP_CWORD=1; _sshtrail sshtrail rep sshtrail && echo ${COMPREPLY[@]}",
     ));
     assert!(complete.contains("-F _sshtrail sshtrail"), "{complete}");
     assert!(complete.lines().any(|l| l.trim() == "replay"), "{complete}");

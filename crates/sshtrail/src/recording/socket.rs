@@ -193,16 +193,17 @@ pub fn listen(path: &Path, policy: Policy) -> io::Result<Receiver<Received>> {
                 }
                 let (tx, policy) = (tx.clone(), Arc::clone(&policy));
                 let conn = next.fetch_add(1, Ordering::Relaxed);
-                let serving = Arc::clone(&serving);
+                let done = Arc::clone(&serving);
                 serving.fetch_add(1, Ordering::Relaxed);
                 let spawned =
                     std::thread::Builder::new()
                         .name("recording".into())
                         .spawn(move || {
                             serve(conn, stream, &policy, &tx);
-                            serving.fetch_sub(1, Ordering::Relaxed);
+                            done.fetch_sub(1, Ordering::Relaxed);
                         });
                 if let Err(e) = spawned {
+                    serving.fetch_sub(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, "cannot serve a recorder");
                 }
             }

@@ -410,6 +410,8 @@ impl Daemon {
         };
         // Where every source starts is durable before anything is read.
         control.checkpoint(&mut pipeline, &inputs)?;
+        // Healthy from here, not only from the first tick a second later.
+        publish_stats(&pipeline, &metrics);
         metrics.ready.store(true, Ordering::Relaxed);
         tracing::info!(output = %control.output.display(), "sshtrail running");
         let result = drive(&mut pipeline, &mut inputs, &mut control);

@@ -22,8 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-/// Bytes one read takes: the size of a pipe's buffer.
-const CHUNK: usize = 64 * 1024;
+/// Bytes one read takes at most.
+const CHUNK: usize = 256 * 1024;
+
+/// What the program's pipes are asked to hold (the kernel's default is 64 KiB): fewer,
+/// larger reads and writes, so the relay adds fewer wake-ups to a bulk transfer.
+const PIPE_SIZE: libc::c_int = 1 << 20;
 
 /// Signals passed on to the program.
 const RELAYED: [libc::c_int; 6] = [
@@ -328,6 +332,11 @@ pub fn run_with_pipes(program: &Program, recording: Arc<Recording>) -> io::Resul
     else {
         return Err(io::Error::other("the program's pipes were not made"));
     };
+    for fd in [stdin.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd()] {
+        // SAFETY: F_SETPIPE_SZ on a pipe we hold; a refusal (the per-user limit) leaves
+        // the default size, which works too.
+        unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE) };
+    }
     {
         let recording = Arc::clone(&recording);
         // Dropping the pipe at the end of our stdin closes the program's: EOF passes on.

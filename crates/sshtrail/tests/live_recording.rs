@@ -100,6 +100,44 @@ fn next_log(daemon: &Daemon, storage: &str, before: usize) -> (String, Vec<Value
     (id, recs)
 }
 
+/// A login on the recording sshd from a terminal of the test's own, driven by `steps`
+/// (tests/data/recording/pty_steps.py says what they can be).
+fn pty_session(steps: &Value) -> Command {
+    let mut command = Command::new("python3");
+    command
+        .arg(repo().join("crates/sshtrail/tests/data/recording/pty_steps.py"))
+        .args([&PORT.to_string(), USER, "/run/sshtrail-testbed/keys/alice"])
+        .arg(steps.to_string())
+        .current_dir(repo());
+    command
+}
+
+/// The recorder installed, a session-log directory in `dir`, and the daemon flags that
+/// file recordings into it (then `extra`): (storage URL, flags).
+fn recording_setup(dir: &Path, extra: &[&str]) -> (String, Vec<String>) {
+    install_recorder();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).expect("logs dir");
+    let storage = format!("file://{}", logs.display());
+    let mut flags: Vec<String> = [
+        "--session-storage",
+        &storage,
+        "--record-socket",
+        &format!("{RECORD_DIR}/record.sock"),
+        "--record-group",
+        "sshtrail-record",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    flags.extend(extra.iter().map(|s| s.to_string()));
+    (storage, flags)
+}
+
+fn strs(flags: &[String]) -> Vec<&str> {
+    flags.iter().map(String::as_str).collect()
+}
+
 fn ssh_rec(args: &str) -> (bool, String) {
     ssh(&format!("tb_ssh_key 127.0.0.1 {PORT} {USER} alice {args}"))
 }
@@ -112,21 +150,9 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
     ) else {
         return;
     };
-    install_recorder();
-    let logs = case.dir.join("logs");
-    std::fs::create_dir_all(&logs).expect("logs dir");
-    let storage = format!("file://{}", logs.display());
-    let socket = format!("{RECORD_DIR}/record.sock");
-    let daemon = Daemon::start_with(
+    let (storage, flags) = recording_setup(
         &case.dir,
-        1,
         &[
-            "--session-storage",
-            &storage,
-            "--record-socket",
-            &socket,
-            "--record-group",
-            "sshtrail-record",
             "--record-input",
             "true",
             "--require-recording",
@@ -135,21 +161,37 @@ fn terminal_sessions_are_recorded_and_everything_else_passes_unchanged() {
             "2000",
         ],
     );
+    let socket = format!("{RECORD_DIR}/record.sock");
+    let daemon = Daemon::start_with(&case.dir, 1, &strs(&flags));
     let marker = format!("m{}", std::process::id());
     let mut seen_logouts = 0;
 
-    // A shell on a terminal, typed into.
-    let out = Command::new("python3")
-        .arg(repo().join("crates/sshtrail/tests/data/recording/pty_session.py"))
-        .args([
-            &PORT.to_string(),
-            USER,
-            "/run/sshtrail-testbed/keys/alice",
-            &marker,
-        ])
-        .current_dir(repo())
-        .output()
-        .expect("the pty session");
+    // A shell on a terminal, typed into: builtins, a resize to 100x30, a password prompt
+    // (what is typed with echo off must never be recorded), a full-screen program.
+    let steps = serde_json::json!([
+        ["expect", "$ "],
+        ["type", "cd /tmp\r"],
+        ["type", format!("echo builtin-{marker}\r")],
+        ["expect", format!("\rbuiltin-{marker}")],
+        ["resize", [30, 100]],
+        ["sleep", 0.5],
+        ["type", "stty size\r"],
+        ["expect", "30 100"],
+        ["type", "read -s -p 'secret: ' PW; echo got-${#PW}\r"],
+        ["expect", "secret: "],
+        ["sleep", 0.3],
+        ["type", format!("hunter2-{marker}\r")],
+        ["expect", "got-"],
+        [
+            "type",
+            format!("printf 'page-%s\\n' {marker} > /tmp/{marker}.txt; less /tmp/{marker}.txt\r")
+        ],
+        ["expect", format!("page-{marker}")],
+        ["type", "q"],
+        ["sleep", 0.3],
+        ["type", "exit 3\r"],
+    ]);
+    let out = pty_session(&steps).output().expect("the pty session");
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -459,19 +501,8 @@ fn a_recording_resumes_into_the_same_log_after_the_daemon_is_killed() {
     ) else {
         return;
     };
-    install_recorder();
-    let logs = case.dir.join("logs");
-    std::fs::create_dir_all(&logs).expect("logs dir");
-    let storage = format!("file://{}", logs.display());
-    let socket = format!("{RECORD_DIR}/record.sock");
-    let flags = [
-        "--session-storage",
-        storage.as_str(),
-        "--record-socket",
-        socket.as_str(),
-        "--record-group",
-        "sshtrail-record",
-    ];
+    let (storage, flags) = recording_setup(&case.dir, &[]);
+    let flags = strs(&flags);
     let daemon = Daemon::start_with(&case.dir, 1, &flags);
     let m = format!("k{}", std::process::id());
     let flag = |n: u32| format!("/tmp/{m}-{n}");
@@ -489,11 +520,7 @@ fn a_recording_resumes_into_the_same_log_after_the_daemon_is_killed() {
         ["expect", format!("\rafter-{m}")],
         ["type", "exit\r"],
     ]);
-    let session = Command::new("python3")
-        .arg(repo().join("crates/sshtrail/tests/data/recording/pty_steps.py"))
-        .args([&PORT.to_string(), USER, "/run/sshtrail-testbed/keys/alice"])
-        .arg(steps.to_string())
-        .current_dir(repo())
+    let session = pty_session(&steps)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the pty session");

@@ -4,9 +4,11 @@
     pty_steps.py PORT USER KEYFILE STEPS_JSON
 
 STEPS_JSON is a list of [verb, argument]: ["type", text] types text key by key,
-["expect", text] waits (20 s at most) for text in what ssh shows, ["touch", path] makes a
-file, ["wait", path] waits (60 s at most) for a file to exist: how a test holds the session
-at a point while it does something else (kills the daemon, starts it again). After the
+["expect", text] waits (20 s at most) for text in what ssh shows, ["resize", [rows, cols]]
+resizes ssh's terminal (the kernel sends ssh SIGWINCH, ssh sends sshd a window-change),
+["sleep", seconds] pauses, ["touch", path] makes a file, ["wait", path] waits (60 s at
+most) for a file to exist: how a test holds the session at a point while it does
+something else (kills the daemon, starts it again). The terminal starts at 80x24. After the
 steps, reads until ssh ends; prints what ssh showed and exits with ssh's exit status.
 """
 import fcntl
@@ -60,6 +62,11 @@ for verb, arg in steps:
         while arg.encode() not in seen:
             if time.time() > deadline or not pump(0.1):
                 fail(f"no {arg!r}")
+    elif verb == "resize":
+        rows, cols = arg
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    elif verb == "sleep":
+        time.sleep(arg)
     elif verb == "touch":
         open(arg, "w").close()
     elif verb == "wait":
